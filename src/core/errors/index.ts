@@ -1,0 +1,57 @@
+import { AbortedError } from './AbortedError.js';
+import { CapacityExceededError } from './CapacityExceededError.js';
+import { ClosedError } from './ClosedError.js';
+import type { ErrorCode } from './ErrorCode.js';
+import { InvalidOptionError } from './InvalidOptionError.js';
+import { LoadstoneError } from './LoadstoneError.js';
+import { NoTargetError } from './NoTargetError.js';
+import { TimeoutError } from './TimeoutError.js';
+
+export type { ErrorCode } from './ErrorCode.js';
+export type { LoadstoneErrorOptions } from './LoadstoneError.js';
+export {
+  AbortedError,
+  CapacityExceededError,
+  ClosedError,
+  InvalidOptionError,
+  LoadstoneError,
+  NoTargetError,
+  TimeoutError,
+};
+
+/**
+ * Every loadstone error class, keyed by its code.
+ *
+ * @example
+ * {@includeCode ./errors.test.ts#errorsMap}
+ */
+export const errors = {
+  ERR_LOADSTONE_INVALID_OPTION: InvalidOptionError,
+  ERR_LOADSTONE_CLOSED: ClosedError,
+  ERR_LOADSTONE_TIMEOUT: TimeoutError,
+  ERR_LOADSTONE_CAPACITY: CapacityExceededError,
+  ERR_LOADSTONE_ABORTED: AbortedError,
+  ERR_LOADSTONE_NO_TARGET: NoTargetError,
+} as const satisfies Record<ErrorCode, { readonly code: ErrorCode; readonly prototype: LoadstoneError }>;
+
+/** Maps a code to the instance type of its error class. */
+export type ErrorOfCode<C extends ErrorCode> = InstanceType<(typeof errors)[C]>;
+
+/**
+ * Tells whether `value` is a loadstone error — from any copy of the package — optionally one
+ * with the given code.
+ *
+ * @param value - anything caught.
+ * @param code - the code to require, if any.
+ * @returns whether `value` is such an error; narrows its type.
+ *
+ * @example
+ * {@includeCode ./errors.test.ts#catching}
+ */
+export function isLoadstoneError<C extends ErrorCode>(
+  value: unknown,
+  code?: C,
+): value is ErrorOfCode<C> {
+  if (!(value instanceof LoadstoneError)) return false;
+  return code === undefined || value.code === code;
+}

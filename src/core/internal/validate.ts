@@ -1,0 +1,76 @@
+// Option validators shared by every primitive. Each builds its message from the option path, so
+// no message is ever copied by hand (cockatiel's CountBreaker names the wrong option that way).
+import { InvalidOptionError } from '../errors/InvalidOptionError.js';
+
+/** Throws unless `value` is an integer within `[min, max]`; returns it typed. */
+export function integerOption(path: string, value: unknown, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionError(path, rangePhrase('an integer', min, max), value);
+  }
+  return value;
+}
+
+/** Throws unless `value` is a finite number within `[min, max]` (and `> min` when `exclusiveMin`). */
+export function numberOption(
+  path: string,
+  value: unknown,
+  min = Number.NEGATIVE_INFINITY,
+  max = Number.POSITIVE_INFINITY,
+  exclusiveMin = false,
+): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (exclusiveMin && value === min)
+  ) {
+    const lower = exclusiveMin ? `> ${min}` : `>= ${min}`;
+    const phrase =
+      min === Number.NEGATIVE_INFINITY
+        ? max === Number.POSITIVE_INFINITY
+          ? 'a finite number'
+          : `a finite number <= ${max}`
+        : max === Number.POSITIVE_INFINITY
+          ? `a finite number ${lower}`
+          : `a finite number ${lower} and <= ${max}`;
+    throw new InvalidOptionError(path, phrase, value);
+  }
+  return value;
+}
+
+/** Throws unless `value` is a non-empty string. */
+export function nonEmptyStringOption(path: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new InvalidOptionError(path, 'a non-empty string', value);
+  }
+  return value;
+}
+
+/** Throws unless `value` is one of `allowed`. */
+export function oneOfOption<const T extends string>(path: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new InvalidOptionError(path, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`, value);
+  }
+  return value as T;
+}
+
+/** Throws unless `value` is a function. */
+export function functionOption<F extends (...args: never[]) => unknown>(path: string, value: unknown): F {
+  if (typeof value !== 'function') throw new InvalidOptionError(path, 'a function', value);
+  return value as F;
+}
+
+/** Throws unless `value` is a plain object (or `undefined`, which reads as `{}`). */
+export function optionsObject<T extends object>(path: string, value: T | undefined): T | Record<string, never> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidOptionError(path, 'an object', value);
+  }
+  return value;
+}
+
+function rangePhrase(kind: string, min: number, max: number): string {
+  if (max === Number.MAX_SAFE_INTEGER) return `${kind} >= ${min}`;
+  return `${kind} from ${min} to ${max}`;
+}
