@@ -1,0 +1,247 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { ErrorCode } from './index.js';
+import {
+  AbortedError,
+  CapacityExceededError,
+  ClosedError,
+  errors,
+  InvalidOptionError,
+  isLoadstoneError,
+  LoadstoneError,
+  NoTargetError,
+  TimeoutError,
+} from './index.js';
+
+describe('LoadstoneError', () => {
+  it('is matched by code with isLoadstoneError', () => {
+    const releaseSlot = (): never => {
+      throw new CapacityExceededError('PriorityTaskQueue queue', 100);
+    };
+    let response = '';
+    // #region catching
+    try {
+      releaseSlot();
+    } catch (error) {
+      if (isLoadstoneError(error, 'ERR_LOADSTONE_CAPACITY')) {
+        response = `503, retry later (limit ${error.limit})`; // `error` is a CapacityExceededError
+      } else if (isLoadstoneError(error)) {
+        response = `500 ${error.code}`; // any other loadstone error
+      } else {
+        throw error; // not ours
+      }
+    }
+    // #endregion catching
+    expect(response).toBe('503, retry later (limit 100)');
+  });
+
+  it('brands every instance so that instanceof works across copies of the package', () => {
+    // Another copy of loadstone (a CJS and an ESM build, or two versions) has its own classes,
+    // but brands its errors with the same registered symbols.
+    class ForeignClosedError extends Error {
+      readonly code = 'ERR_LOADSTONE_CLOSED';
+      constructor() {
+        super('InProcessBus is closed');
+        Object.defineProperty(this, Symbol.for('loadstone.error.base'), { value: true });
+        Object.defineProperty(this, Symbol.for('loadstone.error.ERR_LOADSTONE_CLOSED'), { value: true });
+      }
+    }
+    const foreign: unknown = new ForeignClosedError();
+    expect(foreign instanceof LoadstoneError).toBe(true);
+    expect(foreign instanceof ClosedError).toBe(true);
+    expect(foreign instanceof TimeoutError).toBe(false);
+    expect(isLoadstoneError(foreign)).toBe(true);
+    expect(isLoadstoneError(foreign, 'ERR_LOADSTONE_CLOSED')).toBe(true);
+    expect(isLoadstoneError(foreign, 'ERR_LOADSTONE_TIMEOUT')).toBe(false);
+
+    const unbranded = Object.assign(new Error('look-alike'), { code: 'ERR_LOADSTONE_CLOSED' });
+    expect(unbranded instanceof ClosedError).toBe(false);
+    expect(isLoadstoneError(unbranded)).toBe(false);
+    for (const value of [null, undefined, 'ERR_LOADSTONE_CLOSED', 42, {}]) {
+      expect(isLoadstoneError(value)).toBe(false);
+      expect(value instanceof LoadstoneError).toBe(false);
+    }
+  });
+
+  it('keeps subclass instances distinct', () => {
+    const closed = new ClosedError('pool');
+    expect(closed instanceof LoadstoneError).toBe(true);
+    expect(closed instanceof Error).toBe(true);
+    expect(closed instanceof ClosedError).toBe(true);
+    expect(closed instanceof TimeoutError).toBe(false);
+    expect(isLoadstoneError(closed, 'ERR_LOADSTONE_TIMEOUT')).toBe(false);
+  });
+});
+
+describe('error classes', () => {
+  it('InvalidOptionError names the option, what is allowed and what was received', () => {
+    // #region invalidOption
+    const error = new InvalidOptionError('options.x', 'an integer >= 1', 0);
+    error.message; // 'Expected `options.x` to be an integer >= 1, got `0` (number)'
+    error.option; // 'options.x'
+    // #endregion invalidOption
+    expect(error.message).toBe('Expected `options.x` to be an integer >= 1, got `0` (number)');
+    expect(error).toMatchObject({
+      name: 'InvalidOptionError',
+      code: 'ERR_LOADSTONE_INVALID_OPTION',
+      option: 'options.x',
+      expected: 'an integer >= 1',
+      received: 0,
+    });
+    expect(new InvalidOptionError('options.name', 'a non-empty string', '').message).toBe(
+      'Expected `options.name` to be a non-empty string, got `""` (string)',
+    );
+    expect(new InvalidOptionError('options.fn', 'a function', undefined).message).toBe(
+      'Expected `options.fn` to be a function, got undefined',
+    );
+    expect(new InvalidOptionError('options.nodes', 'an array', { a: 1 }).message).toBe(
+      'Expected `options.nodes` to be an array, got `{"a":1}` (object)',
+    );
+  });
+
+  it('ClosedError says what is closed and keeps the cause', () => {
+    // #region closed
+    const reason = new Error('SIGTERM');
+    const error = new ClosedError('InProcessBus', { cause: reason });
+    error.message; // 'InProcessBus is closed'
+    error.cause; // reason, e.g. what destroy() was given
+    // #endregion closed
+    expect(error).toMatchObject({
+      name: 'ClosedError',
+      code: 'ERR_LOADSTONE_CLOSED',
+      message: 'InProcessBus is closed',
+    });
+    expect(error.cause).toBe(reason);
+  });
+
+  it('TimeoutError carries the limit', () => {
+    // #region timeout
+    const error = new TimeoutError('acquire from pool "db"', 2_000);
+    error.message; // 'acquire from pool "db" timed out after 2000 ms'
+    error.timeoutMs; // 2000
+    // #endregion timeout
+    expect(error).toMatchObject({
+      name: 'TimeoutError',
+      code: 'ERR_LOADSTONE_TIMEOUT',
+      message: 'acquire from pool "db" timed out after 2000 ms',
+      timeoutMs: 2_000,
+    });
+  });
+
+  it('CapacityExceededError carries the limit', () => {
+    // #region capacity
+    const error = new CapacityExceededError('PriorityTaskQueue queue', 1_000);
+    error.message; // 'PriorityTaskQueue queue is full (limit 1000)'
+    error.limit; // 1000
+    // #endregion capacity
+    expect(error).toMatchObject({
+      name: 'CapacityExceededError',
+      code: 'ERR_LOADSTONE_CAPACITY',
+      message: 'PriorityTaskQueue queue is full (limit 1000)',
+      limit: 1_000,
+    });
+  });
+
+  it('AbortedError keeps a non-Error abort reason as its cause', () => {
+    // #region aborted
+    const controller = new AbortController();
+    controller.abort('shutdown'); // a string, not an Error
+    const error = new AbortedError('run task', { cause: controller.signal.reason });
+    error.message; // 'run task was aborted'
+    error.cause; // 'shutdown'
+    // #endregion aborted
+    expect(error).toMatchObject({
+      name: 'AbortedError',
+      code: 'ERR_LOADSTONE_ABORTED',
+      message: 'run task was aborted',
+    });
+    expect(error.cause).toBe('shutdown');
+  });
+
+  it('NoTargetError gives the reason', () => {
+    // #region noTarget
+    const error = new NoTargetError('every backend is critical');
+    error.message; // 'No target available: every backend is critical'
+    // #endregion noTarget
+    expect(error).toMatchObject({
+      name: 'NoTargetError',
+      code: 'ERR_LOADSTONE_NO_TARGET',
+      message: 'No target available: every backend is critical',
+    });
+  });
+
+  it('sets cause only when one is given', () => {
+    expect('cause' in new ClosedError('x')).toBe(false);
+    expect('cause' in new TimeoutError('x', 1)).toBe(false);
+    const cause = new Error('socket hang up');
+    expect(new TimeoutError('connect', 1, { cause }).cause).toBe(cause);
+    expect(new AbortedError('x', { cause: null }).cause).toBe(null);
+  });
+
+  it('renders as Name: message with a stack', () => {
+    const error = new NoTargetError('empty ring');
+    expect(String(error)).toBe('NoTargetError: No target available: empty ring');
+    expect(error.stack).toContain('NoTargetError: No target available: empty ring');
+  });
+});
+
+describe('errors map (parity)', () => {
+  const entries = Object.entries(errors) as [ErrorCode, (typeof errors)[ErrorCode]][];
+
+  it('maps each code to its class', () => {
+    // #region errorsMap
+    const ErrorClass = errors.ERR_LOADSTONE_TIMEOUT; // TimeoutError
+    const error: unknown = new TimeoutError('close', 5_000);
+    error instanceof errors.ERR_LOADSTONE_TIMEOUT; // true
+    // #endregion errorsMap
+    expect(ErrorClass).toBe(TimeoutError);
+    expect(error instanceof errors.ERR_LOADSTONE_TIMEOUT).toBe(true);
+  });
+
+  it('keys every class by its static code, and codes are unique', () => {
+    for (const [code, ErrorClass] of entries) expect(ErrorClass.code).toBe(code);
+    const codes = entries.map(([, ErrorClass]) => ErrorClass.code);
+    expect(new Set(codes).size).toBe(codes.length);
+    expect(new Set(entries.map(([, ErrorClass]) => ErrorClass)).size).toBe(entries.length);
+    for (const code of codes) expect(code).toMatch(/^ERR_LOADSTONE_[A-Z]+(?:_[A-Z]+)*$/);
+  });
+
+  it('has exactly the codes of the ErrorCode union (compile-time)', () => {
+    expectTypeOf<keyof typeof errors>().toEqualTypeOf<ErrorCode>();
+    expectTypeOf<(typeof errors)[keyof typeof errors]['code']>().toEqualTypeOf<ErrorCode>();
+    expectTypeOf<typeof InvalidOptionError.code>().toEqualTypeOf<'ERR_LOADSTONE_INVALID_OPTION'>();
+    expectTypeOf<typeof ClosedError.code>().toEqualTypeOf<'ERR_LOADSTONE_CLOSED'>();
+    expectTypeOf<typeof TimeoutError.code>().toEqualTypeOf<'ERR_LOADSTONE_TIMEOUT'>();
+    expectTypeOf<typeof CapacityExceededError.code>().toEqualTypeOf<'ERR_LOADSTONE_CAPACITY'>();
+    expectTypeOf<typeof AbortedError.code>().toEqualTypeOf<'ERR_LOADSTONE_ABORTED'>();
+    expectTypeOf<typeof NoTargetError.code>().toEqualTypeOf<'ERR_LOADSTONE_NO_TARGET'>();
+    expectTypeOf<ClosedError['code']>().toEqualTypeOf<'ERR_LOADSTONE_CLOSED'>();
+  });
+
+  it('gives instances the code of their class', () => {
+    const samples = [
+      new InvalidOptionError('o', 'x', 1),
+      new ClosedError('x'),
+      new TimeoutError('x', 1),
+      new CapacityExceededError('x', 1),
+      new AbortedError('x'),
+      new NoTargetError('x'),
+    ];
+    expect(samples.map((error) => error.code).sort()).toEqual(Object.keys(errors).sort());
+    for (const error of samples) {
+      const ErrorClass = errors[error.code];
+      expect(error).toBeInstanceOf(ErrorClass);
+      expect(error.name).toBe(ErrorClass.name);
+      expect(isLoadstoneError(error, error.code)).toBe(true);
+    }
+  });
+
+  it('documents every code, with its class, in docs/errors.md', () => {
+    const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
+    const rows = new Map(
+      [...doc.matchAll(/^\|\s*`(ERR_LOADSTONE_[A-Z_]+)`\s*\|\s*`(\w+)`\s*\|/gm)].map((m) => [m[1], m[2]]),
+    );
+    for (const [code, ErrorClass] of entries) expect(rows.get(code)).toBe(ErrorClass.name);
+    expect([...rows.keys()].sort()).toEqual(Object.keys(errors).sort());
+  });
+});

@@ -1,0 +1,4 @@
+// The root entry: every module's public surface. Each module is also its own subpath
+// (`loadstone/sharding`, …) for users who want only that part.
+export * from './core/index.js';
+export * from './sharding/index.js';

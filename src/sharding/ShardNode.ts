@@ -1,0 +1,13 @@
+/** A node as the sharder holds it: its id and its weight (share of keys, relative to the others). */
+export type ShardNode = {
+  /** The node's id: what `getNode` returns, and what the hash of its points is made from. */
+  readonly id: string;
+  /** Relative share of keys. Minimum: > 0. For `jump`, an integer (the node's bucket count). */
+  readonly weight: number;
+};
+
+/** A node as the caller may give it: a bare id (weight 1), or an id with a weight. */
+export type ShardNodeInput = string | { readonly id: string; readonly weight?: number };
+
+/** A key the sharder can place: a string, or a finite number (see `getNode` for how numbers hash). */
+export type ShardKey = string | number;

@@ -1,0 +1,95 @@
+import { murmur3 } from '../hashers.js';
+import type { ShardKey, ShardNode } from '../ShardNode.js';
+import { compareIds } from './continuum.js';
+import type { Partition, ShardAlgorithm } from './ShardAlgorithm.js';
+
+/**
+ * Maglev hashing (Eisenbud et al., NSDI 2016): a lookup table of prime size M, filled by letting
+ * nodes take turns claiming their next preferred free slot (each node's preference list is a
+ * permutation from an offset and a skip derived from its id). A key reads `table[hash % M]`:
+ * O(1) per lookup, near-perfect balance, and small (not zero) disruption on membership change.
+ * Weights follow Envoy's weighted Maglev: a node of weight w takes a turn w/maxWeight as often.
+ * Nodes take turns in id order, so the table does not depend on the order they were added.
+ * @internal
+ */
+export class MaglevAlgorithm implements ShardAlgorithm {
+  readonly name = 'maglev';
+  private ids: string[] = [];
+  private table: Int32Array;
+
+  constructor(
+    private readonly tableSize: number,
+    nodes: readonly ShardNode[],
+  ) {
+    this.table = new Int32Array(tableSize);
+    this.update(nodes);
+  }
+
+  locate(key: ShardKey): string {
+    return this.ids[this.table[this.position(key)] as number] as string;
+  }
+
+  locateMany(key: ShardKey, n: number): string[] {
+    const found: string[] = [];
+    const start = this.position(key);
+    for (let step = 0; step < this.tableSize && found.length < n; step++) {
+      const id = this.ids[this.table[(start + step) % this.tableSize] as number] as string;
+      if (!found.includes(id)) found.push(id);
+    }
+    return found;
+  }
+
+  update(nodes: readonly ShardNode[]): void {
+    const sorted = [...nodes].sort((a, b) => compareIds(a.id, b.id));
+    this.ids = sorted.map((node) => node.id);
+    this.table = populate(sorted, this.tableSize);
+  }
+
+  clone(): MaglevAlgorithm {
+    const copy = Object.create(MaglevAlgorithm.prototype) as MaglevAlgorithm;
+    Object.assign(copy, this);
+    return copy; // the table is replaced on update, never mutated
+  }
+
+  partition(): Partition {
+    const ends = Uint32Array.from({ length: this.tableSize }, (_, i) => i);
+    return {
+      space: 'maglev-table',
+      size: this.tableSize,
+      ends,
+      owners: Array.from(this.table, (i) => this.ids[i] as string),
+    };
+  }
+
+  /** The key's slot in the lookup table. */
+  position(key: ShardKey): number {
+    return murmur3(typeof key === 'string' ? key : String(key)) % this.tableSize;
+  }
+}
+
+function populate(nodes: readonly ShardNode[], size: number): Int32Array {
+  const table = new Int32Array(size).fill(-1);
+  if (nodes.length === 0) return table;
+  const offsets = nodes.map((node) => murmur3(node.id, 0xb0f57ee3) % size);
+  const skips = nodes.map((node) => (murmur3(node.id, 0x2f9be6cc) % (size - 1)) + 1);
+  const next = new Array<number>(nodes.length).fill(0);
+  const maxWeight = Math.max(...nodes.map((node) => node.weight));
+  const targets = new Array<number>(nodes.length).fill(0);
+  let filled = 0;
+  for (let iteration = 1; filled < size; iteration++) {
+    for (let i = 0; i < nodes.length && filled < size; i++) {
+      // Envoy: a node of weight w takes a turn when iteration × w has reached its target,
+      // and each turn raises the target by maxWeight.
+      if (iteration * (nodes[i] as ShardNode).weight < (targets[i] as number)) continue;
+      targets[i] = (targets[i] as number) + maxWeight;
+      let slot: number;
+      do {
+        slot = ((offsets[i] as number) + (next[i] as number) * (skips[i] as number)) % size;
+        next[i] = (next[i] as number) + 1;
+      } while (table[slot] !== -1);
+      table[slot] = i;
+      filled++;
+    }
+  }
+  return table;
+}

@@ -1,0 +1,136 @@
+// A sorted continuum of 32-bit points, each owned by a node: the structure behind both `ring`
+// and `ketama`. A key belongs to the first point at or after its hash, wrapping to the start.
+// Owners are stored as indexes into `ids` (4 bytes a point rather than an 8-byte reference).
+import type { Partition } from './ShardAlgorithm.js';
+
+export type Continuum = {
+  readonly points: Uint32Array;
+  readonly owners: Uint32Array;
+  readonly ids: readonly string[];
+};
+
+const OWNER_BITS = 2 ** 20; // owner index packed below the point: < 2^52, exact in a double
+
+export const emptyContinuum = (): Continuum => ({
+  points: new Uint32Array(0),
+  owners: new Uint32Array(0),
+  ids: [],
+});
+
+/**
+ * Builds a continuum from each node's points. Points are sorted by value; equal points (rare:
+ * 2^-32 per pair) go to the node listed first in `ids`, so callers choose the tie-break by the
+ * order they list nodes in.
+ */
+export function buildContinuum(
+  ids: readonly string[],
+  pointsOf: (index: number) => ArrayLike<number>,
+): Continuum {
+  if (ids.length >= OWNER_BITS) throw new RangeError('too many nodes for one continuum');
+  let total = 0;
+  const perNode = ids.map((_, index) => {
+    const points = pointsOf(index);
+    total += points.length;
+    return points;
+  });
+  const packed = new Float64Array(total);
+  let at = 0;
+  perNode.forEach((points, index) => {
+    for (let i = 0; i < points.length; i++) packed[at++] = (points[i] as number) * OWNER_BITS + index;
+  });
+  packed.sort(); // typed-array sort is numeric and native: far faster than a comparator
+  const points = new Uint32Array(total);
+  const owners = new Uint32Array(total);
+  for (let i = 0; i < total; i++) {
+    const value = packed[i] as number;
+    const owner = value % OWNER_BITS;
+    owners[i] = owner;
+    points[i] = (value - owner) / OWNER_BITS;
+  }
+  return { points, owners, ids: [...ids] };
+}
+
+/** Index of the first point >= hash, wrapping to 0 past the end. */
+export function continuumIndex(points: Uint32Array, hash: number): number {
+  let low = 0;
+  let high = points.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((points[middle] as number) < hash) low = middle + 1;
+    else high = middle;
+  }
+  return low === points.length ? 0 : low;
+}
+
+/** Up to `n` distinct owners, walking clockwise from `start`. */
+export function walkDistinct(continuum: Continuum, start: number, n: number): string[] {
+  const found: string[] = [];
+  const { owners, ids } = continuum;
+  for (let step = 0; step < owners.length && found.length < n; step++) {
+    const owner = ids[owners[(start + step) % owners.length] as number] as string;
+    if (!found.includes(owner)) found.push(owner);
+  }
+  return found;
+}
+
+/** The continuum as a partition of the 32-bit hash space (the wrap-around tail belongs to point 0). */
+export function continuumPartition({ points, owners, ids }: Continuum): Partition {
+  const ownerIds = Array.from(owners, (index) => ids[index] as string);
+  if (points[points.length - 1] === 0xffffffff)
+    return { space: 'ring32', size: 2 ** 32, ends: points, owners: ownerIds };
+  const ends = new Float64Array(points.length + 1);
+  ends.set(points);
+  ends[points.length] = 0xffffffff;
+  ownerIds.push(ownerIds[0] as string);
+  return { space: 'ring32', size: 2 ** 32, ends, owners: ownerIds };
+}
+
+export const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Adds one node's points by merging (O(points), no re-sort). Ties with existing points go to the
+ * smaller id, matching {@link buildContinuum} over ids listed in sorted order.
+ */
+export function mergeNode(continuum: Continuum, id: string, nodePoints: Uint32Array): Continuum {
+  const mine = Uint32Array.from(nodePoints).sort();
+  const { points, owners, ids } = continuum;
+  const index = ids.length;
+  const mergedPoints = new Uint32Array(points.length + mine.length);
+  const mergedOwners = new Uint32Array(mergedPoints.length);
+  let i = 0;
+  let j = 0;
+  for (let k = 0; k < mergedPoints.length; k++) {
+    const takeOld =
+      j >= mine.length ||
+      (i < points.length &&
+        ((points[i] as number) < (mine[j] as number) ||
+          ((points[i] as number) === (mine[j] as number) &&
+            compareIds(ids[owners[i] as number] as string, id) < 0)));
+    if (takeOld) {
+      mergedPoints[k] = points[i] as number;
+      mergedOwners[k] = owners[i++] as number;
+    } else {
+      mergedPoints[k] = mine[j++] as number;
+      mergedOwners[k] = index;
+    }
+  }
+  return { points: mergedPoints, owners: mergedOwners, ids: [...ids, id] };
+}
+
+/** Drops every point of `id` (O(points)); owner indexes above it shift down by one. */
+export function removeNode(continuum: Continuum, id: string): Continuum {
+  const { points, owners, ids } = continuum;
+  const removed = ids.indexOf(id);
+  let kept = 0;
+  for (let i = 0; i < owners.length; i++) if (owners[i] !== removed) kept++;
+  const keptPoints = new Uint32Array(kept);
+  const keptOwners = new Uint32Array(kept);
+  let k = 0;
+  for (let i = 0; i < owners.length; i++) {
+    const owner = owners[i] as number;
+    if (owner === removed) continue;
+    keptPoints[k] = points[i] as number;
+    keptOwners[k++] = owner > removed ? owner - 1 : owner;
+  }
+  return { points: keptPoints, owners: keptOwners, ids: ids.filter((_, index) => index !== removed) };
+}

@@ -1,0 +1,6 @@
+// `loadstone/testing`: helpers for testing code built on loadstone, and contract suites that
+// third-party implementations of loadstone's interfaces can run.
+export type { BusContractOptions, ContractAssertion, ContractTestApi } from './busContract.js';
+export { describeBusContract } from './busContract.js';
+export type { FakeClockOptions } from './FakeClock.js';
+export { FakeClock } from './FakeClock.js';
