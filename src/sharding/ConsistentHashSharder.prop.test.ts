@@ -60,16 +60,20 @@ const WEIGHT_BOUND: Record<ShardAlgorithmName, number> = {
 describe.each(ALGORITHMS)('%s', (algorithm) => {
   it('maps the same key to the same node, in this sharder and in an identically built one', () => {
     fc.assert(
-      fc.property(nodeIds(1, 20), fc.array(fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }))), (ids, keys) => {
-        const a = sharder(algorithm, ids);
-        const b = sharder(algorithm, ids);
-        for (const key of keys) {
-          const owner = a.getNode(key);
-          expect(ids).toContain(owner);
-          expect(a.getNode(key)).toBe(owner);
-          expect(b.getNode(key)).toBe(owner);
-        }
-      }),
+      fc.property(
+        nodeIds(1, 20),
+        fc.array(fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }))),
+        (ids, keys) => {
+          const a = sharder(algorithm, ids);
+          const b = sharder(algorithm, ids);
+          for (const key of keys) {
+            const owner = a.getNode(key);
+            expect(ids).toContain(owner);
+            expect(a.getNode(key)).toBe(owner);
+            expect(b.getNode(key)).toBe(owner);
+          }
+        },
+      ),
       { numRuns: 30 },
     );
   });
@@ -145,21 +149,27 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
 
   it(`gives weighted nodes shares proportional to their weights (±${WEIGHT_BOUND[algorithm] * 100} %)`, () => {
     fc.assert(
-      fc.property(nodeIds(2, 6), fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 6, maxLength: 6 }), (ids, weights) => {
-        const nodes = ids.map((id, i) => ({ id, weight: weights[i] as number }));
-        const total = nodes.reduce((sum, node) => sum + node.weight, 0);
-        const keys = keySample(50_000, 'weights');
-        const counts = countOwners(sharder(algorithm, nodes), keys);
-        for (const node of nodes) {
-          const expected = node.weight / total;
-          expect(Math.abs(shareOf(counts, node.id, keys.length) - expected) / expected).toBeLessThanOrEqual(WEIGHT_BOUND[algorithm]);
-        }
-      }),
+      fc.property(
+        nodeIds(2, 6),
+        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 6, maxLength: 6 }),
+        (ids, weights) => {
+          const nodes = ids.map((id, i) => ({ id, weight: weights[i] as number }));
+          const total = nodes.reduce((sum, node) => sum + node.weight, 0);
+          const keys = keySample(50_000, 'weights');
+          const counts = countOwners(sharder(algorithm, nodes), keys);
+          for (const node of nodes) {
+            const expected = node.weight / total;
+            expect(Math.abs(shareOf(counts, node.id, keys.length) - expected) / expected).toBeLessThanOrEqual(
+              WEIGHT_BOUND[algorithm],
+            );
+          }
+        },
+      ),
       { numRuns: 6 },
     );
   });
 
-  it("plan() predicts exactly the keys that move, and the moved share", () => {
+  it('plan() predicts exactly the keys that move, and the moved share', () => {
     fc.assert(
       fc.property(nodeIds(2, 10), fc.nat(), (ids, pick) => {
         const s = sharder(algorithm, ids);

@@ -71,7 +71,10 @@ describe('ConsistentHashSharder', () => {
   });
 
   it('gives a jump node of weight w w buckets and reuses the buckets of removed nodes', () => {
-    const sharder = new ConsistentHashSharder({ algorithm: 'jump', nodes: ['a', { id: 'b', weight: 2 }, 'c'] });
+    const sharder = new ConsistentHashSharder({
+      algorithm: 'jump',
+      nodes: ['a', { id: 'b', weight: 2 }, 'c'],
+    });
     const owners = (keys: number[]) => keys.map((key) => sharder.getNode(key));
     const keys = Array.from({ length: 2_000 }, (_, i) => i * 7919);
     // Buckets are a, b, b, c: the same as jumpHash over 4 buckets.
@@ -110,29 +113,144 @@ describe('ConsistentHashSharder', () => {
     const cases: [string, () => unknown, string, string][] = [
       ['no options', () => new ConsistentHashSharder(undefined as never), 'options', 'an object'],
       ['no nodes', () => new ConsistentHashSharder({ nodes: [] }), 'options.nodes', 'a non-empty array'],
-      ['nodes not an array', () => new ConsistentHashSharder({ nodes: 'a' as never }), 'options.nodes', 'a non-empty array'],
-      ['an empty id', () => new ConsistentHashSharder({ nodes: ['a', ''] }), 'options.nodes[1]', 'a non-empty string'],
-      ['a missing id', () => new ConsistentHashSharder({ nodes: [{} as never] }), 'options.nodes[0].id', 'a non-empty string'],
-      ['a duplicate id', () => new ConsistentHashSharder({ nodes: ['a', 'b', 'a'] }), 'options.nodes[2]', 'an id not already'],
-      ['a zero weight', () => new ConsistentHashSharder({ nodes: [{ id: 'a', weight: 0 }] }), 'options.nodes[0].weight', 'a finite number > 0'],
-      ['a NaN weight', () => new ConsistentHashSharder({ nodes: [{ id: 'a', weight: Number.NaN }] }), 'options.nodes[0].weight', 'a finite number > 0'],
-      ['a fractional jump weight', () => new ConsistentHashSharder({ algorithm: 'jump', nodes: [{ id: 'a', weight: 1.5 }] }), 'options.nodes[0].weight', 'an integer >= 1'],
-      ['an unknown algorithm', () => new ConsistentHashSharder({ algorithm: 'md5' as never, nodes: ['a'] }), 'options.algorithm', 'one of "ring"'],
-      ['an option of another algorithm', () => new ConsistentHashSharder({ algorithm: 'jump', nodes: ['a'], vnodes: 10 } as never), 'options.vnodes', 'absent: it is not an option of the "jump" algorithm'],
-      ['a misspelt option', () => new ConsistentHashSharder({ nodes: ['a'], vnode: 10 } as never), 'options.vnode', 'absent'],
-      ['zero vnodes', () => new ConsistentHashSharder({ nodes: ['a'], vnodes: 0 }), 'options.vnodes', 'an integer from 1 to 65536'],
-      ['an unknown point format', () => new ConsistentHashSharder({ algorithm: 'ketama', nodes: ['a'], pointFormat: 'x' as never }), 'options.pointFormat', 'one of'],
-      ['a bad default port', () => new ConsistentHashSharder({ algorithm: 'ketama', nodes: ['a'], defaultPort: 70000 }), 'options.defaultPort', 'an integer from 0 to 65535'],
-      ['a non-prime table size', () => new ConsistentHashSharder({ algorithm: 'maglev', nodes: ['a'], tableSize: 100 }), 'options.tableSize', 'a prime number'],
-      ['more maglev nodes than slots', () => new ConsistentHashSharder({ algorithm: 'maglev', nodes: ['a', 'b', 'c'], tableSize: 3 }), 'options.nodes[2]', 'a node beyond the limit'],
-      ['a key of the wrong type', () => new ConsistentHashSharder({ nodes: ['a'] }).getNode({} as never), 'key', 'a string or a finite number'],
-      ['an infinite key', () => new ConsistentHashSharder({ nodes: ['a'] }).getNode(Number.POSITIVE_INFINITY), 'key', 'a string or a finite number'],
-      ['n above the node count', () => new ConsistentHashSharder({ nodes: ['a', 'b'] }).getNodes('k', 3), 'n', 'an integer from 1 to 2'],
-      ['n of zero', () => new ConsistentHashSharder({ nodes: ['a', 'b'] }).getNodes('k', 0), 'n', 'an integer from 1 to 2'],
-      ['adding a duplicate', () => new ConsistentHashSharder({ nodes: ['a'] }).addNode('a'), 'node', 'an id not already'],
-      ['removing an unknown node', () => new ConsistentHashSharder({ nodes: ['a'] }).removeNode('b'), 'id', 'the id of a node'],
-      ['planning to remove an unknown node', () => new ConsistentHashSharder({ nodes: ['a'] }).plan({ remove: ['b'] }), 'change.remove[0]', 'the id of a node'],
-      ['planning to add a duplicate', () => new ConsistentHashSharder({ nodes: ['a'] }).plan({ add: [{ id: 'a' }] }), 'change.add[0].id', 'an id not already'],
+      [
+        'nodes not an array',
+        () => new ConsistentHashSharder({ nodes: 'a' as never }),
+        'options.nodes',
+        'a non-empty array',
+      ],
+      [
+        'an empty id',
+        () => new ConsistentHashSharder({ nodes: ['a', ''] }),
+        'options.nodes[1]',
+        'a non-empty string',
+      ],
+      [
+        'a missing id',
+        () => new ConsistentHashSharder({ nodes: [{} as never] }),
+        'options.nodes[0].id',
+        'a non-empty string',
+      ],
+      [
+        'a duplicate id',
+        () => new ConsistentHashSharder({ nodes: ['a', 'b', 'a'] }),
+        'options.nodes[2]',
+        'an id not already',
+      ],
+      [
+        'a zero weight',
+        () => new ConsistentHashSharder({ nodes: [{ id: 'a', weight: 0 }] }),
+        'options.nodes[0].weight',
+        'a finite number > 0',
+      ],
+      [
+        'a NaN weight',
+        () => new ConsistentHashSharder({ nodes: [{ id: 'a', weight: Number.NaN }] }),
+        'options.nodes[0].weight',
+        'a finite number > 0',
+      ],
+      [
+        'a fractional jump weight',
+        () => new ConsistentHashSharder({ algorithm: 'jump', nodes: [{ id: 'a', weight: 1.5 }] }),
+        'options.nodes[0].weight',
+        'an integer >= 1',
+      ],
+      [
+        'an unknown algorithm',
+        () => new ConsistentHashSharder({ algorithm: 'md5' as never, nodes: ['a'] }),
+        'options.algorithm',
+        'one of "ring"',
+      ],
+      [
+        'an option of another algorithm',
+        () => new ConsistentHashSharder({ algorithm: 'jump', nodes: ['a'], vnodes: 10 } as never),
+        'options.vnodes',
+        'absent: it is not an option of the "jump" algorithm',
+      ],
+      [
+        'a misspelt option',
+        () => new ConsistentHashSharder({ nodes: ['a'], vnode: 10 } as never),
+        'options.vnode',
+        'absent',
+      ],
+      [
+        'zero vnodes',
+        () => new ConsistentHashSharder({ nodes: ['a'], vnodes: 0 }),
+        'options.vnodes',
+        'an integer from 1 to 65536',
+      ],
+      [
+        'an unknown point format',
+        () => new ConsistentHashSharder({ algorithm: 'ketama', nodes: ['a'], pointFormat: 'x' as never }),
+        'options.pointFormat',
+        'one of',
+      ],
+      [
+        'a bad default port',
+        () => new ConsistentHashSharder({ algorithm: 'ketama', nodes: ['a'], defaultPort: 70000 }),
+        'options.defaultPort',
+        'an integer from 0 to 65535',
+      ],
+      [
+        'a non-prime table size',
+        () => new ConsistentHashSharder({ algorithm: 'maglev', nodes: ['a'], tableSize: 100 }),
+        'options.tableSize',
+        'a prime number',
+      ],
+      [
+        'more maglev nodes than slots',
+        () => new ConsistentHashSharder({ algorithm: 'maglev', nodes: ['a', 'b', 'c'], tableSize: 3 }),
+        'options.nodes[2]',
+        'a node beyond the limit',
+      ],
+      [
+        'a key of the wrong type',
+        () => new ConsistentHashSharder({ nodes: ['a'] }).getNode({} as never),
+        'key',
+        'a string or a finite number',
+      ],
+      [
+        'an infinite key',
+        () => new ConsistentHashSharder({ nodes: ['a'] }).getNode(Number.POSITIVE_INFINITY),
+        'key',
+        'a string or a finite number',
+      ],
+      [
+        'n above the node count',
+        () => new ConsistentHashSharder({ nodes: ['a', 'b'] }).getNodes('k', 3),
+        'n',
+        'an integer from 1 to 2',
+      ],
+      [
+        'n of zero',
+        () => new ConsistentHashSharder({ nodes: ['a', 'b'] }).getNodes('k', 0),
+        'n',
+        'an integer from 1 to 2',
+      ],
+      [
+        'adding a duplicate',
+        () => new ConsistentHashSharder({ nodes: ['a'] }).addNode('a'),
+        'node',
+        'an id not already',
+      ],
+      [
+        'removing an unknown node',
+        () => new ConsistentHashSharder({ nodes: ['a'] }).removeNode('b'),
+        'id',
+        'the id of a node',
+      ],
+      [
+        'planning to remove an unknown node',
+        () => new ConsistentHashSharder({ nodes: ['a'] }).plan({ remove: ['b'] }),
+        'change.remove[0]',
+        'the id of a node',
+      ],
+      [
+        'planning to add a duplicate',
+        () => new ConsistentHashSharder({ nodes: ['a'] }).plan({ add: [{ id: 'a' }] }),
+        'change.add[0].id',
+        'an id not already',
+      ],
     ];
     it.each(cases)('%s', (_name, act, option, expected) => {
       let caught: unknown;

@@ -1,7 +1,8 @@
 import type { KetamaPointFormat } from './algorithms/KetamaAlgorithm.js';
 import type { ShardNodeInput } from './ShardNode.js';
 
-type CommonOptions = {
+/** The options every algorithm shares. */
+export type SharderNodeOptions = {
   /**
    * The nodes to shard over: ids, or `{ id, weight }`. At least one; ids unique and non-empty;
    * weights > 0 (integers for `jump`), default 1.
@@ -10,7 +11,12 @@ type CommonOptions = {
 };
 
 /** `ring`: virtual nodes on a 32-bit ring, murmur3-hashed (the default algorithm). */
-export type RingOptions = CommonOptions & {
+export type RingOptions = SharderNodeOptions & {
+  /** The algorithm: `ring` when omitted. */
+  /** The algorithm: `ring` when omitted. */
+  /** The algorithm: `ring` when omitted. */
+  /** The algorithm: `ring` when omitted. */
+  /** The algorithm: `ring` when omitted. */
   readonly algorithm?: 'ring';
   /**
    * Ring points per unit of weight. More points, better balance, more memory (8 bytes a point).
@@ -23,7 +29,8 @@ export type RingOptions = CommonOptions & {
 };
 
 /** `ketama`: the memcached clients' MD5 continuum, point for point. */
-export type KetamaOptions = CommonOptions & {
+export type KetamaOptions = SharderNodeOptions & {
+  /** The algorithm. */
   readonly algorithm: 'ketama';
   /**
    * Which client's point names to reproduce (see {@link KetamaPointFormat}). Node ids are
@@ -40,13 +47,20 @@ export type KetamaOptions = CommonOptions & {
 };
 
 /** `jump`: Lamping & Veach jump consistent hash; a node of weight w owns w buckets. */
-export type JumpOptions = CommonOptions & { readonly algorithm: 'jump' };
+export type JumpOptions = SharderNodeOptions & {
+  /** The algorithm. */
+  readonly algorithm: 'jump';
+};
 
 /** `rendezvous`: highest random weight; O(nodes) per lookup, exact weighted shares. */
-export type RendezvousOptions = CommonOptions & { readonly algorithm: 'rendezvous' };
+export type RendezvousOptions = SharderNodeOptions & {
+  /** The algorithm. */
+  readonly algorithm: 'rendezvous';
+};
 
 /** `maglev`: Google's Maglev lookup table; O(1) lookups. */
-export type MaglevOptions = CommonOptions & {
+export type MaglevOptions = SharderNodeOptions & {
+  /** The algorithm. */
   readonly algorithm: 'maglev';
   /**
    * Lookup-table size: a prime, well above the node count (Maglev suggests ≥ 100 × nodes for

@@ -1,8 +1,21 @@
 import type { ShardAlgorithmName } from './algorithms/ShardAlgorithm.js';
-import type { ShardKey } from './ShardNode.js';
+import type { ShardKey, ShardNodeInput } from './ShardNode.js';
 
 /** An inclusive range of positions in the algorithm's key space (see {@link RebalancePlan.space}). */
-export type HashRange = { readonly start: number; readonly end: number };
+export type HashRange = {
+  /** First position in the range. */
+  readonly start: number;
+  /** Last position in the range (inclusive). */
+  readonly end: number;
+};
+
+/** One key's change of owner in a {@link RebalancePlan}. */
+export type KeyMove = {
+  /** The node that owns the key now. */
+  readonly from: string;
+  /** The node that owns it after the change. */
+  readonly to: string;
+};
 
 /** Keys that change owner from one node to another in a {@link RebalancePlan}. */
 export type ShardMove = {
@@ -22,7 +35,7 @@ export type ShardMove = {
 /** A change of topology to plan for: nodes to add and ids to remove. */
 export type TopologyChange = {
   /** Nodes to add (ids, or `{ id, weight }`). */
-  readonly add?: readonly (string | { readonly id: string; readonly weight?: number })[];
+  readonly add?: readonly ShardNodeInput[];
   /** Ids of nodes to remove. */
   readonly remove?: readonly string[];
 };
@@ -35,8 +48,9 @@ export type TopologyChange = {
 export type RebalancePlan = {
   /** The algorithm planned for. */
   readonly algorithm: ShardAlgorithmName;
-  /** Node ids before and after the change. */
+  /** Node ids before the change. */
   readonly before: readonly string[];
+  /** Node ids after the change. */
   readonly after: readonly string[];
   /**
    * The key space the ranges are in: `ring32` (a key's 32-bit hash, from `sharder.position`),
@@ -53,5 +67,5 @@ export type RebalancePlan = {
   /** The moves, largest first. */
   readonly moves: readonly ShardMove[];
   /** Where `key` goes: `{ from, to }` when it moves, `undefined` when it stays. */
-  destination(key: ShardKey): { readonly from: string; readonly to: string } | undefined;
+  destination(key: ShardKey): KeyMove | undefined;
 };

@@ -6,8 +6,16 @@ export type ShardNode = {
   readonly weight: number;
 };
 
+/** A node given with its weight. */
+export type WeightedNodeInput = {
+  /** The node's id. */
+  readonly id: string;
+  /** Relative share of keys. Minimum: > 0 (an integer for `jump`). @default 1 */
+  readonly weight?: number;
+};
+
 /** A node as the caller may give it: a bare id (weight 1), or an id with a weight. */
-export type ShardNodeInput = string | { readonly id: string; readonly weight?: number };
+export type ShardNodeInput = string | WeightedNodeInput;
 
 /** A key the sharder can place: a string, or a finite number (see `getNode` for how numbers hash). */
 export type ShardKey = string | number;

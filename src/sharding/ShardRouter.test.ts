@@ -2,10 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, NoTargetError } from '../core/errors/index.js';
 import { ConsistentHashSharder } from './ConsistentHashSharder.js';
 import { ShardRouter } from './ShardRouter.js';
-import { shardByContentType, shardByDateRange, shardByField, shardByGeography } from './shardKeyStrategies.js';
+import {
+  shardByContentType,
+  shardByDateRange,
+  shardByField,
+  shardByGeography,
+} from './shardKeyStrategies.js';
 
 type Order = { userId: string; placedAt: Date; country: string; contentType: string };
-const order: Order = { userId: 'u-42', placedAt: new Date('2026-11-22T18:30:00Z'), country: 'de', contentType: 'image/png' };
+const order: Order = {
+  userId: 'u-42',
+  placedAt: new Date('2026-11-22T18:30:00Z'),
+  country: 'de',
+  contentType: 'image/png',
+};
 
 describe('ShardRouter', () => {
   it('routes records through a strategy and the sharder, honouring pins', () => {
@@ -43,7 +53,9 @@ describe('ShardRouter', () => {
     expect(byType(order)).toBe('type:media');
     expect(byType({ ...order, contentType: 'Video/MP4; codecs=avc1' })).toBe('type:media');
     expect(byType({ ...order, contentType: 'text/html' })).toBe('type:text/html');
-    expect(shardByContentType<Order>('contentType', {}, 'other')({ ...order, contentType: 'text/html' })).toBe('type:other');
+    expect(
+      shardByContentType<Order>('contentType', {}, 'other')({ ...order, contentType: 'text/html' }),
+    ).toBe('type:other');
     expect(byRegion(order)).toBe('region:eu');
     expect(byRegion({ ...order, country: 'JP' })).toBe('region:rest');
     expect(shardByField<{ id: number }>('id')({ id: 7 })).toBe(7);
@@ -53,14 +65,26 @@ describe('ShardRouter', () => {
     const sharder = new ConsistentHashSharder({ nodes: ['a'] });
     const route = (strategy: (record: Order) => string | number, record: Order = order, pins = {}) =>
       new ShardRouter<Order>({ sharder, strategy, pins }).route(record);
-    expect(() => route(shardByField<Order>('userId'), { ...order, userId: undefined as never })).toThrow(InvalidOptionError);
-    expect(() => route(shardByDateRange<Order>('placedAt', 'day'), { ...order, placedAt: new Date('nope') })).toThrow(/record.placedAt/);
-    expect(() => route(shardByGeography<Order>('country', { eu: ['DE'] }), { ...order, country: 'JP' })).toThrow(/record.country/);
-    expect(() => route(shardByContentType<Order>('contentType'), { ...order, contentType: '' })).toThrow(/record.contentType/);
+    expect(() => route(shardByField<Order>('userId'), { ...order, userId: undefined as never })).toThrow(
+      InvalidOptionError,
+    );
+    expect(() =>
+      route(shardByDateRange<Order>('placedAt', 'day'), { ...order, placedAt: new Date('nope') }),
+    ).toThrow(/record.placedAt/);
+    expect(() =>
+      route(shardByGeography<Order>('country', { eu: ['DE'] }), { ...order, country: 'JP' }),
+    ).toThrow(/record.country/);
+    expect(() => route(shardByContentType<Order>('contentType'), { ...order, contentType: '' })).toThrow(
+      /record.contentType/,
+    );
     expect(() => route(() => ({}) as never)).toThrow(/strategy\(record\)/);
     expect(() => route(() => 'pinned', order, { pinned: 'gone' })).toThrow(/pins\["pinned"\]/);
-    expect(() => new ShardRouter<Order>({ sharder, strategy: 'userId' as never })).toThrow(/options.strategy/);
-    expect(() => new ShardRouter<Order>({ sharder: {} as never, strategy: () => 'k' })).toThrow(/options.sharder/);
+    expect(() => new ShardRouter<Order>({ sharder, strategy: 'userId' as never })).toThrow(
+      /options.strategy/,
+    );
+    expect(() => new ShardRouter<Order>({ sharder: {} as never, strategy: () => 'k' })).toThrow(
+      /options.sharder/,
+    );
     expect(() => shardByDateRange<Order>('placedAt', 'week' as never)).toThrow(/unit/);
     sharder.removeNode('a');
     expect(() => route(shardByField<Order>('userId'))).toThrow(NoTargetError);

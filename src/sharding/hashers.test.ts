@@ -13,7 +13,12 @@ function referenceMurmur3(bytes: Uint8Array, seed = 0): number {
     return Math.imul(k, 0x1b873593);
   };
   for (let i = 0; i < blocks; i += 4) {
-    h ^= mix((bytes[i] as number) | ((bytes[i + 1] as number) << 8) | ((bytes[i + 2] as number) << 16) | ((bytes[i + 3] as number) << 24));
+    h ^= mix(
+      (bytes[i] as number) |
+        ((bytes[i + 1] as number) << 8) |
+        ((bytes[i + 2] as number) << 16) |
+        ((bytes[i + 3] as number) << 24),
+    );
     h = (h << 13) | (h >>> 19);
     h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
@@ -39,9 +44,13 @@ describe('murmur3', () => {
 
   it('hashes the UTF-8 bytes of any string, ASCII fast path or not', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' })), fc.integer({ min: 0, max: 0xffffffff }), (key, seed) => {
-        expect(murmur3(key, seed)).toBe(referenceMurmur3(new TextEncoder().encode(key), seed));
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' })),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        (key, seed) => {
+          expect(murmur3(key, seed)).toBe(referenceMurmur3(new TextEncoder().encode(key), seed));
+        },
+      ),
     );
   });
 });
@@ -50,10 +59,15 @@ describe('md5Words', () => {
   it('equals node:crypto MD5 for any string, including multi-block and non-ASCII ones', () => {
     const words = new Uint32Array(4);
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 80 })), (key) => {
-        md5Words(key, words);
-        expect(Buffer.from(words.buffer).toString('hex')).toBe(createHash('md5').update(key, 'utf8').digest('hex'));
-      }),
+      fc.property(
+        fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 80 })),
+        (key) => {
+          md5Words(key, words);
+          expect(Buffer.from(words.buffer).toString('hex')).toBe(
+            createHash('md5').update(key, 'utf8').digest('hex'),
+          );
+        },
+      ),
     );
   });
 });

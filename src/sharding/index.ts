@@ -8,10 +8,11 @@ export type {
   MaglevOptions,
   RendezvousOptions,
   RingOptions,
+  SharderNodeOptions,
 } from './ConsistentHashSharderOptions.js';
 export { jumpHash } from './jumpHash.js';
-export type { HashRange, RebalancePlan, ShardMove, TopologyChange } from './RebalancePlan.js';
-export type { ShardKey, ShardNode, ShardNodeInput } from './ShardNode.js';
+export type { HashRange, KeyMove, RebalancePlan, ShardMove, TopologyChange } from './RebalancePlan.js';
+export type { ShardKey, ShardNode, ShardNodeInput, WeightedNodeInput } from './ShardNode.js';
 export { type ShardKeyStrategy, ShardRouter, type ShardRouterOptions } from './ShardRouter.js';
 export {
   type DateRangeUnit,

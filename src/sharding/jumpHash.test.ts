@@ -32,9 +32,13 @@ describe('jumpHash', () => {
 
   it('matches the BigInt reference for any 64-bit key and bucket count', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.integer({ min: 1, max: 0x7fffffff }), (key, buckets) => {
-        expect(jumpHash(key, buckets)).toBe(referenceJumpHash(key, buckets));
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+        fc.integer({ min: 1, max: 0x7fffffff }),
+        (key, buckets) => {
+          expect(jumpHash(key, buckets)).toBe(referenceJumpHash(key, buckets));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -49,11 +53,15 @@ describe('jumpHash', () => {
 
   it('moves only keys into the new bucket when one is added', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.integer({ min: 1, max: 10_000 }), (key, buckets) => {
-        const before = jumpHash(key, buckets);
-        const after = jumpHash(key, buckets + 1);
-        expect(after === before || after === buckets).toBe(true);
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+        fc.integer({ min: 1, max: 10_000 }),
+        (key, buckets) => {
+          const before = jumpHash(key, buckets);
+          const after = jumpHash(key, buckets + 1);
+          expect(after === before || after === buckets).toBe(true);
+        },
+      ),
     );
   });
 

@@ -7,9 +7,13 @@ import { KetamaAlgorithm } from './algorithms/KetamaAlgorithm.js';
 import { ConsistentHashSharder } from './ConsistentHashSharder.js';
 
 const fixtures = new URL('../../test/fixtures/ketama/', import.meta.url);
-const lines = (name: string) => gunzipSync(readFileSync(new URL(name, fixtures))).toString('utf8').split('\n');
+const lines = (name: string) =>
+  gunzipSync(readFileSync(new URL(name, fixtures)))
+    .toString('utf8')
+    .split('\n');
 
-const weighted = (weights: Record<string, number>) => Object.entries(weights).map(([id, weight]) => ({ id, weight }));
+const weighted = (weights: Record<string, number>) =>
+  Object.entries(weights).map(([id, weight]) => ({ id, weight }));
 const libmemcachedServers = weighted({
   '10.0.1.1:11211': 600,
   '10.0.1.2:11211': 300,
@@ -30,7 +34,8 @@ describe('ketama compatibility', () => {
       nodes: weighted({ '0.0.0.1': 1, '0.0.0.2': 2, '0.0.0.3': 3, '0.0.0.4': 4, '0.0.0.5': 5 }),
     });
     let mismatches = 0;
-    for (let key = 0; key < 100_000; key++) if (`${key} ${sharder.getNode(key)}` !== expected[key]) mismatches++;
+    for (let key = 0; key < 100_000; key++)
+      if (`${key} ${sharder.getNode(key)}` !== expected[key]) mismatches++;
     expect(mismatches).toBe(0);
   });
 
@@ -41,12 +46,18 @@ describe('ketama compatibility', () => {
       nodes: ['0.0.0.1:11211', '0.0.0.2:11211', '0.0.0.3', '0.0.0.4:11213', '0.0.0.5:11212'],
     });
     let mismatches = 0;
-    for (let key = 0; key < 100_000; key++) if (`${key} ${sharder.getNode(key)}` !== expected[key]) mismatches++;
+    for (let key = 0; key < 100_000; key++)
+      if (`${key} ${sharder.getNode(key)}` !== expected[key]) mismatches++;
     expect(mismatches).toBe(0);
   });
 
   it("reproduces libmemcached's own ketama test cases: key hash, continuum point and server", () => {
-    const cases = JSON.parse(readFileSync(new URL('libmemcached.json', fixtures), 'utf8')) as [string, number, number, string][];
+    const cases = JSON.parse(readFileSync(new URL('libmemcached.json', fixtures), 'utf8')) as [
+      string,
+      number,
+      number,
+      string,
+    ][];
     expect(cases).toHaveLength(99);
     const sharder = new ConsistentHashSharder({ algorithm: 'ketama', nodes: libmemcachedServers });
     const engine = new KetamaAlgorithm('libmemcached', 11211, libmemcachedServers);
@@ -71,9 +82,15 @@ describe('ketama compatibility', () => {
   it('keeps the port in point names for libketama, as hashring does by default', () => {
     // Measured from hashring 3.2.0 (anchors: caches-queues-pools-rings.md §2.4).
     const expected = [2, 1, 1, 2, 2, 3, 2, 3, 3, 1, 1, 1, 2, 2, 2, 1, 2, 2, 3, 2];
-    const sharder = new ConsistentHashSharder({ algorithm: 'ketama', pointFormat: 'libketama', nodes: threeServers });
+    const sharder = new ConsistentHashSharder({
+      algorithm: 'ketama',
+      pointFormat: 'libketama',
+      nodes: threeServers,
+    });
     expect(keys.map((key) => sharder.getNode(key))).toEqual(expected.map((n) => `10.0.0.${n}:11211`));
-    expect(keys.slice(0, 3).map((key) => sharder.position(key))).toEqual([2123055796, 2339090209, 2354236092]);
+    expect(keys.slice(0, 3).map((key) => sharder.position(key))).toEqual([
+      2123055796, 2339090209, 2354236092,
+    ]);
   });
 
   it('drops the default port from point names for libmemcached, as hashring does with "default port"', () => {
@@ -84,9 +101,9 @@ describe('ketama compatibility', () => {
 
   it('names points per client: twemproxy like libketama, spymemcached with a leading slash', () => {
     const prefix = (format: 'libmemcached' | 'libketama' | 'twemproxy' | 'spymemcached') =>
-      (new KetamaAlgorithm(format, 11211, []) as unknown as { pointPrefix(id: string): string }).pointPrefix.bind(
-        new KetamaAlgorithm(format, 11211, []),
-      );
+      (
+        new KetamaAlgorithm(format, 11211, []) as unknown as { pointPrefix(id: string): string }
+      ).pointPrefix.bind(new KetamaAlgorithm(format, 11211, []));
     expect(prefix('libmemcached')('cache-1:11211')).toBe('cache-1');
     expect(prefix('libmemcached')('cache-1:11212')).toBe('cache-1:11212');
     expect(prefix('libmemcached')('cache-1')).toBe('cache-1');
@@ -95,7 +112,7 @@ describe('ketama compatibility', () => {
     expect(prefix('spymemcached')('cache-1:11211')).toBe('/cache-1:11211');
   });
 
-  it("computes points per server in 32-bit floats, as libmemcached and libketama do", () => {
+  it('computes points per server in 32-bit floats, as libmemcached and libketama do', () => {
     // At equal weight a server gets 40 digests (160 points), except where float32 rounding of
     // 1/n makes libmemcached's product fall just under 40: those server counts get 39.
     const digests = (format: 'libmemcached' | 'libketama', servers: number) =>

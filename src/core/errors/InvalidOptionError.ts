@@ -45,11 +45,13 @@ export function describeValue(value: unknown): string {
     shown =
       typeof value === 'bigint'
         ? `${value}n`
-        : typeof value === 'function'
-          ? `[function ${value.name || 'anonymous'}]`
-          : typeof value === 'symbol'
-            ? value.toString()
-            : (JSON.stringify(value) ?? String(value));
+        : typeof value === 'number'
+          ? String(value) // JSON would print NaN and Infinity as null
+          : typeof value === 'function'
+            ? `[function ${value.name || 'anonymous'}]`
+            : typeof value === 'symbol'
+              ? value.toString()
+              : (JSON.stringify(value) ?? String(value));
   } catch {
     shown = Object.prototype.toString.call(value);
   }

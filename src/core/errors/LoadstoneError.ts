@@ -34,12 +34,14 @@ export class LoadstoneError extends Error {
     Object.defineProperty(this, brandKey(code), { value: true });
   }
 
+  /** The class name (`InvalidOptionError`, …), so stack traces and logs say what failed. */
   override get name(): string {
     return this.constructor.name;
   }
 
   /** Recognises loadstone errors from any copy of the package, not only this one. */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class on the right of `instanceof`, a subclass included
     return hasBrand(value, this === LoadstoneError ? 'base' : brandCodeOf(this));
   }
 }
@@ -52,8 +54,6 @@ function brandCodeOf(ctor: unknown): string {
 
 function hasBrand(value: unknown, code: string): boolean {
   return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as Record<symbol, unknown>)[brandKey(code)] === true
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brandKey(code)] === true
   );
 }

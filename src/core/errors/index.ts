@@ -26,11 +26,17 @@ export {
  * {@includeCode ./errors.test.ts#errorsMap}
  */
 export const errors = {
+  /** {@link InvalidOptionError}: a bad option, setter value or call argument. */
   ERR_LOADSTONE_INVALID_OPTION: InvalidOptionError,
+  /** {@link ClosedError}: use after close or destroy. */
   ERR_LOADSTONE_CLOSED: ClosedError,
+  /** {@link TimeoutError}: an operation exceeded its time limit. */
   ERR_LOADSTONE_TIMEOUT: TimeoutError,
+  /** {@link CapacityExceededError}: a queue or pool is full. */
   ERR_LOADSTONE_CAPACITY: CapacityExceededError,
+  /** {@link AbortedError}: work aborted with a reason that is not an `Error`. */
   ERR_LOADSTONE_ABORTED: AbortedError,
+  /** {@link NoTargetError}: no node or backend to choose. */
   ERR_LOADSTONE_NO_TARGET: NoTargetError,
 } as const satisfies Record<ErrorCode, { readonly code: ErrorCode; readonly prototype: LoadstoneError }>;
 
@@ -48,10 +54,7 @@ export type ErrorOfCode<C extends ErrorCode> = InstanceType<(typeof errors)[C]>;
  * @example
  * {@includeCode ./errors.test.ts#catching}
  */
-export function isLoadstoneError<C extends ErrorCode>(
-  value: unknown,
-  code?: C,
-): value is ErrorOfCode<C> {
+export function isLoadstoneError<C extends ErrorCode>(value: unknown, code?: C): value is ErrorOfCode<C> {
   if (!(value instanceof LoadstoneError)) return false;
   return code === undefined || value.code === code;
 }

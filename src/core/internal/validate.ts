@@ -62,7 +62,10 @@ export function functionOption<F extends (...args: never[]) => unknown>(path: st
 }
 
 /** Throws unless `value` is a plain object (or `undefined`, which reads as `{}`). */
-export function optionsObject<T extends object>(path: string, value: T | undefined): T | Record<string, never> {
+export function optionsObject<T extends object>(
+  path: string,
+  value: T | undefined,
+): T | Record<string, never> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidOptionError(path, 'an object', value);

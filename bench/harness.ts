@@ -1,0 +1,339 @@
+// Throughput harness: runs a case's contenders interleaved and reports ops/s, ratio to the anchor
+// and per-operation latency percentiles.
+//
+// A case has contenders; exactly one is the anchor (the package loadstone is measured against) and
+// every other row is reported as a ratio to it. A synchronous contender is a function that performs
+// a *batch* of `n` operations, so the timer (~30 ns per `performance.now()`) does not dominate
+// sub-microsecond operations; an async contender is one operation returning a promise, and is
+// awaited and timed one operation at a time.
+//
+// Method (same on every case, so tables are comparable within a run):
+// 1. `setup()` of every contender (build structures here: construction is never timed).
+// 2. Warm-up: each contender runs for `warmupMs`; a synchronous contender's batch size is sized
+//    from the warm-up so that one batch lasts about `targetBatchUs`.
+// 3. `rounds` rounds; each runs every contender for `roundMs`, with a full GC before each run and
+//    the contender order rotated by one every round. Drift on a shared VM (other tenants, CPU
+//    boost, a neighbour's build) then lands on all contenders instead of on whoever ran last.
+// 4. ops/s of a contender = median over rounds (min–max shown); ratio = median ÷ the anchor's
+//    median, with the range of the per-round ratios (contender and anchor measured in the same round).
+// 5. Latency: every batch's duration ÷ its size is recorded in an HDR histogram (weighted by the
+//    batch size) across all rounds; percentiles are in **nanoseconds per operation**. For batched
+//    contenders this is the per-batch mean, so one slow operation inside a batch is smoothed out
+//    (p99.9 shows GC pauses and noisy neighbours, not single-op outliers). Async contenders are
+//    recorded per operation.
+//
+// Writing contenders: give each contender its *own* loop written as a separate function literal.
+// Closures created from one literal share V8's type feedback, so a shared `makeLoop(impl)` factory
+// makes the call site polymorphic and slows every contender that uses it, depending on which
+// others ran before. Consume each result (e.g. add a length into a sink) so the optimiser cannot
+// drop the work.
+import { performance } from 'node:perf_hooks';
+import { build as buildHistogram, type Histogram } from 'hdr-histogram-js';
+import { collectGarbage } from './gc.js';
+import { median, type Summary, summarize } from './stats.js';
+
+/** A value or a promise of it. */
+export type Awaitable<T> = T | PromiseLike<T>;
+
+/** What a contender must reach to pass, printed next to its ratio. */
+export type Target = {
+  /** Minimum ratio of the contender's ops/s to the anchor's (e.g. `15` for "≥ 15× hashring"). */
+  readonly minRatio?: number;
+  /** Minimum ops/s in absolute terms (e.g. `10e6`). */
+  readonly minOpsPerSec?: number;
+};
+
+type ContenderBase = {
+  /** Row label; also the last part of the contender's `--filter` path. */
+  readonly name: string;
+  /** Marks the contender every ratio is computed against. Exactly one per case. */
+  readonly anchor?: boolean;
+  /** Runs once before warm-up. Build structures here so their construction is not timed. */
+  readonly setup?: () => Awaitable<void>;
+  /** Runs once after the last round, e.g. to release a large structure before the next case. */
+  readonly teardown?: () => Awaitable<void>;
+  /** Pass/fail target shown in the table. */
+  readonly target?: Target;
+};
+
+/** A synchronous contender, timed a batch at a time. */
+export type BatchContender = ContenderBase & {
+  /** Performs exactly `n` operations. */
+  readonly batch: (n: number) => void;
+  /** Fixed batch size. Default: sized during warm-up so a batch lasts about `targetBatchUs`. */
+  readonly batchSize?: number;
+};
+
+/** An asynchronous contender, awaited and timed one operation at a time (one operation in flight). */
+export type AsyncContender = ContenderBase & {
+  /** Performs one operation. */
+  readonly op: () => Promise<unknown>;
+};
+
+/** One row of a throughput table. */
+export type Contender = BatchContender | AsyncContender;
+
+/** Durations of the phases of a throughput case. */
+export type TimingProfile = {
+  /** Warm-up per contender (ms). */
+  readonly warmupMs: number;
+  /** Timed run per contender per round (ms). */
+  readonly roundMs: number;
+  /** Number of interleaved rounds. Odd, so the median is a measured value. */
+  readonly rounds: number;
+  /** Batch duration that automatic batch sizing aims for (µs). */
+  readonly targetBatchUs: number;
+};
+
+/** Default timing of a full run: 1 s warm-up, 5 rounds of 1.5 s per contender. */
+export const FULL_TIMING: TimingProfile = Object.freeze({
+  warmupMs: 1000,
+  roundMs: 1500,
+  rounds: 5,
+  targetBatchUs: 50,
+});
+
+/** Timing of `--quick`: enough to see that a case runs, not to compare numbers. */
+export const QUICK_TIMING: TimingProfile = Object.freeze({
+  warmupMs: 100,
+  roundMs: 150,
+  rounds: 3,
+  targetBatchUs: 50,
+});
+
+/** A throughput comparison. */
+export type ThroughputCase = {
+  /** Short id, the second part of the `--filter` path (`<suite>/<name>`). */
+  readonly name: string;
+  /** Heading of the table. */
+  readonly title: string;
+  /** Plural noun for one operation, used in the column header (`lookups/s`). @default 'ops' */
+  readonly unit?: string;
+  /** Markdown printed under the table: workload, caveats. */
+  readonly note?: string;
+  readonly contenders: readonly Contender[];
+  /** Overrides of the run's timing profile for this case. */
+  readonly timing?: Partial<TimingProfile>;
+};
+
+/** Latency percentiles, in nanoseconds per operation. */
+export type LatencyNs = {
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+};
+
+/** Result of a {@link Target} check. */
+export type TargetResult = {
+  /** e.g. `≥ 15× anchor` or `≥ 10,000,000/s`. */
+  readonly text: string;
+  readonly met: boolean;
+};
+
+/** Measured result of one contender; what the markdown table is made of. */
+export type ThroughputRow = {
+  readonly case: string;
+  readonly contender: string;
+  readonly anchor: boolean;
+  readonly kind: 'batch' | 'async';
+  /** Operations per timed batch (1 for async contenders). */
+  readonly batchSize: number;
+  /** ops/s: median, min and max over rounds. */
+  readonly opsPerSec: Summary;
+  /** ops/s of each round, in round order. */
+  readonly roundsOpsPerSec: readonly number[];
+  /** Median ops/s ÷ the anchor's median ops/s (1 for the anchor; `undefined` if the anchor was filtered out). */
+  readonly ratio: number | undefined;
+  /** Min and max of the per-round ratios. */
+  readonly ratioRange: { readonly min: number; readonly max: number } | undefined;
+  readonly latencyNs: LatencyNs;
+  readonly totalOps: number;
+  readonly target: TargetResult | undefined;
+};
+
+/** Options of {@link runThroughput}. */
+export type RunThroughputOptions = {
+  readonly timing: TimingProfile;
+  /** Progress messages (to stderr by default). */
+  readonly log?: (message: string) => void;
+};
+
+/** Histogram resolution: values are recorded in hundredths of a nanosecond. */
+const TICKS_PER_NS = 100;
+const MAX_AUTO_BATCH = 1 << 24;
+
+type State = {
+  readonly contender: Contender;
+  readonly histogram: Histogram;
+  batchSize: number;
+  readonly rounds: number[];
+  totalOps: number;
+};
+
+/**
+ * Runs a throughput case: setup, warm-up, interleaved rounds with GC between runs, teardown.
+ *
+ * @param c - the case; contenders may already be filtered, but at most one may be the anchor.
+ * @returns one row per contender, in the case's contender order.
+ * @throws Error when more than one contender is marked `anchor`.
+ */
+export async function runThroughput(
+  c: ThroughputCase,
+  options: RunThroughputOptions,
+): Promise<ThroughputRow[]> {
+  const timing: TimingProfile = { ...options.timing, ...c.timing };
+  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const anchors = c.contenders.filter((x) => x.anchor === true);
+  if (anchors.length > 1) throw new Error(`bench case ${c.name}: more than one anchor`);
+
+  const states: State[] = c.contenders.map((contender) => ({
+    contender,
+    histogram: buildHistogram({ numberOfSignificantValueDigits: 3, autoResize: true }),
+    batchSize: 'batch' in contender ? (contender.batchSize ?? 0) : 1,
+    rounds: [],
+    totalOps: 0,
+  }));
+
+  try {
+    for (const s of states) await s.contender.setup?.();
+    for (const s of states) {
+      log(`  ${c.name}: warm-up ${s.contender.name}`);
+      collectGarbage();
+      await warmUp(s, timing);
+    }
+    for (let round = 0; round < timing.rounds; round++) {
+      log(`  ${c.name}: round ${round + 1}/${timing.rounds}`);
+      for (let k = 0; k < states.length; k++) {
+        const s = states[(k + round) % states.length] as State;
+        collectGarbage();
+        s.rounds.push(await timedRun(s, timing.roundMs));
+      }
+    }
+  } finally {
+    for (const s of states) await s.contender.teardown?.();
+  }
+
+  const anchor = states.find((s) => s.contender.anchor === true);
+  const anchorMedian = anchor === undefined ? undefined : median(anchor.rounds);
+  return states.map((s): ThroughputRow => {
+    const opsPerSec = summarize(s.rounds);
+    const ratio = anchorMedian === undefined ? undefined : opsPerSec.median / anchorMedian;
+    const perRound =
+      anchor === undefined ? undefined : s.rounds.map((ops, i) => ops / (anchor.rounds[i] as number));
+    const h = s.histogram;
+    const latencyNs: LatencyNs = {
+      p50: h.getValueAtPercentile(50) / TICKS_PER_NS,
+      p99: h.getValueAtPercentile(99) / TICKS_PER_NS,
+      p999: h.getValueAtPercentile(99.9) / TICKS_PER_NS,
+      max: h.maxValue / TICKS_PER_NS,
+    };
+    h.destroy();
+    return {
+      case: c.name,
+      contender: s.contender.name,
+      anchor: s.contender.anchor === true,
+      kind: 'batch' in s.contender ? 'batch' : 'async',
+      batchSize: s.batchSize,
+      opsPerSec,
+      roundsOpsPerSec: s.rounds,
+      ratio,
+      ratioRange:
+        perRound === undefined ? undefined : { min: Math.min(...perRound), max: Math.max(...perRound) },
+      latencyNs,
+      totalOps: s.totalOps,
+      target: checkTarget(s.contender.target, opsPerSec.median, ratio),
+    };
+  });
+}
+
+function checkTarget(
+  target: Target | undefined,
+  opsPerSec: number,
+  ratio: number | undefined,
+): TargetResult | undefined {
+  if (target === undefined) return undefined;
+  const parts: string[] = [];
+  let met = true;
+  if (target.minRatio !== undefined) {
+    parts.push(`≥ ${target.minRatio}× anchor`);
+    met &&= ratio !== undefined && ratio >= target.minRatio;
+  }
+  if (target.minOpsPerSec !== undefined) {
+    parts.push(`≥ ${Math.round(target.minOpsPerSec).toLocaleString('en-US')}/s`);
+    met &&= opsPerSec >= target.minOpsPerSec;
+  }
+  return { text: parts.join(', '), met };
+}
+
+async function warmUp(s: State, timing: TimingProfile): Promise<void> {
+  const c = s.contender;
+  const deadline = performance.now() + timing.warmupMs;
+  if (!('batch' in c)) {
+    do await c.op();
+    while (performance.now() < deadline);
+    return;
+  }
+  const targetMs = timing.targetBatchUs / 1000;
+  let n = s.batchSize > 0 ? s.batchSize : 1;
+  // Grow the batch until one lasts the target; then keep running the sized batch until the
+  // deadline, re-sizing from the second half of the warm-up (after the optimiser has had a go).
+  let ms = timeBatch(c, n);
+  while (s.batchSize === 0 && ms < targetMs && n < MAX_AUTO_BATCH && performance.now() < deadline) {
+    n *= 2;
+    ms = timeBatch(c, n);
+  }
+  if (s.batchSize === 0) n = clampBatch((n * targetMs) / Math.max(ms, 1e-6));
+  // The median batch of the second half sizes the batch: a GC pause or a preemption on a busy
+  // machine would drag a mean down and leave the batch too small.
+  const half = performance.now() + (deadline - performance.now()) / 2;
+  const perOpMs: number[] = [];
+  while (performance.now() < deadline) {
+    const t = timeBatch(c, n);
+    if (performance.now() >= half) perOpMs.push(t / n);
+  }
+  if (s.batchSize === 0)
+    s.batchSize = perOpMs.length > 0 ? clampBatch(targetMs / Math.max(median(perOpMs), 1e-9)) : n;
+}
+
+function clampBatch(n: number): number {
+  return Math.min(MAX_AUTO_BATCH, Math.max(1, Math.round(n)));
+}
+
+function timeBatch(c: BatchContender, n: number): number {
+  const t0 = performance.now();
+  c.batch(n);
+  return performance.now() - t0;
+}
+
+/** Runs the contender for `durationMs`, records latencies, returns ops/s. */
+async function timedRun(s: State, durationMs: number): Promise<number> {
+  const c = s.contender;
+  const h = s.histogram;
+  let ops = 0;
+  const start = performance.now();
+  const deadline = start + durationMs;
+  let end = start;
+  if ('batch' in c) {
+    const n = s.batchSize;
+    const batch = c.batch;
+    do {
+      const t0 = performance.now();
+      batch(n);
+      end = performance.now();
+      h.recordValueWithCount(Math.max(1, Math.round(((end - t0) * 1e6 * TICKS_PER_NS) / n)), n);
+      ops += n;
+    } while (end < deadline);
+  } else {
+    const op = c.op;
+    do {
+      const t0 = performance.now();
+      await op();
+      end = performance.now();
+      h.recordValue(Math.max(1, Math.round((end - t0) * 1e6 * TICKS_PER_NS)));
+      ops++;
+    } while (end < deadline);
+  }
+  s.totalOps += ops;
+  return (ops * 1000) / (end - start);
+}
