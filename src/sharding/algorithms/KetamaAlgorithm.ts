@@ -71,7 +71,7 @@ export class KetamaAlgorithm implements ShardAlgorithm {
   position(key: ShardKey, asIndex = false): number {
     md5Words(typeof key === 'string' ? key : String(key), words);
     const hash = words[0] as number;
-    return asIndex ? continuumIndex(this.continuum.points, hash) : hash;
+    return asIndex ? continuumIndex(this.continuum, hash) : hash;
   }
 
   /** How many MD5 digests (4 points each) a node gets, as the named client computes it. */

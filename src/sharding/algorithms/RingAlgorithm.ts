@@ -37,8 +37,8 @@ export class RingAlgorithm implements ShardAlgorithm {
   }
 
   locate(key: ShardKey): string {
-    const { points, owners, ids } = this.continuum;
-    const index = continuumIndex(points, murmur3(typeof key === 'string' ? key : String(key)));
+    const { owners, ids } = this.continuum;
+    const index = continuumIndex(this.continuum, murmur3(typeof key === 'string' ? key : String(key)));
     return ids[owners[index] as number] as string;
   }
 
@@ -65,7 +65,7 @@ export class RingAlgorithm implements ShardAlgorithm {
   /** The key's hash (its place on the ring); with `asIndex`, the index of its owning point. */
   position(key: ShardKey, asIndex = false): number {
     const hash = murmur3(typeof key === 'string' ? key : String(key));
-    return asIndex ? continuumIndex(this.continuum.points, hash) : hash;
+    return asIndex ? continuumIndex(this.continuum, hash) : hash;
   }
 
   private pointsFor(node: ShardNode): Uint32Array {
