@@ -1,7 +1,7 @@
 /**
  * Smoke-imports the *built* package through its `exports` map, both as ESM (`import`) and as CommonJS
  * (`require`), the way a user would: a child `node` process in the repo root resolves `loadstone/...` by
- * package self-reference. Needs `npm run build` first (`.ci/run` builds before it tests).
+ * package self-reference. `npm test` builds first (its `pretest` script runs tsup).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
