@@ -7,7 +7,7 @@
 // sub-microsecond operations; an async contender is one operation returning a promise, and is
 // awaited and timed one operation at a time.
 //
-// Method (same on every case, so tables are comparable within a run):
+// Method (same on every case, so tables are comparable within a run; measure.ts has the code):
 // 1. `setup()` of every contender (build structures here: construction is never timed).
 // 2. Warm-up: each contender runs for `warmupMs`; a synchronous contender's batch size is sized
 //    from the warm-up so that one batch lasts about `targetBatchUs`.
@@ -22,14 +22,19 @@
 //    (p99.9 shows GC pauses and noisy neighbours, not single-op outliers). Async contenders are
 //    recorded per operation.
 //
+// Isolated cases (`isolate`, see isolate.ts) run each contender in its own child process, which
+// does the contender's setup and warm-up and then one timed run per round when the parent asks:
+// the rounds stay interleaved and rotated, one process runs at a time, and the parent collects
+// ops/s per round and, at the end, each child's histogram.
+//
 // Writing contenders: give each contender its *own* loop written as a separate function literal.
 // Closures created from one literal share V8's type feedback, so a shared `makeLoop(impl)` factory
 // makes the call site polymorphic and slows every contender that uses it, depending on which
 // others ran before. Consume each result (e.g. add a length into a sink) so the optimiser cannot
 // drop the work.
-import { performance } from 'node:perf_hooks';
-import { build as buildHistogram, type Histogram } from 'hdr-histogram-js';
 import { collectGarbage } from './gc.js';
+import { ChildContender, type IsolateOptions } from './isolate.js';
+import { type ContenderState, contenderState, TICKS_PER_NS, timedRun, warmUp } from './measure.js';
 import { median, type Summary, summarize } from './stats.js';
 
 /** A value or a promise of it. */
@@ -114,6 +119,13 @@ export type ThroughputCase = {
   readonly contenders: readonly Contender[];
   /** Overrides of the run's timing profile for this case. */
   readonly timing?: Partial<TimingProfile>;
+  /**
+   * Measure each contender in its own child process (warmed up once, then one timed run per
+   * round), built by the factory this names; `contenders` then only supplies names, anchor, targets and kind, and their `setup` is
+   * not called in this process. Use it when contenders would share a library call site that
+   * dispatches on a strategy. Default: all contenders in this process.
+   */
+  readonly isolate?: IsolateOptions;
 };
 
 /** Latency percentiles, in nanoseconds per operation. */
@@ -137,6 +149,8 @@ export type ThroughputRow = {
   readonly contender: string;
   readonly anchor: boolean;
   readonly kind: 'batch' | 'async';
+  /** Measured in child processes (`isolate`). */
+  readonly isolated: boolean;
   /** Operations per timed batch (1 for async contenders). */
   readonly batchSize: number;
   /** ops/s: median, min and max over rounds. */
@@ -157,26 +171,18 @@ export type RunThroughputOptions = {
   readonly timing: TimingProfile;
   /** Progress messages (to stderr by default). */
   readonly log?: (message: string) => void;
-};
-
-/** Histogram resolution: values are recorded in hundredths of a nanosecond. */
-const TICKS_PER_NS = 100;
-const MAX_AUTO_BATCH = 1 << 24;
-
-type State = {
-  readonly contender: Contender;
-  readonly histogram: Histogram;
-  batchSize: number;
-  readonly rounds: number[];
-  totalOps: number;
+  /** Run cases that ask for `isolate` in this process anyway (`--in-process`). @default false */
+  readonly inProcess?: boolean;
 };
 
 /**
- * Runs a throughput case: setup, warm-up, interleaved rounds with GC between runs, teardown.
+ * Runs a throughput case: setup, warm-up, interleaved rounds with GC between runs, teardown; each
+ * contender in its own child process when the case asks for `isolate`.
  *
  * @param c - the case; contenders may already be filtered, but at most one may be the anchor.
  * @returns one row per contender, in the case's contender order.
- * @throws Error when more than one contender is marked `anchor`.
+ * @throws Error when more than one contender is marked `anchor`, when an isolated case has two
+ *   contenders of one name, or when a child process fails.
  */
 export async function runThroughput(
   c: ThroughputCase,
@@ -186,33 +192,11 @@ export async function runThroughput(
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const anchors = c.contenders.filter((x) => x.anchor === true);
   if (anchors.length > 1) throw new Error(`bench case ${c.name}: more than one anchor`);
+  const isolate = options.inProcess === true ? undefined : c.isolate;
+  const states = c.contenders.map((contender) => contenderState(contender));
 
-  const states: State[] = c.contenders.map((contender) => ({
-    contender,
-    histogram: buildHistogram({ numberOfSignificantValueDigits: 3, autoResize: true }),
-    batchSize: 'batch' in contender ? (contender.batchSize ?? 0) : 1,
-    rounds: [],
-    totalOps: 0,
-  }));
-
-  try {
-    for (const s of states) await s.contender.setup?.();
-    for (const s of states) {
-      log(`  ${c.name}: warm-up ${s.contender.name}`);
-      collectGarbage();
-      await warmUp(s, timing);
-    }
-    for (let round = 0; round < timing.rounds; round++) {
-      log(`  ${c.name}: round ${round + 1}/${timing.rounds}`);
-      for (let k = 0; k < states.length; k++) {
-        const s = states[(k + round) % states.length] as State;
-        collectGarbage();
-        s.rounds.push(await timedRun(s, timing.roundMs));
-      }
-    }
-  } finally {
-    for (const s of states) await s.contender.teardown?.();
-  }
+  if (isolate === undefined) await runInProcess(c.name, states, timing, log);
+  else await runIsolated(c.name, isolate, states, timing, log);
 
   const anchor = states.find((s) => s.contender.anchor === true);
   const anchorMedian = anchor === undefined ? undefined : median(anchor.rounds);
@@ -234,6 +218,7 @@ export async function runThroughput(
       contender: s.contender.name,
       anchor: s.contender.anchor === true,
       kind: 'batch' in s.contender ? 'batch' : 'async',
+      isolated: isolate !== undefined,
       batchSize: s.batchSize,
       opsPerSec,
       roundsOpsPerSec: s.rounds,
@@ -266,74 +251,56 @@ function checkTarget(
   return { text: parts.join(', '), met };
 }
 
-async function warmUp(s: State, timing: TimingProfile): Promise<void> {
-  const c = s.contender;
-  const deadline = performance.now() + timing.warmupMs;
-  if (!('batch' in c)) {
-    do await c.op();
-    while (performance.now() < deadline);
-    return;
+/** Steps 1–3 of the method with every contender in this process. */
+async function runInProcess(
+  name: string,
+  states: readonly ContenderState[],
+  timing: TimingProfile,
+  log: (message: string) => void,
+): Promise<void> {
+  try {
+    for (const s of states) await s.contender.setup?.();
+    for (const s of states) {
+      log(`  ${name}: warm-up ${s.contender.name}`);
+      collectGarbage();
+      await warmUp(s, timing);
+    }
+    for (let round = 0; round < timing.rounds; round++) {
+      log(`  ${name}: round ${round + 1}/${timing.rounds}`);
+      for (let k = 0; k < states.length; k++) {
+        const s = states[(k + round) % states.length] as ContenderState;
+        collectGarbage();
+        await timedRun(s, timing.roundMs);
+      }
+    }
+  } finally {
+    for (const s of states) await s.contender.teardown?.();
   }
-  const targetMs = timing.targetBatchUs / 1000;
-  let n = s.batchSize > 0 ? s.batchSize : 1;
-  // Grow the batch until one lasts the target; then keep running the sized batch until the
-  // deadline, re-sizing from the second half of the warm-up (after the optimiser has had a go).
-  let ms = timeBatch(c, n);
-  while (s.batchSize === 0 && ms < targetMs && n < MAX_AUTO_BATCH && performance.now() < deadline) {
-    n *= 2;
-    ms = timeBatch(c, n);
-  }
-  if (s.batchSize === 0) n = clampBatch((n * targetMs) / Math.max(ms, 1e-6));
-  // The median batch of the second half sizes the batch: a GC pause or a preemption on a busy
-  // machine would drag a mean down and leave the batch too small.
-  const half = performance.now() + (deadline - performance.now()) / 2;
-  const perOpMs: number[] = [];
-  while (performance.now() < deadline) {
-    const t = timeBatch(c, n);
-    if (performance.now() >= half) perOpMs.push(t / n);
-  }
-  if (s.batchSize === 0)
-    s.batchSize = perOpMs.length > 0 ? clampBatch(targetMs / Math.max(median(perOpMs), 1e-9)) : n;
 }
 
-function clampBatch(n: number): number {
-  return Math.min(MAX_AUTO_BATCH, Math.max(1, Math.round(n)));
-}
-
-function timeBatch(c: BatchContender, n: number): number {
-  const t0 = performance.now();
-  c.batch(n);
-  return performance.now() - t0;
-}
-
-/** Runs the contender for `durationMs`, records latencies, returns ops/s. */
-async function timedRun(s: State, durationMs: number): Promise<number> {
-  const c = s.contender;
-  const h = s.histogram;
-  let ops = 0;
-  const start = performance.now();
-  const deadline = start + durationMs;
-  let end = start;
-  if ('batch' in c) {
-    const n = s.batchSize;
-    const batch = c.batch;
-    do {
-      const t0 = performance.now();
-      batch(n);
-      end = performance.now();
-      h.recordValueWithCount(Math.max(1, Math.round(((end - t0) * 1e6 * TICKS_PER_NS) / n)), n);
-      ops += n;
-    } while (end < deadline);
-  } else {
-    const op = c.op;
-    do {
-      const t0 = performance.now();
-      await op();
-      end = performance.now();
-      h.recordValue(Math.max(1, Math.round((end - t0) * 1e6 * TICKS_PER_NS)));
-      ops++;
-    } while (end < deadline);
+/** Steps 1–3 of the method with each contender in its own child process (see isolate.ts). */
+async function runIsolated(
+  name: string,
+  isolate: IsolateOptions,
+  states: readonly ContenderState[],
+  timing: TimingProfile,
+  log: (message: string) => void,
+): Promise<void> {
+  const names = new Set(states.map((s) => s.contender.name));
+  if (names.size !== states.length) throw new Error(`bench case ${name}: duplicate contender names`);
+  const children: ChildContender[] = [];
+  try {
+    for (const s of states) {
+      log(`  ${name}: warm-up ${s.contender.name} (child process)`);
+      children.push(await ChildContender.start(s, isolate, timing));
+    }
+    for (let round = 0; round < timing.rounds; round++) {
+      log(`  ${name}: round ${round + 1}/${timing.rounds}`);
+      for (let k = 0; k < children.length; k++)
+        await (children[(k + round) % children.length] as ChildContender).run();
+    }
+    for (const child of children) await child.finish();
+  } finally {
+    for (const child of children) child.kill();
   }
-  s.totalOps += ops;
-  return (ops * 1000) / (end - start);
 }

@@ -27,17 +27,12 @@ export function newHistogram(): Histogram {
   return buildHistogram({ numberOfSignificantValueDigits: 3, autoResize: true });
 }
 
-/**
- * Fresh state of a contender.
- *
- * @param batchSize - batch size to use instead of sizing one during warm-up (e.g. the size the
- *   first round's child process chose); ignored for async contenders and when the contender fixes one.
- */
-export function contenderState(contender: Contender, batchSize = 0): ContenderState {
+/** Fresh state of a contender. */
+export function contenderState(contender: Contender): ContenderState {
   return {
     contender,
     histogram: newHistogram(),
-    batchSize: 'batch' in contender ? (contender.batchSize ?? batchSize) : 1,
+    batchSize: 'batch' in contender ? (contender.batchSize ?? 0) : 1,
     rounds: [],
     totalOps: 0,
   };

@@ -4,6 +4,7 @@
 //   npm run bench -- --quick               short rounds, to smoke-test every case in CI
 //   npm run bench -- --filter sharding     only paths containing the substring (see below)
 //   npm run bench -- --out docs/benchmarks.md   also write the markdown results to a file
+//   npm run bench -- --in-process          run isolated cases in one process too (to see what isolation changes)
 //
 // Every measurement has a path `<suite>/<case>` and each contender of a throughput case the path
 // `<suite>/<case>/<contender>`; `--filter` keeps the paths that contain its substring
@@ -17,10 +18,12 @@ export type BenchOptions = {
   readonly filter: string | undefined;
   /** File to write the markdown results to, in addition to stdout. */
   readonly out: string | undefined;
+  /** Run cases marked `isolate` in this process instead of one child process per contender. */
+  readonly inProcess: boolean;
 };
 
 const USAGE =
-  'usage: node --expose-gc --import tsx bench/run.ts [--quick] [--filter <substring>] [--out <file>]';
+  'usage: node --expose-gc --import tsx bench/run.ts [--quick] [--filter <substring>] [--out <file>] [--in-process]';
 
 /**
  * Parses bench flags. Accepts `--flag value` and `--flag=value`.
@@ -31,6 +34,7 @@ const USAGE =
  */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions & { readonly help: boolean } {
   let quick = false;
+  let inProcess = false;
   let help = false;
   let filter: string | undefined;
   let out: string | undefined;
@@ -55,6 +59,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions & { readon
       case '--out':
         out = takeValue();
         break;
+      case '--in-process':
+        inProcess = true;
+        break;
       case '--help':
       case '-h':
         help = true;
@@ -63,7 +70,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions & { readon
         throw new Error(`bench: unknown argument \`${arg}\`\n${USAGE}`);
     }
   }
-  return { quick, filter, out, help };
+  return { quick, filter, out, inProcess, help };
 }
 
 export { USAGE };

@@ -66,6 +66,11 @@ export const THROUGHPUT_LEGEND =
   'range of same-round ratios in parentheses. Latency: ns per operation, each timed batch’s duration ÷ its ' +
   'size (async contenders: per operation), percentiles over all timed batches. batch: operations per timed batch._';
 
+/** Appended to the legend of a case measured in child processes (`isolate`). */
+export const ISOLATED_LEGEND =
+  '_Isolated: each contender runs in its own child process, which builds only that contender and ' +
+  'warms it up; the parent then asks the processes for their timed runs one at a time, in the rotated order._';
+
 /**
  * The throughput table of a case: ops/s (median and min–max over rounds), ratio to the anchor
  * (with the range of per-round ratios), latency percentiles in ns per operation, and targets.

@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { runThroughput, type ThroughputCase, type ThroughputRow, type TimingProfile } from './harness.js';
 import type { BenchOptions } from './options.js';
-import { type Section, THROUGHPUT_LEGEND, throughputTable } from './report.js';
+import { ISOLATED_LEGEND, type Section, THROUGHPUT_LEGEND, throughputTable } from './report.js';
 
 /** What a suite can use while it runs. */
 export type SuiteContext = {
@@ -79,12 +79,15 @@ export function createSuiteContext(
       if (chosen.length === 0) return [];
       const contenders = c.contenders.filter((x) => chosen.includes(x) || x.anchor === true);
       log(`${c.name}: ${contenders.length} contenders × ${timing.rounds} rounds`);
-      const rows = await runThroughput({ ...c, contenders }, { timing, log });
+      const rows = await runThroughput({ ...c, contenders }, { timing, log, inProcess: options.inProcess });
+      const legend = rows.some((r) => r.isolated)
+        ? `${THROUGHPUT_LEGEND} ${ISOLATED_LEGEND}`
+        : THROUGHPUT_LEGEND;
       const note = c.note === undefined ? '' : `\n\n${c.note}`;
       emit({
         path: base,
         title: c.title,
-        markdown: `${throughputTable(rows, c.unit)}\n\n${THROUGHPUT_LEGEND}${note}`,
+        markdown: `${throughputTable(rows, c.unit)}\n\n${legend}${note}`,
       });
       return rows;
     },

@@ -1,6 +1,9 @@
 // ConsistentHashSharder vs the `hashring` npm package (anchor): lookups/s, build time, retained
 // memory per node, balance, and a ketama compatibility check on the same keys.
 //
+// The lookups case is isolated (one child process per contender, see bench/isolate.ts); build
+// time, memory, balance and compat run in this process.
+//
 // Workload (anchors doc §2.4): 1 M distinct random string keys `k:<base36 random>:<i>` from a
 // seeded PRNG, generated once and shared by every contender; nodes `10.0.0.1:11211` … (10 for
 // lookups and balance; 10, 100 and 1,000 for build time and memory). `--quick` uses 200 k keys.
@@ -87,14 +90,37 @@ function sharder(algorithm: ShardAlgorithmName, nodes: readonly string[]): Consi
 // Lookups write into this so the optimiser cannot drop them.
 let sink = 0;
 
+let sharedKeys: string[] | undefined;
+
+/** The string keys of the lookups and balance sections, made once per process (see {@link makeKeys}). */
+function stringKeys(count: number): string[] {
+  if (sharedKeys?.length !== count) sharedKeys = makeKeys(count, SEED);
+  return sharedKeys;
+}
+
+/** Argument of {@link lookupContenders}; plain data, because child processes receive it as JSON. */
+export type LookupParams = {
+  /** Number of distinct keys of each kind (strings, integers). */
+  readonly keyCount: number;
+};
+
 /**
- * Lookup contenders. Each loop is its own function literal on purpose (see harness.ts: closures
- * of one literal share type feedback). Each contender walks the key array from its own cursor.
+ * Lookup contenders. Exported so that the child process of an isolated run (bench/child.ts) can
+ * build the one it measures: nothing is built here, each contender builds its structure and keys
+ * in `setup`. Each loop is its own function literal on purpose (see harness.ts: closures of one
+ * literal share type feedback), reads the keys into locals once per batch and walks them from its
+ * own cursor.
  */
-function lookupContenders(keys: readonly string[], intKeys: Float64Array): Contender[] {
+export function lookupContenders(params: LookupParams): Contender[] {
   const nodes = nodeIds(LOOKUP_NODES);
-  const n = keys.length;
-  const m = intKeys.length;
+  let keys: readonly string[] = [];
+  let intKeys: Float64Array = new Float64Array(0);
+  const useStringKeys = (): void => {
+    keys = stringKeys(params.keyCount);
+  };
+  const useIntKeys = (): void => {
+    if (intKeys.length === 0) intKeys = makeIntKeys(params.keyCount, SEED + 1);
+  };
 
   let hr: HashRing | undefined;
   let hrCursor = 0;
@@ -105,6 +131,7 @@ function lookupContenders(keys: readonly string[], intKeys: Float64Array): Conte
   const get = (a: ShardAlgorithmName): ConsistentHashSharder => ls[a] as ConsistentHashSharder;
   const loadstone = (a: ShardAlgorithmName) => ({
     setup: () => {
+      useStringKeys();
       ls[a] = sharder(a, nodes);
     },
     teardown: () => {
@@ -117,6 +144,7 @@ function lookupContenders(keys: readonly string[], intKeys: Float64Array): Conte
       name: 'hashring',
       anchor: true,
       setup: () => {
+        useStringKeys();
         hr = new HashRing(nodes);
       },
       teardown: () => {
@@ -124,10 +152,12 @@ function lookupContenders(keys: readonly string[], intKeys: Float64Array): Conte
       },
       batch: (count) => {
         const ring = hr as HashRing;
+        const ks = keys;
+        const n = ks.length;
         let i = hrCursor;
         let acc = 0;
         for (let j = 0; j < count; j++) {
-          acc += ring.get(keys[i] as string).length;
+          acc += ring.get(ks[i] as string).length;
           if (++i === n) i = 0;
         }
         hrCursor = i;
@@ -137,6 +167,7 @@ function lookupContenders(keys: readonly string[], intKeys: Float64Array): Conte
     {
       name: 'hashring, max cache size 1',
       setup: () => {
+        useStringKeys();
         hr1 = new HashRing(nodes, 'md5', { 'max cache size': 1 });
       },
       teardown: () => {
@@ -144,10 +175,12 @@ function lookupContenders(keys: readonly string[], intKeys: Float64Array): Conte
       },
       batch: (count) => {
         const ring = hr1 as HashRing;
+        const ks = keys;
+        const n = ks.length;
         let i = hr1Cursor;
         let acc = 0;
         for (let j = 0; j < count; j++) {
-          acc += ring.get(keys[i] as string).length;
+          acc += ring.get(ks[i] as string).length;
           if (++i === n) i = 0;
         }
         hr1Cursor = i;
@@ -160,10 +193,12 @@ function lookupContenders(keys: readonly string[], intKeys: Float64Array): Conte
       ...loadstone('ring'),
       batch: (count) => {
         const s = get('ring');
+        const ks = keys;
+        const n = ks.length;
         let i = cursors.ring;
         let acc = 0;
         for (let j = 0; j < count; j++) {
-          acc += s.getNode(keys[i] as string).length;
+          acc += s.getNode(ks[i] as string).length;
           if (++i === n) i = 0;
         }
         cursors.ring = i;
@@ -176,10 +211,12 @@ function lookupContenders(keys: readonly string[], intKeys: Float64Array): Conte
       ...loadstone('ketama'),
       batch: (count) => {
         const s = get('ketama');
+        const ks = keys;
+        const n = ks.length;
         let i = cursors.ketama;
         let acc = 0;
         for (let j = 0; j < count; j++) {
-          acc += s.getNode(keys[i] as string).length;
+          acc += s.getNode(ks[i] as string).length;
           if (++i === n) i = 0;
         }
         cursors.ketama = i;
@@ -191,10 +228,12 @@ function lookupContenders(keys: readonly string[], intKeys: Float64Array): Conte
       ...loadstone('jump'),
       batch: (count) => {
         const s = get('jump');
+        const ks = keys;
+        const n = ks.length;
         let i = cursors.jump;
         let acc = 0;
         for (let j = 0; j < count; j++) {
-          acc += s.getNode(keys[i] as string).length;
+          acc += s.getNode(ks[i] as string).length;
           if (++i === n) i = 0;
         }
         cursors.jump = i;
@@ -206,10 +245,12 @@ function lookupContenders(keys: readonly string[], intKeys: Float64Array): Conte
       ...loadstone('rendezvous'),
       batch: (count) => {
         const s = get('rendezvous');
+        const ks = keys;
+        const n = ks.length;
         let i = cursors.rendezvous;
         let acc = 0;
         for (let j = 0; j < count; j++) {
-          acc += s.getNode(keys[i] as string).length;
+          acc += s.getNode(ks[i] as string).length;
           if (++i === n) i = 0;
         }
         cursors.rendezvous = i;
@@ -221,10 +262,12 @@ function lookupContenders(keys: readonly string[], intKeys: Float64Array): Conte
       ...loadstone('maglev'),
       batch: (count) => {
         const s = get('maglev');
+        const ks = keys;
+        const n = ks.length;
         let i = cursors.maglev;
         let acc = 0;
         for (let j = 0; j < count; j++) {
-          acc += s.getNode(keys[i] as string).length;
+          acc += s.getNode(ks[i] as string).length;
           if (++i === n) i = 0;
         }
         cursors.maglev = i;
@@ -234,16 +277,19 @@ function lookupContenders(keys: readonly string[], intKeys: Float64Array): Conte
     {
       name: 'jump, integer keys',
       target: { minOpsPerSec: 10e6 },
-      // Shares the `jump` row's sharder (created here when a filter leaves that row out).
+      // In one process (`--in-process`) this shares the `jump` row's sharder.
       setup: () => {
+        useIntKeys();
         ls.jump ??= sharder('jump', nodes);
       },
       batch: (count) => {
         const s = get('jump');
+        const ks = intKeys;
+        const m = ks.length;
         let i = cursors.jumpInt;
         let acc = 0;
         for (let j = 0; j < count; j++) {
-          acc += s.getNode(intKeys[i] as number).length;
+          acc += s.getNode(ks[i] as number).length;
           if (++i === m) i = 0;
         }
         cursors.jumpInt = i;
@@ -252,11 +298,14 @@ function lookupContenders(keys: readonly string[], intKeys: Float64Array): Conte
     },
     {
       name: 'jumpHash(n, 10), raw',
+      setup: useIntKeys,
       batch: (count) => {
+        const ks = intKeys;
+        const m = ks.length;
         let i = cursors.jumpRaw;
         let acc = 0;
         for (let j = 0; j < count; j++) {
-          acc += jumpHash(intKeys[i] as number, LOOKUP_NODES);
+          acc += jumpHash(ks[i] as number, LOOKUP_NODES);
           if (++i === m) i = 0;
         }
         cursors.jumpRaw = i;
@@ -410,37 +459,36 @@ export default defineSuite({
   anchors: ['hashring'],
   async run(ctx) {
     const keyCount = ctx.quick ? 200_000 : 1_000_000;
-    let keys: string[] | undefined;
     const getKeys = (): string[] => {
-      if (keys === undefined) {
-        ctx.log(`generating ${formatInt(keyCount)} keys`);
-        keys = makeKeys(keyCount, SEED);
-      }
-      return keys;
+      if (sharedKeys?.length !== keyCount) ctx.log(`generating ${formatInt(keyCount)} keys`);
+      return stringKeys(keyCount);
     };
 
     if (ctx.selected('lookups')) {
-      const intKeys = makeIntKeys(keyCount, SEED + 1);
+      const params: LookupParams = { keyCount };
       await ctx.throughput({
         name: 'lookups',
         title: `Sharding — lookups/s, ${formatInt(keyCount)} random string keys, ${LOOKUP_NODES} nodes`,
         unit: 'lookups',
-        contenders: lookupContenders(getKeys(), intKeys),
+        contenders: lookupContenders(params),
+        // One child process per contender and round: in one process `getNode`'s call to the
+        // algorithm sees all five algorithms, goes megamorphic and slows every row.
+        isolate: { module: import.meta.url, factory: 'lookupContenders', params },
         note:
           `Keys \`k:<base36 random>:<i>\` (${formatInt(keyCount)} distinct, seeded, flat and internalized ` +
-          `up front, one shared array walked in order), nodes \`10.0.0.1:11211\` … \`10.0.0.${LOOKUP_NODES}:11211\`. **hashring**: \`new HashRing(nodes)\`, ` +
+          `up front, one array walked in order), nodes \`10.0.0.1:11211\` … \`10.0.0.${LOOKUP_NODES}:11211\`. **hashring**: \`new HashRing(nodes)\`, ` +
           "`get(key)` (its 5,000-entry LRU misses on every distinct key); `max cache size 1` passes `{'max cache size': 1}`. " +
           '**ring … maglev**: `new ConsistentHashSharder({ nodes, algorithm })` with defaults, `getNode(key)`. ' +
           '**jump, integer keys**: `getNode(n)` on random non-negative safe integers; **jumpHash raw**: ' +
-          '`jumpHash(n, 10)` on the same integers. All contenders share one process, so `getNode` sees every ' +
-          'algorithm; a process using a single algorithm may run it faster.',
+          '`jumpHash(n, 10)` on the same integers. Each contender runs in its own process, so `getNode` sees ' +
+          'one algorithm, as in a server that uses one (`--in-process` runs them all in one process instead).',
       });
     }
 
     buildAndMemory(ctx);
     balance(ctx, getKeys);
     compat(ctx, getKeys);
-    keys = undefined;
-    ctx.log(`done (sink ${sink > 0 ? 'ok' : 'empty'})`);
+    sharedKeys = undefined;
+    ctx.log(sink === 0 ? 'done' : `done (lookup sink ${sink > 0 ? 'ok' : 'empty'})`);
   },
 });

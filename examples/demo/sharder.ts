@@ -1,12 +1,7 @@
 // `npm run demo`: the sharder at work on embedded defaults (no Redis, no network).
 // Shows the balance across nodes, which keys move when a node joins or leaves (planned first,
 // then checked), how the five algorithms compare, and records routed by geography.
-import {
-  ConsistentHashSharder,
-  type ShardAlgorithmName,
-  ShardRouter,
-  shardByGeography,
-} from 'loadstone';
+import { ConsistentHashSharder, type ShardAlgorithmName, ShardRouter, shardByGeography } from 'loadstone';
 
 const KEYS = Array.from({ length: 100_000 }, (_, i) => `user:${i}`);
 const percent = (value: number) => `${(value * 100).toFixed(2)} %`;
@@ -22,7 +17,9 @@ function printBalance(title: string, owners: readonly string[], nodes: readonly 
   const ideal = 1 / nodes.length;
   console.log(`\n${title}`);
   for (const [node, count] of counts) {
-    console.log(`  ${node.padEnd(6)} ${String(count).padStart(6)} keys  ${percent(count / KEYS.length).padStart(8)}  ${bar(count / KEYS.length, ideal)}`);
+    console.log(
+      `  ${node.padEnd(6)} ${String(count).padStart(6)} keys  ${percent(count / KEYS.length).padStart(8)}  ${bar(count / KEYS.length, ideal)}`,
+    );
   }
   const values = [...counts.values()];
   console.log(`  busiest / mean = ${(Math.max(...values) / (KEYS.length / nodes.length)).toFixed(3)}`);
@@ -36,7 +33,8 @@ function printMoves(before: readonly string[], after: readonly string[]): void {
   });
   const moved = [...moves.values()].reduce((sum, n) => sum + n, 0);
   console.log(`  moved ${moved} of ${KEYS.length} keys (${percent(moved / KEYS.length)}):`);
-  for (const [edge, count] of [...moves].sort((a, b) => b[1] - a[1])) console.log(`    ${edge.padEnd(16)} ${count}`);
+  for (const [edge, count] of [...moves].sort((a, b) => b[1] - a[1]))
+    console.log(`    ${edge.padEnd(16)} ${count}`);
 }
 
 console.log('loadstone demo: ConsistentHashSharder over 100,000 keys');
@@ -47,15 +45,19 @@ printBalance('1. Balance across 5 nodes (ring, 2,048 virtual nodes each)', initi
 
 console.log('\n2. db-6 joins. The plan, before anything moves:');
 const joinPlan = sharder.plan({ add: ['db-6'] });
-console.log(`  planned: ${percent(joinPlan.movedFraction)} of the key space moves (ideal 1/6 = ${percent(1 / 6)})`);
+console.log(
+  `  planned: ${percent(joinPlan.movedFraction)} of the key space moves (ideal 1/6 = ${percent(1 / 6)})`,
+);
 for (const move of joinPlan.moves) {
-  console.log(`    ${`${move.from} -> ${move.to}`.padEnd(16)} ${percent(move.fraction)} in ${move.ranges.length} hash ranges`);
+  console.log(
+    `    ${`${move.from} -> ${move.to}`.padEnd(16)} ${percent(move.fraction)} in ${move.ranges.length} hash ranges`,
+  );
 }
 sharder.addNode('db-6');
 const afterJoin = ownersOf(sharder);
 console.log('  what actually moved:');
 printMoves(initial, afterJoin);
-const example = KEYS.find((key, i) => initial[i] !== afterJoin[i]) as string;
+const example = KEYS.find((_key, i) => initial[i] !== afterJoin[i]) as string;
 console.log(`  e.g. ${example}: ${JSON.stringify(joinPlan.destination(example))}`);
 
 console.log('\n3. db-3 leaves: only its keys move, spread over the others');
@@ -66,7 +68,9 @@ console.log('\n4. The algorithms side by side (10 nodes, 100,000 keys, then an 1
 console.log('  algorithm   busiest/mean  moved on join (ideal 9.09 %)  lookups/s (one cold pass)');
 const ten = Array.from({ length: 10 }, (_, i) => `10.0.0.${i + 1}:11211`);
 for (const algorithm of ['ring', 'ketama', 'jump', 'rendezvous', 'maglev'] satisfies ShardAlgorithmName[]) {
-  const s = new ConsistentHashSharder({ nodes: ten, algorithm } as ConstructorParameters<typeof ConsistentHashSharder>[0]);
+  const s = new ConsistentHashSharder({ nodes: ten, algorithm } as ConstructorParameters<
+    typeof ConsistentHashSharder
+  >[0]);
   const started = performance.now();
   const before = ownersOf(s);
   const seconds = (performance.now() - started) / 1000;
@@ -75,7 +79,11 @@ for (const algorithm of ['ring', 'ketama', 'jump', 'rendezvous', 'maglev'] satis
   s.addNode('10.0.0.11:11211');
   const moved = ownersOf(s).filter((owner, i) => owner !== before[i]).length;
   console.log(
-    `  ${algorithm.padEnd(11)} ${(Math.max(...counts.values()) / 10_000).toFixed(3).padStart(12)}  ${percent(moved / KEYS.length).padStart(28)}  ${Math.round(KEYS.length / seconds).toLocaleString('en-US').padStart(25)}`,
+    `  ${algorithm.padEnd(11)} ${(Math.max(...counts.values()) / 10_000).toFixed(3).padStart(12)}  ${percent(moved / KEYS.length).padStart(28)}  ${Math.round(
+      KEYS.length / seconds,
+    )
+      .toLocaleString('en-US')
+      .padStart(25)}`,
   );
 }
 console.log('  (`npm run bench` measures lookups properly, with warm-up, against hashring)');

@@ -1,0 +1,30 @@
+// `npm run demo` is one of the README's two commands: run it as a user would (through the built
+// package, in a child process) and check what it shows is true.
+import { execFile } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+describe('the sharder demo', () => {
+  it('runs to the end and shows only the joining node gaining keys, only the leaving node losing them', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'examples/demo/sharder.ts'],
+      { cwd: root, encoding: 'utf8', timeout: 50_000 },
+    );
+    expect(stdout).toContain('done.');
+    const join = stdout.slice(stdout.indexOf('2. db-6 joins'), stdout.indexOf('3. db-3 leaves'));
+    const leave = stdout.slice(stdout.indexOf('3. db-3 leaves'), stdout.indexOf('4. The algorithms'));
+    const edges = (section: string) => [...section.matchAll(/(db-\d) -> (db-\d)/g)].map((m) => [m[1], m[2]]);
+    expect(edges(join).length).toBeGreaterThan(0);
+    for (const [, to] of edges(join)) expect(to).toBe('db-6');
+    expect(edges(leave).length).toBeGreaterThan(0);
+    for (const [from] of edges(leave)) expect(from).toBe('db-3');
+    for (const algorithm of ['ring', 'ketama', 'jump', 'rendezvous', 'maglev'])
+      expect(stdout).toMatch(new RegExp(`\\n  ${algorithm} `));
+    expect(stdout).toContain('order-1 (DE) -> region:eu -> eu-1');
+  });
+});
