@@ -69,7 +69,8 @@ export class RingAlgorithm implements ShardAlgorithm {
   }
 
   private pointsFor(node: ShardNode): Uint32Array {
-    const count = Math.max(1, Math.round(this.vnodes * node.weight));
-    return Uint32Array.from({ length: count }, (_, i) => murmur3(`${node.id}-${i}`));
+    const points = new Uint32Array(Math.max(1, Math.round(this.vnodes * node.weight)));
+    for (let i = 0; i < points.length; i++) points[i] = murmur3(`${node.id}-${i}`);
+    return points;
   }
 }

@@ -19,16 +19,15 @@ function makeContinuum(points: Uint32Array, owners: Uint32Array, ids: readonly s
   const bits = points.length < 2 ? 0 : Math.min(24, Math.floor(Math.log2(points.length)));
   const shift = 32 - bits;
   const buckets = new Uint32Array(2 ** bits);
-  let at = 0;
-  for (let bucket = 0; bucket < buckets.length; bucket++) {
-    const start = bits === 0 ? 0 : bucket * 2 ** shift;
-    while (at < points.length && (points[at] as number) < start) at++;
-    buckets[bucket] = at;
+  // One pass over the sorted points: every bucket up to a point's own gets that point's index.
+  let filled = 0;
+  for (let i = 0; i < points.length; i++) {
+    const bucket = bits === 0 ? 0 : (points[i] as number) >>> shift;
+    while (filled <= bucket) buckets[filled++] = i;
   }
+  buckets.fill(points.length, filled);
   return { points, owners, ids, buckets, shift };
 }
-
-const OWNER_BITS = 2 ** 20; // owner index packed below the point: < 2^52, exact in a double
 
 export const emptyContinuum = (): Continuum => makeContinuum(new Uint32Array(0), new Uint32Array(0), []);
 
@@ -37,32 +36,58 @@ export const emptyContinuum = (): Continuum => makeContinuum(new Uint32Array(0),
  * 2^-32 per pair) go to the node listed first in `ids`, so callers choose the tie-break by the
  * order they list nodes in.
  */
-export function buildContinuum(
-  ids: readonly string[],
-  pointsOf: (index: number) => ArrayLike<number>,
-): Continuum {
-  if (ids.length >= OWNER_BITS) throw new RangeError('too many nodes for one continuum');
-  let total = 0;
-  const perNode = ids.map((_, index) => {
-    const points = pointsOf(index);
-    total += points.length;
-    return points;
-  });
-  const packed = new Float64Array(total);
-  let at = 0;
-  perNode.forEach((points, index) => {
-    for (let i = 0; i < points.length; i++) packed[at++] = (points[i] as number) * OWNER_BITS + index;
-  });
-  packed.sort(); // typed-array sort is numeric and native: far faster than a comparator
+export function buildContinuum(ids: readonly string[], pointsOf: (index: number) => Uint32Array): Continuum {
+  const perNode = ids.map((_, index) => pointsOf(index));
+  const total = perNode.reduce((sum, points) => sum + points.length, 0);
   const points = new Uint32Array(total);
   const owners = new Uint32Array(total);
-  for (let i = 0; i < total; i++) {
-    const value = packed[i] as number;
-    const owner = value % OWNER_BITS;
-    owners[i] = owner;
-    points[i] = (value - owner) / OWNER_BITS;
-  }
+  let at = 0;
+  perNode.forEach((nodePoints, index) => {
+    points.set(nodePoints, at);
+    owners.fill(index, at, at + nodePoints.length);
+    at += nodePoints.length;
+  });
+  radixSortByPoint(points, owners);
   return makeContinuum(points, owners, [...ids]);
+}
+
+/**
+ * Sorts points (and their owners alongside) in three stable 11-bit counting passes: O(n), several
+ * times faster than a comparison sort on a 2-million-point ring, and each pass's 2,048 counters
+ * stay in cache. Stability keeps equal points in input order, which is owner order.
+ */
+function radixSortByPoint(points: Uint32Array, owners: Uint32Array): void {
+  const length = points.length;
+  let fromPoints: Uint32Array = points;
+  let fromOwners: Uint32Array = owners;
+  let toPoints: Uint32Array = new Uint32Array(length);
+  let toOwners: Uint32Array = new Uint32Array(length);
+  const counts = new Uint32Array(2048);
+  for (const shift of [0, 11, 22]) {
+    counts.fill(0);
+    for (let i = 0; i < length; i++) {
+      const digit = ((fromPoints[i] as number) >>> shift) & 0x7ff;
+      counts[digit] = (counts[digit] as number) + 1;
+    }
+    let sum = 0;
+    for (let digit = 0; digit < 2048; digit++) {
+      const count = counts[digit] as number;
+      counts[digit] = sum;
+      sum += count;
+    }
+    for (let i = 0; i < length; i++) {
+      const point = fromPoints[i] as number;
+      const digit = (point >>> shift) & 0x7ff;
+      const slot = counts[digit] as number;
+      counts[digit] = slot + 1;
+      toPoints[slot] = point;
+      toOwners[slot] = fromOwners[i] as number;
+    }
+    [fromPoints, toPoints] = [toPoints, fromPoints];
+    [fromOwners, toOwners] = [toOwners, fromOwners];
+  }
+  points.set(fromPoints); // three passes: the sorted data is in the scratch arrays
+  owners.set(fromOwners);
 }
 
 /** Index of the first point >= hash, wrapping to 0 past the end. */
