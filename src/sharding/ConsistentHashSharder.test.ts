@@ -84,6 +84,20 @@ describe('ConsistentHashSharder', () => {
     expect(owners(keys)).toEqual(keys.map((key) => ['a', 'd', 'd', 'c'][jumpHash(key, 4)]));
   });
 
+  it('names n distinct replicas even when a ketama server rounds down to no points', () => {
+    // libmemcached gives `tiny` floor(1/1001 × 40 × 2) = 0 digests: it owns no key...
+    const sharder = new ConsistentHashSharder({
+      algorithm: 'ketama',
+      nodes: [
+        { id: 'tiny:11211', weight: 1 },
+        { id: 'big:11211', weight: 1000 },
+      ],
+    });
+    for (let key = 0; key < 200; key++) expect(sharder.getNode(key)).toBe('big:11211');
+    // ...but it can still hold a replica.
+    expect(sharder.getNodes('k', 2)).toEqual(['big:11211', 'tiny:11211']);
+  });
+
   it('treats a number key like its decimal string, except for jump', () => {
     const sharder = new ConsistentHashSharder({ nodes: ['a', 'b', 'c'] });
     for (let key = 0; key < 100; key++) expect(sharder.getNode(key)).toBe(sharder.getNode(String(key)));

@@ -10,7 +10,7 @@ import type { ShardAlgorithm, ShardAlgorithmName } from './algorithms/ShardAlgor
 import type { ConsistentHashSharderOptions } from './ConsistentHashSharderOptions.js';
 import { planRebalance } from './planRebalance.js';
 import type { RebalancePlan, TopologyChange } from './RebalancePlan.js';
-import type { ShardKey, ShardNode, ShardNodeInput } from './ShardNode.js';
+import { type ShardKey, type ShardNode, type ShardNodeInput, shardKeyOption } from './ShardNode.js';
 
 const ALGORITHMS: readonly ShardAlgorithmName[] = ['ring', 'ketama', 'jump', 'rendezvous', 'maglev'];
 const ALGORITHM_OPTIONS: Record<ShardAlgorithmName, readonly string[]> = {
@@ -109,9 +109,7 @@ export class ConsistentHashSharder {
    * @throws {@link NoTargetError} `ERR_LOADSTONE_NO_TARGET` when every node has been removed.
    */
   getNode(key: ShardKey): string {
-    if (typeof key !== 'string' && !(typeof key === 'number' && Number.isFinite(key))) {
-      throw new InvalidOptionError('key', 'a string or a finite number', key);
-    }
+    shardKeyOption('key', key);
     if (this.members.size === 0) throw new NoTargetError('the sharder has no nodes');
     return this.engine.locate(key);
   }
@@ -161,9 +159,7 @@ export class ConsistentHashSharder {
    * `maglev`, `undefined` for `jump` and `rendezvous` (which have no ranges).
    */
   position(key: ShardKey): number | undefined {
-    if (typeof key !== 'string' && !(typeof key === 'number' && Number.isFinite(key))) {
-      throw new InvalidOptionError('key', 'a string or a finite number', key);
-    }
+    shardKeyOption('key', key);
     return this.engine.position?.(key);
   }
 

@@ -1,3 +1,5 @@
+import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+
 /** A node as the sharder holds it: its id and its weight (share of keys, relative to the others). */
 export type ShardNode = {
   /** The node's id: what `getNode` returns, and what the hash of its points is made from. */
@@ -19,3 +21,14 @@ export type ShardNodeInput = string | WeightedNodeInput;
 
 /** A key the sharder can place: a string, or a finite number (see `getNode` for how numbers hash). */
 export type ShardKey = string | number;
+
+/**
+ * Throws unless `value` is a {@link ShardKey}; returns it typed.
+ * @internal
+ */
+export function shardKeyOption(path: string, value: unknown): ShardKey {
+  if (typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value))) {
+    throw new InvalidOptionError(path, 'a string or a finite number', value);
+  }
+  return value;
+}

@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { functionOption } from '../core/internal/validate.js';
 import type { ConsistentHashSharder } from './ConsistentHashSharder.js';
-import type { ShardKey } from './ShardNode.js';
+import { type ShardKey, shardKeyOption } from './ShardNode.js';
 
 /** Turns a record into the key it is sharded by (see the `shardBy…` strategies). */
 export type ShardKeyStrategy<R> = (record: R) => ShardKey;
@@ -59,11 +59,7 @@ export class ShardRouter<R> {
    *   something other than a string or finite number.
    */
   shardKey(record: R): ShardKey {
-    const key = this.strategy(record);
-    if (typeof key !== 'string' && !(typeof key === 'number' && Number.isFinite(key))) {
-      throw new InvalidOptionError('strategy(record)', 'a string or a finite number', key);
-    }
-    return key;
+    return shardKeyOption('strategy(record)', this.strategy(record));
   }
 
   /**

@@ -51,7 +51,13 @@ function writeReplacement(out: number): number {
   return out + 3;
 }
 
-/** MurmurHash3's mixing of the last 1–3 bytes. */
+/** MurmurHash3's step for one 4-byte block (small enough for V8 to inline). */
+function mixBlock(hash: number, block: number): number {
+  const h = hash ^ mixTail(block);
+  return (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+}
+
+/** MurmurHash3's scrambling of a block, or of the last 1–3 bytes. */
 function mixTail(value: number): number {
   let k = Math.imul(value, 0xcc9e2d51);
   k = (k << 15) | (k >>> 17);
@@ -73,13 +79,7 @@ function murmurBytes(length: number, seed: number): number {
   let h = seed >>> 0;
   const blocks = length & ~3;
   for (let i = 0; i < blocks; i += 4) {
-    let k = scratchView.getUint32(i, true);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    h = mixBlock(h, scratchView.getUint32(i, true));
   }
   const tail = length & 3;
   if (tail > 0) {
@@ -108,13 +108,7 @@ export function murmur3(key: string, seed = 0): number {
     const c2 = key.charCodeAt(i + 2);
     const c3 = key.charCodeAt(i + 3);
     seen |= c0 | c1 | c2 | c3;
-    let k = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h ^= k;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    h = mixBlock(h, c0 | (c1 << 8) | (c2 << 16) | (c3 << 24));
   }
   const tail = length & 3;
   if (tail > 0) {

@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { nonEmptyStringOption, oneOfOption } from '../core/internal/validate.js';
+import { shardKeyOption } from './ShardNode.js';
 import type { ShardKeyStrategy } from './ShardRouter.js';
 
 type FieldOf<R> = Extract<keyof R, string>;
@@ -21,10 +22,7 @@ export function shardByField<R>(
   nonEmptyStringOption('field', field);
   const prefix = options.prefix ?? '';
   return (record) => {
-    const value = (record as Record<string, unknown>)[field];
-    if (typeof value !== 'string' && !(typeof value === 'number' && Number.isFinite(value))) {
-      throw new InvalidOptionError(`record.${field}`, 'a string or a finite number', value);
-    }
+    const value = shardKeyOption(`record.${field}`, (record as Record<string, unknown>)[field]);
     return prefix === '' ? value : `${prefix}${value}`;
   };
 }

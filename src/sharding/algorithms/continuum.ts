@@ -99,13 +99,21 @@ export function continuumIndex(continuum: Continuum, hash: number): number {
   return at === points.length ? 0 : at;
 }
 
-/** Up to `n` distinct owners, walking clockwise from `start`. */
+/**
+ * `n` distinct owners, walking clockwise from `start`. A node can own no point at all (ketama
+ * gives a server whose share rounds down to nothing zero points, as libmemcached does); such
+ * nodes come last, in id order, so a replica list still names `n` distinct nodes.
+ */
 export function walkDistinct(continuum: Continuum, start: number, n: number): string[] {
   const found: string[] = [];
   const { owners, ids } = continuum;
   for (let step = 0; step < owners.length && found.length < n; step++) {
     const owner = ids[owners[(start + step) % owners.length] as number] as string;
     if (!found.includes(owner)) found.push(owner);
+  }
+  for (const id of ids) {
+    if (found.length >= n) break;
+    if (!found.includes(id)) found.push(id);
   }
   return found;
 }
