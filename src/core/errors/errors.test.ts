@@ -4,6 +4,7 @@ import type { ErrorCode } from './index.js';
 import {
   AbortedError,
   CapacityExceededError,
+  CircuitOpenError,
   ClosedError,
   errors,
   InvalidOptionError,
@@ -170,6 +171,21 @@ describe('error classes', () => {
     });
   });
 
+  it('CircuitOpenError names the breaker and when to retry', () => {
+    // #region circuitOpen
+    const error = new CircuitOpenError('payments-api', 2_500);
+    error.message; // 'Circuit breaker "payments-api" is open: retry in 2500 ms'
+    error.retryAfterMs; // 2500: e.g. for a Retry-After header
+    // #endregion circuitOpen
+    expect(error).toMatchObject({
+      name: 'CircuitOpenError',
+      code: 'ERR_LOADSTONE_CIRCUIT_OPEN',
+      breaker: 'payments-api',
+      retryAfterMs: 2_500,
+      message: 'Circuit breaker "payments-api" is open: retry in 2500 ms',
+    });
+  });
+
   it('sets cause only when one is given', () => {
     expect('cause' in new ClosedError('x')).toBe(false);
     expect('cause' in new TimeoutError('x', 1)).toBe(false);
@@ -215,6 +231,7 @@ describe('errors map (parity)', () => {
     expectTypeOf<typeof CapacityExceededError.code>().toEqualTypeOf<'ERR_LOADSTONE_CAPACITY'>();
     expectTypeOf<typeof AbortedError.code>().toEqualTypeOf<'ERR_LOADSTONE_ABORTED'>();
     expectTypeOf<typeof NoTargetError.code>().toEqualTypeOf<'ERR_LOADSTONE_NO_TARGET'>();
+    expectTypeOf<typeof CircuitOpenError.code>().toEqualTypeOf<'ERR_LOADSTONE_CIRCUIT_OPEN'>();
     expectTypeOf<ClosedError['code']>().toEqualTypeOf<'ERR_LOADSTONE_CLOSED'>();
   });
 
@@ -226,6 +243,7 @@ describe('errors map (parity)', () => {
       new CapacityExceededError('x', 1),
       new AbortedError('x'),
       new NoTargetError('x'),
+      new CircuitOpenError('x', 1),
     ];
     expect(samples.map((error) => error.code).sort()).toEqual(Object.keys(errors).sort());
     for (const error of samples) {

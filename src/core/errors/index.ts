@@ -1,5 +1,6 @@
 import { AbortedError } from './AbortedError.js';
 import { CapacityExceededError } from './CapacityExceededError.js';
+import { CircuitOpenError } from './CircuitOpenError.js';
 import { ClosedError } from './ClosedError.js';
 import type { ErrorCode } from './ErrorCode.js';
 import { InvalidOptionError } from './InvalidOptionError.js';
@@ -12,6 +13,7 @@ export type { LoadstoneErrorOptions } from './LoadstoneError.js';
 export {
   AbortedError,
   CapacityExceededError,
+  CircuitOpenError,
   ClosedError,
   InvalidOptionError,
   LoadstoneError,
@@ -38,6 +40,8 @@ export const errors = {
   ERR_LOADSTONE_ABORTED: AbortedError,
   /** {@link NoTargetError}: no node or backend to choose. */
   ERR_LOADSTONE_NO_TARGET: NoTargetError,
+  /** {@link CircuitOpenError}: a circuit breaker refused the call. */
+  ERR_LOADSTONE_CIRCUIT_OPEN: CircuitOpenError,
 } as const satisfies Record<ErrorCode, { readonly code: ErrorCode; readonly prototype: LoadstoneError }>;
 
 /** Maps a code to the instance type of its error class. */
