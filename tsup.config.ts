@@ -6,6 +6,8 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'sharding/index': 'src/sharding/index.ts',
+    'balancing/index': 'src/balancing/index.ts',
+    'resilience/index': 'src/resilience/index.ts',
     'testing/index': 'src/testing/index.ts',
   },
   format: ['esm', 'cjs'],

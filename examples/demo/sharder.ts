@@ -1,7 +1,19 @@
-// `npm run demo`: the sharder at work on embedded defaults (no Redis, no network).
-// Shows the balance across nodes, which keys move when a node joins or leaves (planned first,
-// then checked), how the five algorithms compare, and records routed by geography.
-import { ConsistentHashSharder, type ShardAlgorithmName, ShardRouter, shardByGeography } from 'loadstone';
+// `npm run demo`: loadstone at work on embedded defaults (no Redis, no network).
+// Shows the sharder's balance across nodes, which keys move when a node joins or leaves (planned
+// first, then checked), how the five algorithms compare, records routed by geography, and a load
+// balancer steering requests away from a slow backend.
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ConsistentHashSharder,
+  LatencyRecorder,
+  LoadBalancer,
+  PeakEwmaPicker,
+  type Picker,
+  RoundRobinPicker,
+  type ShardAlgorithmName,
+  ShardRouter,
+  shardByGeography,
+} from 'loadstone';
 
 const KEYS = Array.from({ length: 100_000 }, (_, i) => `user:${i}`);
 const percent = (value: number) => `${(value * 100).toFixed(2)} %`;
@@ -102,4 +114,37 @@ for (const record of [
 ]) {
   console.log(`  ${record.id} (${record.country}) -> ${router.shardKey(record)} -> ${router.route(record)}`);
 }
+console.log(
+  '\n6. A load balancer routing around a slow backend (api-3 answers in 40 ms, the others in 4 ms)',
+);
+console.log('  strategy        to api-3  mean ms   p50 ms   p99 ms   (600 real requests, 12 in flight)');
+for (const [label, strategy] of [
+  ['round-robin', new RoundRobinPicker()],
+  ['peak-EWMA P2C', new PeakEwmaPicker()],
+] as [string, Picker][]) {
+  const lb = new LoadBalancer({
+    backends: ['api-1', 'api-2', 'api-3', 'api-4', 'api-5'].map((id) => ({
+      id,
+      target: id === 'api-3' ? 40 : 4,
+    })),
+    strategy,
+  });
+  const latency = new LatencyRecorder();
+  let next = 0;
+  const client = async () => {
+    while (next++ < 600) {
+      const started = performance.now();
+      await lb.run((serviceMs) => sleep(serviceMs)); // stands in for an HTTP call to the backend
+      latency.record(performance.now() - started);
+    }
+  };
+  await Promise.all(Array.from({ length: 12 }, client));
+  const slow = lb.stats().backends.find((backend) => backend.id === 'api-3');
+  const { meanMs, p50Ms, p99Ms } = latency.snapshot();
+  console.log(
+    `  ${label.padEnd(15)} ${percent((slow?.requests ?? 0) / 600).padStart(8)} ${[meanMs, p50Ms, p99Ms].map((ms) => ms.toFixed(1).padStart(8)).join(' ')}`,
+  );
+  await lb.close();
+}
+
 console.log('\ndone.');

@@ -24,3 +24,4 @@ export type { LoadChange, LoadSignal } from './LoadSignal.js';
 export type { ManualLoadSignalOptions } from './ManualLoadSignal.js';
 export { ManualLoadSignal } from './ManualLoadSignal.js';
 export type { MetricsSource } from './MetricsSource.js';
+export type { PickCandidate, PickContext, Picker, PickOutcome } from './Picker.js';

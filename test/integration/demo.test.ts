@@ -26,5 +26,9 @@ describe('the sharder demo', () => {
     for (const algorithm of ['ring', 'ketama', 'jump', 'rendezvous', 'maglev'])
       expect(stdout).toMatch(new RegExp(`\\n  ${algorithm} `));
     expect(stdout).toContain('order-1 (DE) -> region:eu -> eu-1');
+    // The balancer section: round-robin sends api-3 its fifth; peak-EWMA steers away from it.
+    const share = (label: string) => Number(new RegExp(`${label}\\s+([\\d.]+) %`).exec(stdout)?.[1]);
+    expect(share('round-robin')).toBe(20);
+    expect(share('peak-EWMA P2C')).toBeLessThan(10);
   });
 });

@@ -1,0 +1,303 @@
+// Rate limiter decisions/s: loadstone's RateLimiter against rate-limiter-flexible (the anchor),
+// in memory (RateLimiterMemory) and on one real redis-server (RateLimiterRedis), one hot key and
+// 10k keys round-robin, one call in flight and 50 in flight.
+//
+// Limits are set so that every call is allowed in both libraries: rate-limiter-flexible rejects
+// its promise on a denial, and an exception path would skew the comparison in our favour.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { accessSync, constants } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { MemoryRateLimitStore } from '../../src/resilience/MemoryRateLimitStore.js';
+import { RateLimiter } from '../../src/resilience/RateLimiter.js';
+import { RedisRateLimitStore } from '../../src/resilience/RedisRateLimitStore.js';
+import type { Contender } from '../harness.js';
+import { formatInt } from '../report.js';
+import { defineSuite, type SuiteContext } from '../suite.js';
+
+const KEY_COUNT = 10_000;
+const CONCURRENCY = 50;
+/** Never reached within a run, so every decision is an allow in both libraries. */
+const HUGE = 1e9;
+
+let sink = 0;
+
+type RedisServer = { readonly url: string; stop(): Promise<void> };
+
+/**
+ * Starts a throwaway redis-server on a free loopback port, as test/helpers/redis.ts does (that
+ * module imports vitest, which cannot load outside a test run); `undefined` when it is not on PATH.
+ */
+async function startRedis(): Promise<RedisServer | undefined> {
+  const bin = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((dir) => dir !== '')
+    .map((dir) => join(dir, 'redis-server'))
+    .find((candidate) => {
+      try {
+        accessSync(candidate, constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  if (bin === undefined) return undefined;
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const port = (probe.address() as { port: number }).port;
+  probe.close();
+  await once(probe, 'close');
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const child = spawn(bin, [...args, '--dir', tmpdir(), '--daemonize', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const kill = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', kill);
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (/Ready to accept connections/.test(output)) resolve();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', () => reject(new Error(`redis-server exited early:\n${output}`)));
+  });
+  child.stdout.resume();
+  child.stderr.resume();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: async () => {
+      process.off('exit', kill);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+function keys(prefix: string): string[] {
+  return Array.from({ length: KEY_COUNT }, (_, i) => `${prefix}${i}`);
+}
+
+type Limiters = {
+  readonly rlf: () => { consume(key: string): Promise<{ remainingPoints: number }> };
+  readonly gcra: () => RateLimiter;
+  readonly sw: () => RateLimiter;
+};
+
+/**
+ * The three contenders of one case. Each loop is its own function literal (see harness.ts).
+ * `hot`: every call on one key; otherwise 10k keys round-robin.
+ */
+function contenders(make: Limiters, hot: boolean, concurrent: boolean): Contender[] {
+  const ks = hot ? ['hot'] : keys('user:');
+  const n = ks.length;
+  let rlf: ReturnType<Limiters['rlf']> | undefined;
+  let gcra: RateLimiter | undefined;
+  let sw: RateLimiter | undefined;
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  if (!concurrent) {
+    return [
+      {
+        name: 'rate-limiter-flexible',
+        anchor: true,
+        setup: () => {
+          rlf = make.rlf();
+        },
+        op: async () => {
+          const r = await (rlf as ReturnType<Limiters['rlf']>).consume(ks[a] as string);
+          if (++a === n) a = 0;
+          sink += r.remainingPoints;
+        },
+      },
+      {
+        name: 'loadstone gcra',
+        target: { minRatio: 1.5 },
+        setup: () => {
+          gcra = make.gcra();
+        },
+        op: async () => {
+          const r = await (gcra as RateLimiter).limit(ks[b] as string);
+          if (++b === n) b = 0;
+          sink += r.remaining;
+        },
+      },
+      {
+        name: 'loadstone sliding-window',
+        setup: () => {
+          sw = make.sw();
+        },
+        op: async () => {
+          const r = await (sw as RateLimiter).limit(ks[c] as string);
+          if (++c === n) c = 0;
+          sink += r.remaining;
+        },
+      },
+    ];
+  }
+  return [
+    {
+      name: 'rate-limiter-flexible',
+      anchor: true,
+      setup: () => {
+        rlf = make.rlf();
+      },
+      op: async () => {
+        const limiter = rlf as ReturnType<Limiters['rlf']>;
+        const batch = new Array<Promise<{ remainingPoints: number }>>(CONCURRENCY);
+        for (let i = 0; i < CONCURRENCY; i++) {
+          batch[i] = limiter.consume(ks[a] as string);
+          if (++a === n) a = 0;
+        }
+        for (const r of await Promise.all(batch)) sink += r.remainingPoints;
+      },
+    },
+    {
+      name: 'loadstone gcra',
+      target: { minRatio: 1.5 },
+      setup: () => {
+        gcra = make.gcra();
+      },
+      op: async () => {
+        const limiter = gcra as RateLimiter;
+        const batch = new Array<Promise<{ remaining: number }>>(CONCURRENCY);
+        for (let i = 0; i < CONCURRENCY; i++) {
+          batch[i] = limiter.limit(ks[b] as string);
+          if (++b === n) b = 0;
+        }
+        for (const r of await Promise.all(batch)) sink += r.remaining;
+      },
+    },
+    {
+      name: 'loadstone sliding-window',
+      setup: () => {
+        sw = make.sw();
+      },
+      op: async () => {
+        const limiter = sw as RateLimiter;
+        const batch = new Array<Promise<{ remaining: number }>>(CONCURRENCY);
+        for (let i = 0; i < CONCURRENCY; i++) {
+          batch[i] = limiter.limit(ks[c] as string);
+          if (++c === n) c = 0;
+        }
+        for (const r of await Promise.all(batch)) sink += r.remaining;
+      },
+    },
+  ];
+}
+
+const memoryLimiters: Limiters = {
+  rlf: () => new RateLimiterMemory({ points: HUGE, duration: 60 }),
+  gcra: () => new RateLimiter({ limit: HUGE, periodMs: 60_000, store: new MemoryRateLimitStore() }),
+  sw: () =>
+    new RateLimiter({
+      algorithm: 'sliding-window',
+      limit: HUGE,
+      periodMs: 60_000,
+      store: new MemoryRateLimitStore(),
+    }),
+};
+
+function redisLimiters(redis: Redis): Limiters {
+  const store = new RedisRateLimitStore({ client: redis });
+  return {
+    rlf: () => new RateLimiterRedis({ storeClient: redis, points: HUGE, duration: 60, keyPrefix: 'rlf' }),
+    gcra: () => new RateLimiter({ limit: HUGE, periodMs: 60_000, store, keyPrefix: 'ls:' }),
+    sw: () =>
+      new RateLimiter({
+        algorithm: 'sliding-window',
+        limit: HUGE,
+        periodMs: 60_000,
+        store,
+        keyPrefix: 'ls:',
+      }),
+  };
+}
+
+const SHAPES = [
+  { id: 'hot-key', hot: true, concurrent: false, label: 'one hot key, 1 in flight' },
+  {
+    id: '10k-keys',
+    hot: false,
+    concurrent: false,
+    label: `${formatInt(KEY_COUNT)} keys round-robin, 1 in flight`,
+  },
+  { id: 'hot-key-c50', hot: true, concurrent: true, label: `one hot key, ${CONCURRENCY} in flight` },
+  {
+    id: '10k-keys-c50',
+    hot: false,
+    concurrent: true,
+    label: `${formatInt(KEY_COUNT)} keys round-robin, ${CONCURRENCY} in flight`,
+  },
+] as const;
+
+async function runShapes(
+  ctx: SuiteContext,
+  where: 'memory' | 'redis',
+  make: Limiters,
+  before?: () => Promise<void>,
+) {
+  for (const shape of SHAPES) {
+    const name = `${where}/${shape.id}`;
+    if (!ctx.selected(name)) continue;
+    await before?.();
+    await ctx.throughput({
+      name,
+      title: `Rate limiting — ${where === 'memory' ? 'memory' : 'Redis'}, ${shape.label}`,
+      unit: shape.concurrent ? `batches of ${CONCURRENCY}` : 'decisions',
+      contenders: contenders(make, shape.hot, shape.concurrent),
+      note:
+        (shape.concurrent
+          ? `One operation is ${CONCURRENCY} \`limit()\` calls started together and awaited with \`Promise.all\`; decisions/s = ${CONCURRENCY} × the figure. `
+          : 'One operation is one awaited `limit()` / `consume()` call. ') +
+        (where === 'memory'
+          ? '**rate-limiter-flexible**: `new RateLimiterMemory({ points: 1e9, duration: 60 })`, `consume(key)`. **loadstone**: `new RateLimiter({ limit: 1e9, periodMs: 60_000 })` with a `MemoryRateLimitStore`, `limit(key)`.'
+          : '**rate-limiter-flexible**: `new RateLimiterRedis({ storeClient, points: 1e9, duration: 60 })`. **loadstone**: `RedisRateLimitStore({ client })`. Both share one ioredis client to one local redis-server (`--save ""`), flushed before each case.') +
+        ' Every call is allowed in both libraries.',
+    });
+  }
+}
+
+export default defineSuite({
+  name: 'ratelimit',
+  title: 'Rate limiting: RateLimiter vs rate-limiter-flexible',
+  anchors: ['rate-limiter-flexible'],
+  async run(ctx) {
+    await runShapes(ctx, 'memory', memoryLimiters);
+
+    if (!SHAPES.some((s) => ctx.selected(`redis/${s.id}`))) return;
+    let server: RedisServer | undefined;
+    try {
+      server = await startRedis();
+    } catch (error) {
+      ctx.log(`!!! could not start redis-server: ${String(error)}`);
+    }
+    if (server === undefined) {
+      const banner =
+        'redis-server NOT FOUND on PATH (apt-get install -y redis-server): SKIPPING the Redis cases';
+      ctx.log(`!!! ${banner}`);
+      ctx.report('redis', 'Rate limiting — Redis (skipped)', `**${banner}.**`);
+      return;
+    }
+    const redis = new Redis(server.url);
+    try {
+      await redis.ping();
+      await runShapes(ctx, 'redis', redisLimiters(redis), async () => {
+        await redis.flushall();
+      });
+    } finally {
+      redis.disconnect();
+      await server.stop();
+    }
+    ctx.log(sink > 0 ? 'done' : 'done (sink empty?)');
+  },
+});

@@ -1,0 +1,115 @@
+import type { Clock, HealthCheck, PickCandidate, Picker } from '../core/index.js';
+import type { Backend, BackendCandidate, BackendInput } from './Backend.js';
+import type { LoadBalancer } from './LoadBalancer.js';
+import type { PeakEwmaPicker } from './PeakEwmaPicker.js';
+
+/**
+ * Passive outlier detection, as Envoy's `outlier_detection` does it: a backend whose requests
+ * fail `consecutiveFailures` times in a row is ejected (not picked) for
+ * `baseEjectionMs × its number of ejections`, capped at `maxEjectionMs`, then comes back on its own.
+ */
+export type OutlierDetectionOptions = {
+  /**
+   * Failures in a row that eject a backend. Minimum: 1.
+   * @default 5
+   */
+  readonly consecutiveFailures?: number;
+  /**
+   * Ejection time of a first ejection, in ms; the n-th ejection lasts n times as long.
+   * Minimum: 1.
+   * @default 30_000
+   */
+  readonly baseEjectionMs?: number;
+  /**
+   * Longest ejection, in ms. Minimum: `baseEjectionMs`.
+   * @default 300_000
+   */
+  readonly maxEjectionMs?: number;
+  /**
+   * Most backends that may be ejected at once, as a percentage of all backends, rounded down:
+   * a backend is not ejected when that would exceed it (with 50 and 3 backends, at most 1).
+   * `0` turns ejection off. Envoy's default is 10, which ejects nothing below 10 backends; a
+   * client-side balancer usually has fewer, hence 50. From 0 to 100.
+   * @default 50
+   */
+  readonly maxEjectionPercent?: number;
+};
+
+/**
+ * Active health checks: each backend's {@link HealthCheck} runs every `intervalMs`; a backend
+ * whose check fails `unhealthyThreshold` times in a row goes down, and one that is down comes
+ * back after `healthyThreshold` passes in a row. `healthy` and `degraded` pass; `critical`, a
+ * rejection and a timeout fail.
+ */
+export type ActiveHealthCheckOptions<T> = {
+  /**
+   * Makes the check of a backend, once when it is added (e.g. `(b) => b.target` when targets are
+   * pools that implement {@link HealthCheck}, or an HTTP probe of `b.target`).
+   */
+  readonly check: (backend: Backend<T>) => HealthCheck;
+  /**
+   * Time between the start of two rounds of checks, in ms. The first round runs at once.
+   * Minimum: 1.
+   * @default 10_000
+   */
+  readonly intervalMs?: number;
+  /**
+   * How long one check may take before it counts as failed (its signal is aborted), in ms.
+   * Minimum: 1.
+   * @default 5_000
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Failed checks in a row that take a backend down. Minimum: 1.
+   * @default 2
+   */
+  readonly unhealthyThreshold?: number;
+  /**
+   * Passed checks in a row that bring a backend that is down back up. Minimum: 1.
+   * @default 2
+   */
+  readonly healthyThreshold?: number;
+};
+
+/** Options of {@link LoadBalancer}. */
+export type LoadBalancerOptions<T> = {
+  /** The backends to start with; may be empty (add more with `add`). Ids must be unique. */
+  readonly backends: readonly BackendInput<T>[];
+  /**
+   * How to choose among the backends that are up: any {@link Picker}, built-in or your own. A
+   * plain `Picker` (typed for {@link PickCandidate}s) works too: it is handed the balancer's
+   * candidates and must return one of them.
+   * @default a {@link PeakEwmaPicker} (peak-EWMA latency × in-flight, power of two choices)
+   */
+  readonly strategy?: Picker<BackendCandidate<T>> | Picker;
+  /**
+   * Passive outlier detection; `false` turns it off.
+   * @default {} (on, with the defaults of {@link OutlierDetectionOptions})
+   */
+  readonly outlierDetection?: OutlierDetectionOptions | false;
+  /**
+   * Active health checks; the balancer then owns a timer (unref'd) until `close()`.
+   * @default undefined (no active checks)
+   */
+  readonly healthCheck?: ActiveHealthCheckOptions<T>;
+  /**
+   * Decay time (τ) of each backend's peak-EWMA latency, in ms, as in Finagle: a sample `t` ms
+   * after the previous one weighs `1 − e^(−t/τ)`; a sample above the estimate replaces it; and
+   * the estimate decays toward 0 while no samples come, so a backend that was slow is tried
+   * again. Minimum: 1.
+   * @default 10_000
+   */
+  readonly ewmaDecayMs?: number;
+  /**
+   * Decides whether an error thrown by `run`'s callback counts as the backend's failure (for
+   * stats and outlier detection); return `false` for errors that are the caller's, e.g. a 404.
+   * An abort through `ctx.signal` is never the backend's failure.
+   * @default every error counts
+   */
+  readonly isFailure?: (error: unknown) => boolean;
+  /**
+   * Source of time for latencies, ejections and EWMA decay. Inject `FakeClock` in tests.
+   * @default systemClock
+   */
+  readonly clock?: Clock;
+};

@@ -1,0 +1,28 @@
+// `loadstone/balancing`: client-side load balancing over a set of backends, with pluggable
+// strategies, affinity groups, passive outlier detection and active health checks.
+export type { Backend, BackendCandidate, BackendInput, BackendState } from './Backend.js';
+export type { BackendLease, LeaseResult } from './BackendLease.js';
+export { BoundedLoadHashPicker, type BoundedLoadHashPickerOptions } from './BoundedLoadHashPicker.js';
+export { ConsistentHashPicker, type ConsistentHashPickerOptions } from './ConsistentHashPicker.js';
+export type {
+  BackendChangeReason,
+  BackendDownEvent,
+  BackendMembershipEvent,
+  BackendUpEvent,
+  LoadBalancerEvents,
+} from './events.js';
+export type { HashAlgorithm } from './HashRingIndex.js';
+export { LeastConnectionsPicker } from './LeastConnectionsPicker.js';
+export { LoadBalancer, type RunOptions } from './LoadBalancer.js';
+export type {
+  ActiveHealthCheckOptions,
+  LoadBalancerOptions,
+  OutlierDetectionOptions,
+} from './LoadBalancerOptions.js';
+export type { BackendStats, LoadBalancerStats } from './LoadBalancerStats.js';
+export { PeakEwmaPicker, type PeakEwmaPickerOptions } from './PeakEwmaPicker.js';
+export { PowerOfTwoPicker } from './PowerOfTwoPicker.js';
+export { RandomPicker, type RandomPickerOptions } from './RandomPicker.js';
+export { RoundRobinPicker } from './RoundRobinPicker.js';
+export { WeightedRandomPicker } from './WeightedRandomPicker.js';
+export { WeightedRoundRobinPicker } from './WeightedRoundRobinPicker.js';

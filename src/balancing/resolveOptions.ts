@@ -1,0 +1,124 @@
+// Internal: validation of the LoadBalancer's options into their resolved, frozen form.
+import type { Clock, HealthCheck, Picker } from '../core/index.js';
+import { InvalidOptionError } from '../core/index.js';
+import {
+  functionOption,
+  integerOption,
+  nonEmptyStringOption,
+  numberOption,
+  optionsObject,
+} from '../core/internal/validate.js';
+import type { ResolvedHealthCheckOptions } from './ActiveHealthChecker.js';
+import type { Backend, BackendCandidate, BackendInput } from './Backend.js';
+import type { ActiveHealthCheckOptions, OutlierDetectionOptions } from './LoadBalancerOptions.js';
+
+/** @internal */
+export type ResolvedOutlierDetection = {
+  readonly consecutiveFailures: number;
+  readonly baseEjectionMs: number;
+  readonly maxEjectionMs: number;
+  readonly maxEjectionPercent: number;
+};
+
+/** @internal */
+export function resolveBackend<T>(path: string, input: BackendInput<T>): Backend<T> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InvalidOptionError(path, 'an object `{ id, weight?, target, groups? }`', input);
+  }
+  const id = nonEmptyStringOption(`${path}.id`, input.id);
+  const weight = numberOption(`${path}.weight`, input.weight ?? 1, 0, Number.POSITIVE_INFINITY, true);
+  const groups = input.groups ?? [];
+  if (!Array.isArray(groups))
+    throw new InvalidOptionError(`${path}.groups`, 'an array of group names', groups);
+  groups.forEach((group, i) => {
+    nonEmptyStringOption(`${path}.groups[${i}]`, group);
+  });
+  return Object.freeze({ id, weight, target: input.target, groups: Object.freeze([...groups]) });
+}
+
+/** @internal */
+export function resolveStrategy<T>(value: unknown): Picker<BackendCandidate<T>> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || typeof (value as Picker).pick !== 'function') {
+    throw new InvalidOptionError('options.strategy', 'a Picker (an object with a `pick` method)', value);
+  }
+  return value as Picker<BackendCandidate<T>>;
+}
+
+/** @internal */
+export function resolveOutlierDetection(
+  value: OutlierDetectionOptions | false | undefined,
+): ResolvedOutlierDetection | undefined {
+  if (value === false) return undefined;
+  const opts = optionsObject('options.outlierDetection', value);
+  const baseEjectionMs = numberOption(
+    'options.outlierDetection.baseEjectionMs',
+    opts.baseEjectionMs ?? 30_000,
+    1,
+  );
+  return Object.freeze({
+    consecutiveFailures: integerOption(
+      'options.outlierDetection.consecutiveFailures',
+      opts.consecutiveFailures ?? 5,
+      1,
+    ),
+    baseEjectionMs,
+    maxEjectionMs: numberOption(
+      'options.outlierDetection.maxEjectionMs',
+      opts.maxEjectionMs ?? Math.max(300_000, baseEjectionMs),
+      baseEjectionMs,
+    ),
+    maxEjectionPercent: numberOption(
+      'options.outlierDetection.maxEjectionPercent',
+      opts.maxEjectionPercent ?? 50,
+      0,
+      100,
+    ),
+  });
+}
+
+/** @internal */
+export function resolveHealthCheck<T>(
+  value: ActiveHealthCheckOptions<T> | undefined,
+): { factory: (backend: Backend<T>) => HealthCheck; options: ResolvedHealthCheckOptions } | undefined {
+  if (value === undefined) return undefined;
+  const opts = optionsObject('options.healthCheck', value);
+  return {
+    factory: functionOption('options.healthCheck.check', opts.check),
+    options: Object.freeze({
+      intervalMs: numberOption('options.healthCheck.intervalMs', opts.intervalMs ?? 10_000, 1),
+      timeoutMs: numberOption('options.healthCheck.timeoutMs', opts.timeoutMs ?? 5_000, 1),
+      unhealthyThreshold: integerOption(
+        'options.healthCheck.unhealthyThreshold',
+        opts.unhealthyThreshold ?? 2,
+        1,
+      ),
+      healthyThreshold: integerOption('options.healthCheck.healthyThreshold', opts.healthyThreshold ?? 2, 1),
+    }),
+  };
+}
+
+/** @internal */
+export function resolveClock(value: unknown, fallback: Clock): Clock {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'object' || value === null || typeof (value as Clock).now !== 'function') {
+    throw new InvalidOptionError('options.clock', 'a Clock (an object with a `now` method)', value);
+  }
+  return value as Clock;
+}
+
+/** @internal Makes a backend's check and checks that it is one. */
+export function makeHealthCheck<T>(
+  factory: (backend: Backend<T>) => HealthCheck,
+  backend: Backend<T>,
+): HealthCheck {
+  const check = factory(backend);
+  if (typeof check !== 'object' || check === null || typeof check.check !== 'function') {
+    throw new InvalidOptionError(
+      'options.healthCheck.check',
+      'a function returning a HealthCheck (an object with a `check` method)',
+      check,
+    );
+  }
+  return check;
+}

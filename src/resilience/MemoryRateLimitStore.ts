@@ -1,0 +1,160 @@
+import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+import { integerOption, optionsObject } from '../core/internal/validate.js';
+import { gcraStep } from './gcra.js';
+import type { RateLimitResult } from './RateLimitResult.js';
+import { emptyRateLimitState, type RateLimitState, storesReturningResults } from './RateLimitState.js';
+import type { RateLimitRule, RateLimitStore } from './RateLimitStore.js';
+import { slidingWindowStep } from './slidingWindow.js';
+
+/** Options of {@link MemoryRateLimitStore}. */
+export type MemoryRateLimitStoreOptions = {
+  /**
+   * Most keys kept at once. Past it, the key stored longest ago is dropped to make room, so
+   * its next call starts from a fresh limit (it is let through more than its rate, never less).
+   * Size it above the number of keys active within one `periodMs`. Minimum: 1.
+   * @default 100_000
+   */
+  readonly maxKeys?: number;
+};
+
+/** Entries examined for expiry per new key: amortised cleanup without a timer. */
+const SWEEP_PER_INSERT = 2;
+
+/**
+ * A {@link RateLimitStore} in this process's memory: a `Map` from key to a small state
+ * object, for one server (each process of a cluster then has its own limit; use
+ * {@link RedisRateLimitStore} to share one).
+ *
+ * It cannot grow forever: expired entries are dropped when read, every new key sweeps two older
+ * entries for expiry (so dead keys are reclaimed while new ones arrive, with no timer keeping
+ * the process alive), and `maxKeys` caps the size. Decisions are synchronous; the limiter
+ * still returns a promise.
+ *
+ * @example
+ * {@includeCode ./MemoryRateLimitStore.test.ts#memoryStore}
+ */
+export class MemoryRateLimitStore implements RateLimitStore {
+  readonly #maxKeys: number;
+  /** Key prefix → key → state. Per-prefix maps spare a string concatenation per call. */
+  readonly #spaces = new Map<string, Map<string, RateLimitState>>();
+  #size = 0;
+  // The last prefix used and its map: one limiter per store is the common case.
+  #lastPrefix: string | undefined;
+  #lastEntries: Map<string, RateLimitState> | undefined;
+  // Cleanup cursor: which map is being swept, and where.
+  #sweepEntries: Map<string, RateLimitState> | undefined;
+  #sweep: MapIterator<[string, RateLimitState]> | undefined;
+
+  /**
+   * @param options - the size cap.
+   * @throws an {@link InvalidOptionError} (`ERR_LOADSTONE_INVALID_OPTION`) for a bad option.
+   */
+  constructor(options?: MemoryRateLimitStoreOptions) {
+    const opts = optionsObject('options', options);
+    this.#maxKeys = integerOption('options.maxKeys', opts.maxKeys ?? 100_000, 1);
+    storesReturningResults.add(this);
+  }
+
+  /** Number of keys currently held (over all prefixes), expired ones not yet swept included. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * Decides one call and records its cost when allowed; see {@link RateLimitStore.consume}.
+   *
+   * @param key - the caller's key (its namespace is `rule.keyPrefix`).
+   * @param rule - the limit.
+   * @param cost - an integer >= 0.
+   * @param nowMs - the limiter's clock; expiry is judged on it too, so share one store only
+   * between limiters with the same clock.
+   * @returns the decision, synchronously (a complete {@link RateLimitResult}).
+   */
+  consume(key: string, rule: RateLimitRule, cost: number, nowMs: number): RateLimitResult {
+    let entries = this.#lastEntries;
+    if (rule.keyPrefix !== this.#lastPrefix || entries === undefined) entries = this.#space(rule.keyPrefix);
+    let state = entries.get(key);
+    const isNew = state === undefined;
+    if (state === undefined) {
+      state = emptyRateLimitState();
+    } else if (state.expiresAtMs <= nowMs) {
+      // Back to empty: reset in place rather than reallocate.
+      state.kind = 0;
+      state.tatMs = Number.NEGATIVE_INFINITY;
+      state.window = Number.NaN;
+      state.current = 0;
+      state.previous = 0;
+    }
+    const decision =
+      rule.algorithm === 'gcra'
+        ? gcraStep(state, rule, cost, nowMs)
+        : slidingWindowStep(state, rule, cost, nowMs);
+    if (isNew && state.kind !== 0) this.#insert(entries, key, state, nowMs);
+    return decision;
+  }
+
+  /** Drops every key. */
+  clear(): void {
+    this.#spaces.clear();
+    this.#size = 0;
+    this.#lastPrefix = undefined;
+    this.#lastEntries = undefined;
+    this.#sweepEntries = undefined;
+    this.#sweep = undefined;
+  }
+
+  #space(prefix: string): Map<string, RateLimitState> {
+    let entries = this.#spaces.get(prefix);
+    if (entries === undefined) {
+      entries = new Map();
+      this.#spaces.set(prefix, entries);
+    }
+    this.#lastPrefix = prefix;
+    this.#lastEntries = entries;
+    return entries;
+  }
+
+  #insert(entries: Map<string, RateLimitState>, key: string, state: RateLimitState, nowMs: number): void {
+    // Sweep the map being inserted into (a prefix that stops getting new keys keeps its
+    // expired entries until maxKeys evicts them; they are dropped when read in any case).
+    if (this.#sweepEntries !== entries) {
+      this.#sweepEntries = entries;
+      this.#sweep = undefined;
+    }
+    for (let i = 0; i < SWEEP_PER_INSERT && entries.size > 0; i++) {
+      this.#sweep ??= entries.entries();
+      const next = this.#sweep.next();
+      if (next.done === true) {
+        this.#sweep = undefined;
+        continue;
+      }
+      const [oldKey, oldState] = next.value;
+      if (oldState.expiresAtMs <= nowMs) {
+        entries.delete(oldKey);
+        this.#size--;
+      }
+    }
+    if (this.#size >= this.#maxKeys) this.#evictOldest(entries);
+    entries.set(key, state);
+    this.#size++;
+  }
+
+  /** Drops the key stored longest ago: in `preferred` when it has any, else in another prefix. */
+  #evictOldest(preferred: Map<string, RateLimitState>): void {
+    let from: Map<string, RateLimitState> | undefined = preferred.size > 0 ? preferred : undefined;
+    if (from === undefined) {
+      for (const entries of this.#spaces.values()) {
+        if (entries.size > 0) {
+          from = entries;
+          break;
+        }
+      }
+    }
+    // Insertion order: the first key is the one stored longest ago.
+    const oldest = from?.keys().next();
+    if (from !== undefined && oldest !== undefined && oldest.done !== true) {
+      from.delete(oldest.value);
+      this.#size--;
+    }
+  }
+}

@@ -1,0 +1,239 @@
+import { type Clock, systemClock } from '../core/Clock.js';
+import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+import { TimeoutError } from '../core/errors/TimeoutError.js';
+import {
+  functionOption,
+  integerOption,
+  nonEmptyStringOption,
+  numberOption,
+  oneOfOption,
+  optionsObject,
+} from '../core/internal/validate.js';
+import { MemoryRateLimitStore } from './MemoryRateLimitStore.js';
+import type { LimitOptions, RateLimiterOptions } from './RateLimiterOptions.js';
+import type { RateLimitResult } from './RateLimitResult.js';
+import { roundUpMs, storesReturningResults } from './RateLimitState.js';
+import type { RateLimitDecision, RateLimitRule, RateLimitStore } from './RateLimitStore.js';
+
+/** The resolved, validated form of {@link RateLimiterOptions}. */
+type ResolvedRateLimiterOptions = {
+  readonly rule: RateLimitRule;
+  readonly store: RateLimitStore;
+  readonly clock: Clock;
+  readonly failOpen: boolean;
+  readonly storeTimeoutMs: number;
+  readonly periodMs: number;
+  readonly max: number;
+  /** The store's decisions are complete results (the stores of this module). */
+  readonly trusted: boolean;
+  readonly onDegraded: ((error: unknown, key: string) => void) | undefined;
+};
+
+const ALGORITHMS = ['gcra', 'sliding-window'] as const;
+const FAILURE_MODES = ['fail-open', 'fail-closed'] as const;
+
+/**
+ * Per-key rate limiting with GCRA or a sliding-window counter, over a pluggable
+ * {@link RateLimitStore}: in memory for one process, or in Redis to enforce one limit across
+ * many.
+ *
+ * GCRA reproduces redis-cell's and throttled's published test tables exactly (see
+ * `gcra.test.ts`). A call's `cost` above the burst (GCRA) or limit (sliding window) is always
+ * denied with `retryAfterMs: Infinity`, as in those references, rather than thrown: it reaches
+ * the caller as a 429 without a `Retry-After`, not as a 500.
+ *
+ * When the store fails or is slow, `onStoreError` decides (fail open by default) and the result
+ * says `degraded: true`; `limit()` never rejects for a store failure, and the next call tries the
+ * store again, so the limiter recovers by itself when the store does.
+ *
+ * @example
+ * {@includeCode ./RateLimiter.test.ts#rateLimiter}
+ *
+ * @example
+ * {@includeCode ./RateLimiter.test.ts#slidingWindow}
+ */
+export class RateLimiter {
+  readonly #o: ResolvedRateLimiterOptions;
+
+  /**
+   * @param options - the algorithm, rate, store and failure policy.
+   * @throws an {@link InvalidOptionError} (`ERR_LOADSTONE_INVALID_OPTION`) for a bad option.
+   */
+  constructor(options: RateLimiterOptions) {
+    this.#o = resolveOptions(options);
+  }
+
+  /** The algorithm: `'gcra'` or `'sliding-window'`. */
+  get algorithm(): RateLimitRule['algorithm'] {
+    return this.#o.rule.algorithm;
+  }
+
+  /**
+   * Decides whether `key` may spend `cost` now, and records it if so.
+   *
+   * @param key - whose limit: a user id, an API key, an IP address. A non-empty string.
+   * @param options - the `cost` of this call.
+   * @returns the decision; with a failing store, a `degraded` one by the `onStoreError` policy.
+   * @throws an {@link InvalidOptionError} (`ERR_LOADSTONE_INVALID_OPTION`), as a rejection, for an
+   * empty key or a cost that is not an integer >= 0.
+   */
+  limit(key: string, options?: LimitOptions): Promise<RateLimitResult> {
+    let cost = 1;
+    if (options !== undefined || typeof key !== 'string' || key.length === 0) {
+      try {
+        nonEmptyStringOption('key', key);
+        const given = optionsObject('options', options).cost;
+        if (given !== undefined) cost = integerOption('options.cost', given, 0);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    const o = this.#o;
+    let decision: RateLimitDecision | PromiseLike<RateLimitDecision>;
+    try {
+      decision = o.store.consume(key, o.rule, cost, o.clock.now());
+    } catch (error) {
+      return Promise.resolve(this.#degraded(error, key));
+    }
+    if (typeof (decision as Partial<PromiseLike<unknown>>).then === 'function') {
+      return this.#settle(decision as PromiseLike<RateLimitDecision>, key);
+    }
+    return Promise.resolve(this.#result(decision as RateLimitDecision));
+  }
+
+  #settle(pending: PromiseLike<RateLimitDecision>, key: string): Promise<RateLimitResult> {
+    const timeoutMs = this.#o.storeTimeoutMs;
+    return new Promise<RateLimitResult>((resolve) => {
+      let settled = false;
+      const timer =
+        timeoutMs === 0
+          ? undefined
+          : setTimeout(() => {
+              settled = true;
+              resolve(this.#degraded(new TimeoutError('rate-limit store call', timeoutMs), key));
+            }, timeoutMs);
+      timer?.unref();
+      pending.then(
+        (decision) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(this.#result(decision));
+        },
+        (error: unknown) => {
+          // After a timeout the late failure is already accounted for: swallow it here, so it is
+          // never an unhandled rejection.
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(this.#degraded(error, key));
+        },
+      );
+    });
+  }
+
+  #result(d: RateLimitDecision): RateLimitResult {
+    if (this.#o.trusted) return d as RateLimitResult;
+    return {
+      allowed: d.allowed,
+      remaining: d.remaining,
+      resetMs: roundUpMs(d.resetMs),
+      retryAfterMs: roundUpMs(d.retryAfterMs),
+      limit: this.#o.max,
+      degraded: false,
+    };
+  }
+
+  #degraded(error: unknown, key: string): RateLimitResult {
+    const o = this.#o;
+    if (o.onDegraded !== undefined) {
+      try {
+        o.onDegraded(error, key);
+      } catch (hookError) {
+        process.emitWarning(`RateLimiter onDegraded hook threw: ${String(hookError)}`, {
+          code: 'LOADSTONE_WARN_RATE_LIMIT_HOOK_THREW',
+        });
+      }
+    }
+    if (o.failOpen) {
+      return { allowed: true, remaining: o.max, resetMs: 0, retryAfterMs: 0, limit: o.max, degraded: true };
+    }
+    const retryAfterMs = Math.ceil(Math.min(o.periodMs, 1000));
+    return {
+      allowed: false,
+      remaining: 0,
+      resetMs: retryAfterMs,
+      retryAfterMs,
+      limit: o.max,
+      degraded: true,
+    };
+  }
+}
+
+function resolveOptions(options: RateLimiterOptions): ResolvedRateLimiterOptions {
+  const opts = optionsObject('options', options) as Partial<RateLimiterOptions>;
+  const algorithm = oneOfOption('options.algorithm', opts.algorithm ?? 'gcra', ALGORITHMS);
+  const keyPrefix =
+    opts.keyPrefix === undefined ? 'loadstone:rl:' : stringOption('options.keyPrefix', opts.keyPrefix);
+  const limit = integerOption('options.limit', opts.limit, 1);
+  const periodMs = numberOption('options.periodMs', opts.periodMs, 0, Number.POSITIVE_INFINITY, true);
+  let rule: RateLimitRule;
+  let max: number;
+  if (algorithm === 'gcra') {
+    const burst = integerOption('options.burst', opts.burst ?? limit, 1);
+    const emissionIntervalMs = periodMs / limit;
+    rule = Object.freeze({
+      algorithm,
+      keyPrefix,
+      emissionIntervalMs,
+      burst,
+      toleranceMs: burst * emissionIntervalMs,
+      epsilonMs: Math.min(1e-4, emissionIntervalMs / 100),
+    });
+    max = burst;
+  } else {
+    if (opts.burst !== undefined) {
+      throw new InvalidOptionError(
+        'options.burst',
+        "undefined with `algorithm: 'sliding-window'`",
+        opts.burst,
+      );
+    }
+    rule = Object.freeze({ algorithm, keyPrefix, limit, periodMs });
+    max = limit;
+  }
+  let store: RateLimitStore;
+  if (opts.store === undefined) {
+    store = new MemoryRateLimitStore();
+  } else {
+    store = opts.store;
+    if (typeof store !== 'object' || store === null || typeof store.consume !== 'function') {
+      throw new InvalidOptionError('options.store', 'a RateLimitStore (an object with `consume`)', store);
+    }
+  }
+  const clock = opts.clock ?? systemClock;
+  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
+    throw new InvalidOptionError('options.clock', 'a Clock (an object with `now`)', clock);
+  }
+  return Object.freeze({
+    rule,
+    store,
+    clock,
+    failOpen:
+      oneOfOption('options.onStoreError', opts.onStoreError ?? 'fail-open', FAILURE_MODES) === 'fail-open',
+    storeTimeoutMs: numberOption('options.storeTimeoutMs', opts.storeTimeoutMs ?? 1000, 0, 2 ** 31 - 1),
+    periodMs,
+    max,
+    trusted: storesReturningResults.has(store),
+    onDegraded:
+      opts.onDegraded === undefined
+        ? undefined
+        : functionOption<(error: unknown, key: string) => void>('options.onDegraded', opts.onDegraded),
+  });
+}
+
+/** A string, possibly empty (an empty key prefix is legal). */
+function stringOption(path: string, value: unknown): string {
+  if (typeof value !== 'string') throw new InvalidOptionError(path, 'a string', value);
+  return value;
+}

@@ -1,0 +1,101 @@
+// Internal: the Lua twins of gcra.ts and slidingWindow.ts, run atomically by Redis. Keep them
+// line-for-line equivalent to the TypeScript; the integration tests compare their decisions.
+//
+// Time comes from the server (`TIME`), so every process sharing a limit shares one clock. It is
+// taken relative to 2023-11-14 (Unix 1_700_000_000 s) so ms values stay near 1e10, where a double
+// still resolves ~2e-6 ms; from the Unix epoch (~1.7e12 ms) it would be only ~2.4e-4 ms.
+// Numbers go back as `%.17g` strings: Redis would truncate a Lua number reply to an integer.
+import { createHash } from 'node:crypto';
+
+/** A script with its SHA1, for EVALSHA. */
+export type LuaScript = { readonly source: string; readonly sha: string };
+
+const PRELUDE = `
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local t = redis.call('TIME')
+local now = (tonumber(t[1]) - 1700000000) * 1000 + tonumber(t[2]) / 1000
+local function num(x) return string.format('%.17g', x) end
+`;
+
+/** KEYS[1] = TAT key; ARGV = emissionIntervalMs, toleranceMs, epsilonMs, cost. */
+const GCRA = `${PRELUDE}
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local epsilon = tonumber(ARGV[3])
+local cost = tonumber(ARGV[4])
+local tat = now
+local stored = tonumber(redis.call('GET', KEYS[1]))
+if stored ~= nil and stored > now then tat = stored end
+local increment = cost * interval
+local newTat = tat + increment
+local diff = now - (newTat - tolerance)
+local allowed, ttl, retry
+if diff < -epsilon then
+  allowed = 0
+  ttl = tat - now
+  if increment <= tolerance + epsilon then retry = -diff else retry = -1 end
+else
+  allowed = 1
+  ttl = newTat - now
+  retry = 0
+  if cost > 0 then
+    redis.call('SET', KEYS[1], num(newTat), 'PX', math.max(1, math.ceil(ttl)))
+  end
+end
+local nextv = tolerance - ttl
+local remaining = 0
+if nextv > -interval then remaining = math.max(0, math.floor((nextv + epsilon) / interval)) end
+return {allowed, remaining, num(ttl), num(retry)}
+`;
+
+/** KEYS[1] = hash {w, c, p}; ARGV = limit, periodMs, cost. */
+const SLIDING_WINDOW = `${PRELUDE}
+local limit = tonumber(ARGV[1])
+local period = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local window = math.floor(now / period)
+local s = redis.call('HMGET', KEYS[1], 'w', 'c', 'p')
+local sw = tonumber(s[1])
+local current, previous = 0, 0
+if sw == window then
+  current = tonumber(s[2])
+  previous = tonumber(s[3])
+elseif sw == window - 1 then
+  previous = tonumber(s[2])
+end
+local elapsed = now - window * period
+local weight = 1 - elapsed / period
+local estimate = previous * weight + current
+local allowed = 0
+if cost <= limit and estimate + cost <= limit + 1e-9 then allowed = 1 end
+local retry = 0
+if allowed == 1 then
+  if cost > 0 then
+    current = current + cost
+    redis.call('HSET', KEYS[1], 'w', num(window), 'c', num(current), 'p', num(previous))
+    redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil(2 * period - elapsed)))
+  end
+elseif cost > limit then
+  retry = -1
+else
+  local room = limit - cost
+  if current <= room then
+    retry = math.max(0, period * (1 - (room - current) / previous) - elapsed)
+  else
+    retry = period - elapsed + period * math.max(0, 1 - room / current)
+  end
+end
+local remaining = math.max(0, math.floor(limit - (previous * weight + current) + 1e-9))
+local reset = 0
+if current > 0 then reset = 2 * period - elapsed elseif previous > 0 then reset = period - elapsed end
+return {allowed, remaining, num(reset), num(retry)}
+`;
+
+function script(source: string): LuaScript {
+  return Object.freeze({ source, sha: createHash('sha1').update(source).digest('hex') });
+}
+
+/** The GCRA script. */
+export const gcraScript = script(GCRA);
+/** The sliding-window script. */
+export const slidingWindowScript = script(SLIDING_WINDOW);

@@ -1,0 +1,93 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+import { functionOption, integerOption, optionsObject } from '../core/internal/validate.js';
+import type { RateLimiter } from './RateLimiter.js';
+import type { RateLimitResult } from './RateLimitResult.js';
+
+/** Options of {@link rateLimitHandler}. */
+export type RateLimitHandlerOptions<Req extends IncomingMessage = IncomingMessage> = {
+  /**
+   * Whose limit a request counts against: e.g. `(req) => req.socket.remoteAddress ?? 'unknown'`,
+   * or an API key header. Must return a non-empty string; if it throws, the error goes to `next`.
+   */
+  readonly key: (req: Req) => string;
+  /**
+   * What a request spends: a fixed integer >= 0, or a function of the request.
+   * @default 1
+   */
+  readonly cost?: number | ((req: Req) => number);
+};
+
+/** The `next` callback of a node-style (Connect, Express, `@fastify/middie`) handler. */
+export type NextFunction = (error?: unknown) => void;
+
+/**
+ * A node-style `(req, res, next)` handler that rate-limits requests with `limiter`.
+ *
+ * On every request it sets the IETF draft headers `RateLimit-Limit`, `RateLimit-Remaining` and
+ * `RateLimit-Reset` (seconds until the limit is back to full, rounded up). When the request is
+ * allowed it calls `next()`; when denied it answers `429 Too Many Requests` with a short
+ * `text/plain` body and `Retry-After` (seconds, rounded up; left out when the cost can never
+ * pass), and does not call `next`. An error from `key`, `cost` or the limiter goes to
+ * `next(error)`.
+ *
+ * - **Express / Connect**: `app.use(rateLimitHandler(limiter, { key: (req) => req.ip }))`.
+ * - **Fastify**: hand it the raw Node objects in an `onRequest` hook,
+ *   `(request, reply, done) => handler(request.raw, reply.raw, done)`, or register it with
+ *   `@fastify/middie`. A denied request's response is ended on `reply.raw` and `done` is not
+ *   called, so Fastify routes it no further.
+ *
+ * @param limiter - the limiter to consult.
+ * @param options - how to derive each request's key and cost.
+ * @returns the handler.
+ * @throws an {@link InvalidOptionError} (`ERR_LOADSTONE_INVALID_OPTION`) for a bad option.
+ *
+ * @example
+ * {@includeCode ./rateLimitHandler.test.ts#rateLimitHandler}
+ */
+export function rateLimitHandler<
+  Req extends IncomingMessage = IncomingMessage,
+  Res extends ServerResponse = ServerResponse,
+>(
+  limiter: RateLimiter,
+  options: RateLimitHandlerOptions<Req>,
+): (req: Req, res: Res, next: NextFunction) => void {
+  const opts = optionsObject('options', options) as Partial<RateLimitHandlerOptions<Req>>;
+  const keyOf = functionOption<(req: Req) => string>('options.key', opts.key);
+  const costOption = opts.cost ?? 1;
+  const costOf =
+    typeof costOption === 'function'
+      ? costOption
+      : (
+          (fixed: number) => () =>
+            fixed
+        )(integerOption('options.cost', costOption, 0));
+  return (req, res, next) => {
+    let pending: Promise<RateLimitResult>;
+    try {
+      pending = limiter.limit(keyOf(req), { cost: costOf(req) });
+    } catch (error) {
+      next(error);
+      return;
+    }
+    pending.then(
+      (result) => {
+        if (res.headersSent || res.writableEnded) return;
+        res.setHeader('RateLimit-Limit', String(result.limit));
+        res.setHeader('RateLimit-Remaining', String(result.remaining));
+        res.setHeader('RateLimit-Reset', String(Math.ceil(result.resetMs / 1000)));
+        if (result.allowed) {
+          next();
+          return;
+        }
+        if (Number.isFinite(result.retryAfterMs)) {
+          res.setHeader('Retry-After', String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))));
+        }
+        res.statusCode = 429;
+        res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+        res.end('Too Many Requests\n');
+      },
+      (error: unknown) => next(error),
+    );
+  };
+}

@@ -1,0 +1,214 @@
+// RedisRateLimitStore against a real redis-server (test/helpers/redis.ts): same decisions as the
+// memory store, cluster-safe keys with TTLs, and both failure modes while Redis is down, with
+// recovery once a server is back on the same port. No Redis mocks.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { MemoryRateLimitStore } from '../../src/resilience/MemoryRateLimitStore.js';
+import { RateLimiter } from '../../src/resilience/RateLimiter.js';
+import type { RateLimiterOptions } from '../../src/resilience/RateLimiterOptions.js';
+import { RedisRateLimitStore } from '../../src/resilience/RedisRateLimitStore.js';
+import { FakeClock } from '../../src/testing/FakeClock.js';
+import { describeWithRedis, findRedisServer, type RedisServerHandle, startRedis } from '../helpers/redis.js';
+
+/** The scripts' time base: Unix seconds subtracted from `TIME` (see RedisRateLimitStoreScripts.ts). */
+const TIME_BASE_S = 1_700_000_000;
+
+/**
+ * Starts redis-server on a given port (to bring "the same" Redis back after stopping it). The
+ * harness only picks free ports, so this mirrors its arguments; it resolves once the server is
+ * ready and returns a stop function.
+ */
+async function startRedisOnPort(port: number): Promise<() => Promise<void>> {
+  const bin = findRedisServer();
+  if (bin === undefined) throw new Error('redis-server is not on PATH');
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  args.push('--dir', tmpdir(), '--daemonize', 'no');
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (/Ready to accept connections/.test(output)) resolve();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', () => reject(new Error(`redis-server exited early:\n${output}`)));
+  });
+  child.stdout.resume();
+  child.stderr.resume();
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  };
+}
+
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown): void => {
+  unhandled.push(reason);
+};
+beforeAll(() => {
+  process.on('unhandledRejection', onUnhandled);
+});
+afterAll(() => {
+  process.off('unhandledRejection', onUnhandled);
+});
+
+describeWithRedis('RedisRateLimitStore', (getRedis) => {
+  let redis: Redis;
+  beforeAll(async () => {
+    redis = new Redis(getRedis().url);
+    await redis.ping();
+  });
+  afterAll(() => {
+    redis.disconnect();
+  });
+  afterEach(async () => {
+    await redis.flushall();
+  });
+
+  /** Redis's `TIME` in the scripts' ms scale, to drive the memory store's clock in step. */
+  async function redisNowMs(): Promise<number> {
+    const [s, us] = await redis.time();
+    return (Number(s) - TIME_BASE_S) * 1000 + Number(us) / 1000;
+  }
+
+  const sequence = [1, 1, 2, 0, 1, 3, 1, 1, 6, 0, 1, 2, 1];
+  const configs: [string, RateLimiterOptions][] = [
+    ['gcra', { algorithm: 'gcra', limit: 5, periodMs: 60_000, burst: 7 }],
+    ['gcra, non-integer interval', { algorithm: 'gcra', limit: 3, periodMs: 1000, burst: 4 }],
+    ['sliding-window', { algorithm: 'sliding-window', limit: 8, periodMs: 3_600_000 }],
+  ];
+  for (const [name, options] of configs) {
+    it(`${name}: gives the same decisions as the memory store for the same sequence`, async () => {
+      const clock = new FakeClock();
+      const memory = new RateLimiter({ ...options, clock, store: new MemoryRateLimitStore() });
+      const shared = new RateLimiter({ ...options, store: new RedisRateLimitStore({ client: redis }) });
+      for (const cost of sequence) {
+        // The memory limiter's clock follows Redis's, so both see the same elapsed time (the
+        // script runs a fraction of a millisecond later: durations agree within a few ms).
+        clock.set(Math.max(clock.now(), await redisNowMs()));
+        const [m, r] = [await memory.limit('k', { cost }), await shared.limit('k', { cost })];
+        expect({ cost, allowed: r.allowed, remaining: r.remaining, limit: r.limit }).toEqual({
+          cost,
+          allowed: m.allowed,
+          remaining: m.remaining,
+          limit: m.limit,
+        });
+        expect(r.degraded).toBe(false);
+        expect(Math.abs(r.resetMs - m.resetMs)).toBeLessThanOrEqual(5);
+        if (Number.isFinite(m.retryAfterMs))
+          expect(Math.abs(r.retryAfterMs - m.retryAfterMs)).toBeLessThanOrEqual(5);
+        else expect(r.retryAfterMs).toBe(Number.POSITIVE_INFINITY);
+      }
+    });
+  }
+
+  it('stores one hash-tagged key per limit, with a TTL, so it expires and clusters', async () => {
+    const store = new RedisRateLimitStore({ client: redis });
+    const gcra = new RateLimiter({ limit: 10, periodMs: 1000, store, keyPrefix: 'api:' });
+    const sw = new RateLimiter({
+      algorithm: 'sliding-window',
+      limit: 10,
+      periodMs: 1000,
+      store,
+      keyPrefix: 'api:',
+    });
+    await gcra.limit('user:1', { cost: 3 });
+    await sw.limit('user:1');
+    await gcra.limit('peek', { cost: 0 }); // reads write nothing
+    expect((await redis.keys('*')).sort()).toEqual(['{api:user:1}:gcra', '{api:user:1}:sw']);
+    const gcraTtl = await redis.pttl('{api:user:1}:gcra');
+    expect(gcraTtl).toBeGreaterThan(0);
+    expect(gcraTtl).toBeLessThanOrEqual(300); // 3 × 100 ms until empty again
+    const swTtl = await redis.pttl('{api:user:1}:sw');
+    expect(swTtl).toBeGreaterThan(1000);
+    expect(swTtl).toBeLessThanOrEqual(2000);
+    // Redis Cluster hashes only the tag between the first `{` and the next `}`: one tag, one slot.
+    const tag = (key: string) => key.slice(key.indexOf('{') + 1, key.indexOf('}'));
+    expect(tag('{api:user:1}:gcra')).toBe('api:user:1');
+    expect(tag('{api:user:1}:sw')).toBe('api:user:1');
+  });
+
+  it('falls back to EVAL when the script cache is empty (NOSCRIPT)', async () => {
+    const limiter = new RateLimiter({
+      limit: 2,
+      periodMs: 60_000,
+      store: new RedisRateLimitStore({ client: redis }),
+    });
+    await redis.script('FLUSH');
+    expect(await limiter.limit('k')).toMatchObject({ allowed: true, remaining: 1, degraded: false });
+    await redis.script('FLUSH');
+    expect(await limiter.limit('k')).toMatchObject({ allowed: true, remaining: 0, degraded: false });
+    expect(await limiter.limit('k')).toMatchObject({ allowed: false, degraded: false });
+  });
+
+  it('fails open or closed while Redis is down, never rejects, and recovers when it is back', async () => {
+    const first = (await startRedis()) as RedisServerHandle;
+    let stopSecond: (() => Promise<void>) | undefined;
+    // Reconnect quickly, keep the default offline queue: while down, commands wait and the
+    // limiter's storeTimeoutMs is what bounds each call.
+    const client = new Redis(first.url, { retryStrategy: () => 25, maxRetriesPerRequest: 2 });
+    // The same, failing fast instead: commands are rejected at once while disconnected.
+    const fastClient = new Redis(first.url, { retryStrategy: () => 25, enableOfflineQueue: false });
+    // Connection errors are the client's own events; a real app logs them.
+    const connectionErrors: unknown[] = [];
+    client.on('error', (error) => connectionErrors.push(error));
+    fastClient.on('error', (error) => connectionErrors.push(error));
+    try {
+      await Promise.all([client.ping(), once(fastClient, 'ready')]);
+      const degradedKeys: string[] = [];
+      const make = (c: Redis, onStoreError: 'fail-open' | 'fail-closed') =>
+        new RateLimiter({
+          limit: 100,
+          periodMs: 60_000,
+          store: new RedisRateLimitStore({ client: c }),
+          onStoreError,
+          storeTimeoutMs: 150,
+          onDegraded: (_error, key) => degradedKeys.push(key),
+        });
+      const open = make(client, 'fail-open');
+      const closed = make(client, 'fail-closed');
+      const fastOpen = make(fastClient, 'fail-open');
+      const fastClosed = make(fastClient, 'fail-closed');
+      const all = [open, closed, fastOpen, fastClosed];
+
+      for (const limiter of all) {
+        expect(await limiter.limit('k')).toMatchObject({ allowed: true, degraded: false });
+      }
+
+      await first.stop();
+      const whileDown = await Promise.all(all.flatMap((limiter) => [1, 2, 3].map(() => limiter.limit('k'))));
+      const byMode = (i: number) => whileDown.slice(i * 3, i * 3 + 3);
+      for (const i of [0, 2]) {
+        for (const r of byMode(i)) expect(r).toMatchObject({ allowed: true, degraded: true, remaining: 100 });
+      }
+      for (const i of [1, 3]) {
+        for (const r of byMode(i))
+          expect(r).toMatchObject({ allowed: false, degraded: true, retryAfterMs: 1000 });
+      }
+      expect(degradedKeys).toHaveLength(12);
+      expect(connectionErrors.length).toBeGreaterThan(0);
+
+      // "Redis comes back": a new server on the same port (its script cache and data are empty).
+      stopSecond = await startRedisOnPort(first.port);
+      await Promise.all([
+        client.status === 'ready' ? undefined : once(client, 'ready'),
+        fastClient.status === 'ready' ? undefined : once(fastClient, 'ready'),
+      ]);
+      for (const limiter of all) {
+        const r = await limiter.limit('k2');
+        expect(r).toMatchObject({ allowed: true, degraded: false });
+      }
+      expect(unhandled).toEqual([]);
+    } finally {
+      client.disconnect();
+      fastClient.disconnect();
+      await first.stop();
+      await stopSecond?.();
+    }
+  });
+});
