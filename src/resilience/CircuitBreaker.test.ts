@@ -203,10 +203,53 @@ describe('CircuitBreaker', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('clears the timeout when the call settles in time', async () => {
+  it('times calls out with one shared timer, not one per call, gone once nothing is pending', async () => {
     vi.useFakeTimers();
     const { b } = breaker({ timeoutMs: 50 });
-    await expect(b.execute(ok)).resolves.toBe('ok');
+    for (let i = 0; i < 20; i++) await expect(b.execute(ok)).resolves.toBe('ok');
+    expect(vi.getTimerCount()).toBeLessThanOrEqual(1);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(b.stats()).toMatchObject({ timeouts: 0, failures: 0, successes: 20 });
+  });
+
+  it('times out, in start order, the calls still pending when their deadline passes', async () => {
+    vi.useFakeTimers();
+    const clock = new FakeClock();
+    const b = new CircuitBreaker({ name: 'queue', consecutiveFailures: 100, timeoutMs: 50, clock });
+    const outcomes: string[] = [];
+    const track = (label: string, p: Promise<unknown>) =>
+      p.then(
+        () => outcomes.push(`${label}:ok`),
+        (e: unknown) => outcomes.push(`${label}:${(e as Error).name}`),
+      );
+    let finishB: (() => void) | undefined;
+    const a = track(
+      'a',
+      b.execute(() => new Promise(() => {})),
+    ); // never settles
+    await vi.advanceTimersByTimeAsync(20);
+    clock.advance(20);
+    const bCall = track(
+      'b',
+      b.execute(() => new Promise<void>((resolve) => (finishB = resolve))),
+    );
+    await vi.advanceTimersByTimeAsync(10);
+    clock.advance(10);
+    const c = track(
+      'c',
+      b.execute(() => new Promise(() => {})),
+    );
+    await vi.advanceTimersByTimeAsync(20); // t = 50: a's deadline
+    clock.advance(20);
+    expect(outcomes).toEqual(['a:TimeoutError']);
+    finishB?.(); // b settles in time (t = 50 < 70)
+    await bCall;
+    await vi.advanceTimersByTimeAsync(30); // t = 80: c's deadline (started at 30)
+    clock.advance(30);
+    await Promise.all([a, c]);
+    expect(outcomes).toEqual(['a:TimeoutError', 'b:ok', 'c:TimeoutError']);
+    expect(b.stats()).toMatchObject({ timeouts: 2, failures: 2, successes: 1 });
     expect(vi.getTimerCount()).toBe(0);
   });
 
@@ -283,10 +326,12 @@ describe('CircuitBreaker', () => {
     expect(stats.latency.count).toBeLessThan(40);
   });
 
-  it('times every call that carries a signal or a timeout', async () => {
+  it('times every call that carries a signal, and one in 16 of the others', async () => {
     const { b } = breaker({ timeoutMs: 1000 });
-    for (let i = 0; i < 5; i++) await b.execute(ok);
+    for (let i = 0; i < 5; i++) await b.execute(ok, new AbortController().signal);
     expect(b.stats().latency.count).toBe(5);
+    for (let i = 0; i < 32; i++) await b.execute(ok); // timed out through the deadline queue
+    expect(b.stats().latency.count).toBe(7);
   });
 
   it('reports stats as a plain, serialisable snapshot', async () => {

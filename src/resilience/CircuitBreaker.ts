@@ -37,6 +37,16 @@ const LATENCY_SAMPLE_EVERY = 16;
 const MAX_TIMEOUT_MS = 2_147_483_647;
 /** What `fn` receives when the call can be neither timed out nor aborted. */
 const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+const NO_REJECT = (): void => {};
+
+/** A closed-state call running under `timeoutMs`, waiting in the breaker's deadline queue. */
+type TimedCall = {
+  /** Clock time it started; only differences between calls are used (see #onDeadline). */
+  readonly startedAt: number;
+  settled: boolean;
+  reject: (error: unknown) => void;
+  readonly controller: AbortController | undefined;
+};
 
 const KNOWN_OPTIONS = new Set([
   'name',
@@ -110,7 +120,8 @@ function stateChanged(
  * {@link MetricsSource} of {@link CircuitBreakerStats}.
  *
  * A closed breaker's plain call (no signal, no `timeoutMs`) allocates only the promise it
- * returns, starts no timer and, with only the `consecutiveFailures` rule, reads no clock.
+ * returns, starts no timer and, with only the `consecutiveFailures` rule, reads no clock. With
+ * `timeoutMs`, calls share one deadline queue and one unref'd timer rather than a timer each.
  *
  * @example
  * {@includeCode ./CircuitBreaker.test.ts#circuitBreaker}
@@ -137,6 +148,14 @@ export class CircuitBreaker
   #generation = 0;
   #consecutive = 0;
   #untilSample = 1;
+  // Every call has the same timeoutMs, so deadlines fall in start order: one queue and one
+  // unref'd timer serve all timed calls, instead of a setTimeout/clearTimeout pair per call
+  // (which cost more than the rest of the call).
+  readonly #timed: TimedCall[] = [];
+  #timedHead = 0;
+  #deadlineTimer: NodeJS.Timeout | undefined;
+  /** Start time of the call the deadline timer was armed for. */
+  #armedStart = 0;
   #calls = 0;
   #successes = 0;
   #failures = 0;
@@ -199,13 +218,13 @@ export class CircuitBreaker
     if (
       this.#state !== CLOSED ||
       signal !== undefined ||
-      this.#timeoutMs !== 0 ||
       --this.#untilSample === 0 ||
       typeof fn !== 'function'
     ) {
       return this.#executeFull(fn, signal);
     }
-    // Fast path: closed, no signal, no timeout, not sampled for latency.
+    if (this.#timeoutMs !== 0) return this.#executeTimed(fn);
+    // Fast path: closed, no signal, not sampled for latency (timed calls: the deadline queue).
     this.#calls++;
     let result: T | PromiseLike<T>;
     try {
@@ -407,6 +426,95 @@ export class CircuitBreaker
       );
     });
   }
+
+  /** Closed-state call under `timeoutMs`, no caller signal: timed out through the deadline queue. */
+  #executeTimed<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>): Promise<T> {
+    this.#calls++;
+    // Node's AbortController costs microseconds to make: a `fn` that declares no parameter cannot
+    // read the signal, so it gets none of its own.
+    const controller = fn.length === 0 ? undefined : new AbortController();
+    let result: T | PromiseLike<T>;
+    try {
+      result = fn(controller === undefined ? NEVER_ABORTED : controller.signal);
+    } catch (error) {
+      this.#failedUntimed(error);
+      return Promise.reject(error);
+    }
+    const call: TimedCall = { startedAt: this.#clock.now(), settled: false, reject: NO_REJECT, controller };
+    this.#timed.push(call);
+    if (this.#deadlineTimer === undefined) this.#armDeadline(call, this.#timeoutMs);
+    return new Promise<T>((resolve, reject) => {
+      call.reject = reject;
+      Promise.resolve(result).then(
+        (value) => {
+          if (call.settled) return; // timed out already: the late outcome moves nothing
+          this.#dequeue(call);
+          this.#succeeded();
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (call.settled) return;
+          this.#dequeue(call);
+          this.#failedUntimed(error);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #armDeadline(call: TimedCall, delayMs: number): void {
+    this.#armedStart = call.startedAt;
+    this.#deadlineTimer = setTimeout(this.#onDeadline, delayMs);
+    // An in-flight call keeps the process alive through its own I/O, not through this timer.
+    this.#deadlineTimer.unref();
+  }
+
+  /** Marks a timed call settled and drops settled calls from the front of the queue. */
+  #dequeue(call: TimedCall): void {
+    call.settled = true;
+    const timed = this.#timed;
+    while (this.#timedHead < timed.length && (timed[this.#timedHead] as TimedCall).settled) this.#timedHead++;
+    if (this.#timedHead === timed.length) {
+      timed.length = 0;
+      this.#timedHead = 0;
+    } else if (this.#timedHead > 1024 && this.#timedHead * 2 > timed.length) {
+      timed.splice(0, this.#timedHead);
+      this.#timedHead = 0;
+    }
+  }
+
+  /**
+   * The deadline timer fired: `timeoutMs` has passed since the call it was armed for started.
+   * Calls that started no later than that one have timed out; the timer is re-armed for the next.
+   * Only differences between start times are read from the clock, so a fake clock that does not
+   * move (with fake timers) still times calls out when the timer fires.
+   */
+  readonly #onDeadline = (): void => {
+    this.#deadlineTimer = undefined;
+    const timed = this.#timed;
+    while (this.#timedHead < timed.length) {
+      const call = timed[this.#timedHead] as TimedCall;
+      if (call.settled) {
+        this.#timedHead++;
+        continue;
+      }
+      const remainingMs = call.startedAt - this.#armedStart;
+      if (remainingMs > 0) {
+        this.#armDeadline(call, Math.min(remainingMs, this.#timeoutMs));
+        return;
+      }
+      this.#timedHead++;
+      call.settled = true;
+      const error = new TimeoutError(this.#what, this.#timeoutMs);
+      this.#timeouts++;
+      this.#failures++;
+      if (this.#state === CLOSED) this.#failedWhileClosed(this.#clock.now());
+      call.controller?.abort(error);
+      call.reject(error);
+    }
+    timed.length = 0;
+    this.#timedHead = 0;
+  };
 
   /** Fast-path success (no timestamp unless the window needs one). */
   #succeeded(): void {

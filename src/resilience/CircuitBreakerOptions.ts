@@ -158,8 +158,9 @@ export type CircuitBreakerStats = {
   readonly window: CircuitBreakerWindowStats | null;
   /**
    * Latency of the calls that ran, since construction (aborted calls excluded). Sampled: a
-   * closed breaker times one in 16 of its plain calls (no `signal`, no `timeoutMs`), because
-   * reading the clock costs more than the rest of such a call; every other call is timed.
+   * closed breaker times one in 16 of its calls without a `signal` (with or without
+   * `timeoutMs`), because recording costs more than the rest of such a call; calls with a
+   * signal, and every call while open or half-open, are timed.
    */
   readonly latency: LatencySnapshot;
 };
