@@ -15,7 +15,8 @@
 // numbers), so the rows differ only by strategy. The first 5 % of requests are a warm-up and
 // not recorded. `--quick` simulates 10 s instead of 30 s.
 import { build as buildHistogram, type Histogram } from 'hdr-histogram-js';
-import type { BackendCandidate, BackendLease } from '../../src/balancing/index.js';
+import type { Picker } from 'loadstone';
+import type { BackendCandidate, BackendLease } from 'loadstone/balancing';
 import {
   BoundedLoadHashPicker,
   ConsistentHashPicker,
@@ -27,8 +28,7 @@ import {
   RoundRobinPicker,
   WeightedRandomPicker,
   WeightedRoundRobinPicker,
-} from '../../src/balancing/index.js';
-import type { Picker } from '../../src/core/index.js';
+} from 'loadstone/balancing';
 import { formatFixed, formatRatio, formatSig, markdownTable } from '../report.js';
 import { defineSuite } from '../suite.js';
 

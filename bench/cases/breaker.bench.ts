@@ -21,8 +21,8 @@ import {
   TimeoutStrategy,
   wrap,
 } from 'cockatiel';
+import { CircuitBreaker } from 'loadstone/resilience';
 import OpossumBreaker from 'opossum';
-import { CircuitBreaker } from '../../src/resilience/index.js';
 import type { ThroughputRow } from '../harness.js';
 import { formatInt, formatRatio, markdownTable } from '../report.js';
 import { defineSuite } from '../suite.js';

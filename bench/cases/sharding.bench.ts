@@ -8,8 +8,8 @@
 // seeded PRNG, generated once and shared by every contender; nodes `10.0.0.1:11211` … (10 for
 // lookups and balance; 10, 100 and 1,000 for build time and memory). `--quick` uses 200 k keys.
 import HashRing from 'hashring';
-import type { ConsistentHashSharderOptions, ShardAlgorithmName } from '../../src/sharding/index.js';
-import { ConsistentHashSharder, jumpHash } from '../../src/sharding/index.js';
+import type { ConsistentHashSharderOptions, ShardAlgorithmName } from 'loadstone/sharding';
+import { ConsistentHashSharder, jumpHash } from 'loadstone/sharding';
 import { measureBuildTime } from '../buildTime.js';
 import { collectGarbage } from '../gc.js';
 import type { Contender } from '../harness.js';
