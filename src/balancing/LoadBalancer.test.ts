@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import {
   ClosedError,
   type HealthCheck,
@@ -564,18 +565,5 @@ describe('LoadBalancer options', () => {
       'a function',
     ],
   ];
-  it.each(cases)('%s', (_name, act, option, expected) => {
-    let caught: unknown;
-    try {
-      act();
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(InvalidOptionError);
-    expect(isLoadstoneError(caught, 'ERR_LOADSTONE_INVALID_OPTION')).toBe(true);
-    const error = caught as InvalidOptionError;
-    expect(error.option).toBe(option);
-    expect(error.expected.startsWith(expected)).toBe(true);
-    expect(error.message).toContain(`Expected \`${option}\` to be ${error.expected}, got `);
-  });
+  it.each(cases)('%s', (_name, act, option, expected) => expectInvalidOption(act, option, expected));
 });

@@ -1,10 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  CircuitOpenError,
-  InvalidOptionError,
-  isLoadstoneError,
-  TimeoutError,
-} from '../core/errors/index.js';
+import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
+import { CircuitOpenError, TimeoutError } from '../core/errors/index.js';
 import { FakeClock } from '../testing/FakeClock.js';
 import { CircuitBreaker } from './CircuitBreaker.js';
 import type { CircuitStateChangedEvent } from './CircuitBreakerOptions.js';
@@ -487,20 +483,7 @@ describe('CircuitBreaker', () => {
         'absent: it is not an option',
       ],
     ];
-    it.each(cases)('%s', (_name, act, option, expected) => {
-      let caught: unknown;
-      try {
-        act();
-      } catch (error) {
-        caught = error;
-      }
-      expect(caught).toBeInstanceOf(InvalidOptionError);
-      expect(isLoadstoneError(caught, 'ERR_LOADSTONE_INVALID_OPTION')).toBe(true);
-      const error = caught as InvalidOptionError;
-      expect(error.option).toBe(option);
-      expect(error.expected.startsWith(expected)).toBe(true);
-      expect(error.message).toContain(`Expected \`${option}\` to be ${error.expected}, got `);
-    });
+    it.each(cases)('%s', (_name, act, option, expected) => expectInvalidOption(act, option, expected));
 
     it('rejects (never throws) a bad fn or signal', async () => {
       const b = new CircuitBreaker(base);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionError, isLoadstoneError, NoTargetError } from '../core/errors/index.js';
+import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
+import { NoTargetError } from '../core/errors/index.js';
 import { ConsistentHashSharder } from './ConsistentHashSharder.js';
 import { jumpHash } from './jumpHash.js';
 
@@ -266,19 +267,6 @@ describe('ConsistentHashSharder', () => {
         'an id not already',
       ],
     ];
-    it.each(cases)('%s', (_name, act, option, expected) => {
-      let caught: unknown;
-      try {
-        act();
-      } catch (error) {
-        caught = error;
-      }
-      expect(caught).toBeInstanceOf(InvalidOptionError);
-      expect(isLoadstoneError(caught, 'ERR_LOADSTONE_INVALID_OPTION')).toBe(true);
-      const error = caught as InvalidOptionError;
-      expect(error.option).toBe(option);
-      expect(error.expected.startsWith(expected)).toBe(true);
-      expect(error.message).toContain(`Expected \`${option}\` to be ${error.expected}, got `);
-    });
+    it.each(cases)('%s', (_name, act, option, expected) => expectInvalidOption(act, option, expected));
   });
 });
