@@ -4,17 +4,10 @@
 //
 // Limits are set so that every call is allowed in both libraries: rate-limiter-flexible rejects
 // its promise on a denial, and an exception path would skew the comparison in our favour.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { accessSync, constants } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
 import { Redis } from 'ioredis';
+import { MemoryRateLimitStore, RateLimiter, RedisRateLimitStore } from 'loadstone/resilience';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
-import { MemoryRateLimitStore } from '../../src/resilience/MemoryRateLimitStore.js';
-import { RateLimiter } from '../../src/resilience/RateLimiter.js';
-import { RedisRateLimitStore } from '../../src/resilience/RedisRateLimitStore.js';
+import { type RedisServerHandle, startRedis } from '../../test/helpers/redisServer.js';
 import type { Contender } from '../harness.js';
 import { formatInt } from '../report.js';
 import { defineSuite, type SuiteContext } from '../suite.js';
@@ -25,62 +18,6 @@ const CONCURRENCY = 50;
 const HUGE = 1e9;
 
 let sink = 0;
-
-type RedisServer = { readonly url: string; stop(): Promise<void> };
-
-/**
- * Starts a throwaway redis-server on a free loopback port, as test/helpers/redis.ts does (that
- * module imports vitest, which cannot load outside a test run); `undefined` when it is not on PATH.
- */
-async function startRedis(): Promise<RedisServer | undefined> {
-  const bin = (process.env.PATH ?? '')
-    .split(delimiter)
-    .filter((dir) => dir !== '')
-    .map((dir) => join(dir, 'redis-server'))
-    .find((candidate) => {
-      try {
-        accessSync(candidate, constants.X_OK);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-  if (bin === undefined) return undefined;
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const port = (probe.address() as { port: number }).port;
-  probe.close();
-  await once(probe, 'close');
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  const child = spawn(bin, [...args, '--dir', tmpdir(), '--daemonize', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const kill = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', kill);
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (/Ready to accept connections/.test(output)) resolve();
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', () => reject(new Error(`redis-server exited early:\n${output}`)));
-  });
-  child.stdout.resume();
-  child.stderr.resume();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    stop: async () => {
-      process.off('exit', kill);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
-  };
-}
 
 function keys(prefix: string): string[] {
   return Array.from({ length: KEY_COUNT }, (_, i) => `${prefix}${i}`);
@@ -275,7 +212,7 @@ export default defineSuite({
     await runShapes(ctx, 'memory', memoryLimiters);
 
     if (!SHAPES.some((s) => ctx.selected(`redis/${s.id}`))) return;
-    let server: RedisServer | undefined;
+    let server: RedisServerHandle | undefined;
     try {
       server = await startRedis();
     } catch (error) {

@@ -2,7 +2,12 @@ import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { integerOption, optionsObject } from '../core/internal/validate.js';
 import { gcraStep } from './gcra.js';
 import type { RateLimitResult } from './RateLimitResult.js';
-import { emptyRateLimitState, type RateLimitState, storesReturningResults } from './RateLimitState.js';
+import {
+  emptyRateLimitState,
+  type RateLimitState,
+  resetRateLimitState as resetState,
+  storesReturningResults,
+} from './RateLimitState.js';
 import type { RateLimitRule, RateLimitStore } from './RateLimitStore.js';
 import { slidingWindowStep } from './slidingWindow.js';
 
@@ -44,6 +49,8 @@ export class MemoryRateLimitStore implements RateLimitStore {
   // Cleanup cursor: which map is being swept, and where.
   #sweepEntries: Map<string, RateLimitState> | undefined;
   #sweep: MapIterator<[string, RateLimitState]> | undefined;
+  // One emptied state kept for the next new key (it is in no map).
+  #spare: RateLimitState | undefined;
 
   /**
    * @param options - the size cap.
@@ -74,22 +81,25 @@ export class MemoryRateLimitStore implements RateLimitStore {
     let entries = this.#lastEntries;
     if (rule.keyPrefix !== this.#lastPrefix || entries === undefined) entries = this.#space(rule.keyPrefix);
     let state = entries.get(key);
-    const isNew = state === undefined;
+    let isNew = false;
     if (state === undefined) {
-      state = emptyRateLimitState();
+      isNew = true;
+      // A state dropped by the sweep or by eviction, if any: no allocation per new key.
+      state = this.#spare;
+      if (state === undefined) state = emptyRateLimitState();
+      else this.#spare = undefined;
     } else if (state.expiresAtMs <= nowMs) {
       // Back to empty: reset in place rather than reallocate.
-      state.kind = 0;
-      state.tatMs = Number.NEGATIVE_INFINITY;
-      state.window = Number.NaN;
-      state.current = 0;
-      state.previous = 0;
+      resetState(state);
     }
     const decision =
       rule.algorithm === 'gcra'
         ? gcraStep(state, rule, cost, nowMs)
         : slidingWindowStep(state, rule, cost, nowMs);
-    if (isNew && state.kind !== 0) this.#insert(entries, key, state, nowMs);
+    if (isNew) {
+      if (state.kind !== 0) this.#insert(entries, key, state, nowMs);
+      else this.#spare = state; // untouched: still empty, keep it for the next new key
+    }
     return decision;
   }
 
@@ -101,6 +111,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     this.#lastEntries = undefined;
     this.#sweepEntries = undefined;
     this.#sweep = undefined;
+    this.#spare = undefined;
   }
 
   #space(prefix: string): Map<string, RateLimitState> {
@@ -115,28 +126,34 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   #insert(entries: Map<string, RateLimitState>, key: string, state: RateLimitState, nowMs: number): void {
-    // Sweep the map being inserted into (a prefix that stops getting new keys keeps its
-    // expired entries until maxKeys evicts them; they are dropped when read in any case).
-    if (this.#sweepEntries !== entries) {
-      this.#sweepEntries = entries;
-      this.#sweep = undefined;
-    }
-    for (let i = 0; i < SWEEP_PER_INSERT && entries.size > 0; i++) {
-      this.#sweep ??= entries.entries();
-      const next = this.#sweep.next();
-      if (next.done === true) {
-        this.#sweep = undefined;
-        continue;
-      }
-      const [oldKey, oldState] = next.value;
-      if (oldState.expiresAtMs <= nowMs) {
-        entries.delete(oldKey);
-        this.#size--;
-      }
-    }
     if (this.#size >= this.#maxKeys) this.#evictOldest(entries);
+    // Insert before sweeping: a map left empty by the sweep's delete would make V8 shrink its
+    // table (a runtime call and a new table) on every insert when keys expire as fast as they
+    // arrive. The new key is never swept: it was just allowed, so it has not expired.
     entries.set(key, state);
     this.#size++;
+    // Sweep the map being inserted into (a prefix that stops getting new keys keeps its
+    // expired entries until maxKeys evicts them; they are reset when read in any case).
+    let sweep = this.#sweep;
+    if (this.#sweepEntries !== entries) {
+      this.#sweepEntries = entries;
+      sweep = undefined;
+    }
+    for (let i = 0; i < SWEEP_PER_INSERT; i++) {
+      sweep ??= entries.entries();
+      const next = sweep.next();
+      if (next.done === true) {
+        sweep = undefined;
+        continue;
+      }
+      const old = next.value[1];
+      if (old.expiresAtMs <= nowMs) {
+        entries.delete(next.value[0]);
+        this.#size--;
+        this.#spare = resetState(old);
+      }
+    }
+    this.#sweep = sweep;
   }
 
   /** Drops the key stored longest ago: in `preferred` when it has any, else in another prefix. */

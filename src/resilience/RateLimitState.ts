@@ -34,6 +34,17 @@ export function emptyRateLimitState(): RateLimitState {
   };
 }
 
+/** Empties `state` in place (as {@link emptyRateLimitState} would build it) and returns it. */
+export function resetRateLimitState(state: RateLimitState): RateLimitState {
+  state.kind = 0;
+  state.tatMs = Number.NEGATIVE_INFINITY;
+  state.window = Number.NaN;
+  state.current = 0;
+  state.previous = 0;
+  state.expiresAtMs = 0;
+  return state;
+}
+
 /** Rounding slack: 1000.0000001 ms (float noise) reports as 1000, not 1001. */
 const ROUND_SLACK_MS = 1e-6;
 

@@ -4,6 +4,7 @@ import { FakeClock } from '../testing/FakeClock.js';
 import { MemoryRateLimitStore } from './MemoryRateLimitStore.js';
 import { RateLimiter } from './RateLimiter.js';
 import type { RateLimiterOptions } from './RateLimiterOptions.js';
+import type { RateLimitResult } from './RateLimitResult.js';
 import type { RateLimitDecision, RateLimitRule, RateLimitStore } from './RateLimitStore.js';
 
 describe('RateLimiter', () => {
@@ -225,6 +226,44 @@ describe('RateLimiter', () => {
         await vi.advanceTimersByTimeAsync(50);
         expect(await pending).toMatchObject({ allowed: false, degraded: true });
         expect(onDegraded.mock.calls[0]?.[0]).toMatchObject({ code: 'ERR_LOADSTONE_TIMEOUT', timeoutMs: 50 });
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it('times out each call on its own deadline, answered ones not at all', async () => {
+      vi.useFakeTimers();
+      try {
+        const answers: ((d: RateLimitDecision) => void)[] = [];
+        const store: RateLimitStore = {
+          consume: () => new Promise<RateLimitDecision>((resolve) => answers.push(resolve)),
+        };
+        const onDegraded = vi.fn();
+        const limiter = new RateLimiter({ limit: 5, periodMs: 1000, store, storeTimeoutMs: 100, onDegraded });
+        const settled: string[] = [];
+        const track = (name: string, p: Promise<RateLimitResult>) =>
+          p.then((r) => settled.push(`${name}:${r.degraded ? 'timeout' : 'answered'}`));
+        const a = track('a', limiter.limit('a')); // due at 100
+        await vi.advanceTimersByTimeAsync(30);
+        const b = track('b', limiter.limit('b')); // due at 130, answered at 40 (before a)
+        await vi.advanceTimersByTimeAsync(10);
+        answers[1]?.({ allowed: true, remaining: 4, resetMs: 200, retryAfterMs: 0 });
+        const c = track('c', limiter.limit('c')); // due at 140
+        await vi.advanceTimersByTimeAsync(59);
+        expect(settled).toEqual(['b:answered']);
+        await vi.advanceTimersByTimeAsync(1);
+        expect(settled).toEqual(['b:answered', 'a:timeout']);
+        await vi.advanceTimersByTimeAsync(39);
+        expect(settled).toEqual(['b:answered', 'a:timeout']);
+        await vi.advanceTimersByTimeAsync(1);
+        await Promise.all([a, b, c]);
+        expect(settled).toEqual(['b:answered', 'a:timeout', 'c:timeout']);
+        expect(onDegraded.mock.calls.map((call) => call[1])).toEqual(['a', 'c']);
+        // Late answers are ignored.
+        answers[0]?.({ allowed: true, remaining: 4, resetMs: 200, retryAfterMs: 0 });
+        await vi.advanceTimersByTimeAsync(0);
+        expect(onDegraded).toHaveBeenCalledTimes(2);
+        expect(vi.getTimerCount()).toBe(0);
       } finally {
         vi.useRealTimers();
       }

@@ -29,6 +29,17 @@ type ResolvedRateLimiterOptions = {
   readonly onDegraded: ((error: unknown, key: string) => void) | undefined;
 };
 
+/** A call waiting on an asynchronous store, in the limiter's in-flight list. */
+type Waiting = {
+  /** When it times out, on `performance.now()`. */
+  readonly deadline: number;
+  readonly key: string;
+  readonly resolve: (result: RateLimitResult) => void;
+  /** Answered (by the store or by the timeout). */
+  done: boolean;
+  next: Waiting | undefined;
+};
+
 const ALGORITHMS = ['gcra', 'sliding-window'] as const;
 const FAILURE_MODES = ['fail-open', 'fail-closed'] as const;
 
@@ -54,6 +65,12 @@ const FAILURE_MODES = ['fail-open', 'fail-closed'] as const;
  */
 export class RateLimiter {
   readonly #o: ResolvedRateLimiterOptions;
+  // Calls waiting on an asynchronous store, oldest first (they share one timeout, so deadlines
+  // are in order), and the one timer that times them out.
+  #head: Waiting | undefined;
+  #tail: Waiting | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #timerFor: Waiting | undefined;
 
   /**
    * @param options - the algorithm, rate, store and failure policy.
@@ -103,34 +120,79 @@ export class RateLimiter {
 
   #settle(pending: PromiseLike<RateLimitDecision>, key: string): Promise<RateLimitResult> {
     const timeoutMs = this.#o.storeTimeoutMs;
+    if (timeoutMs === 0) {
+      return Promise.resolve(pending).then(
+        (decision) => this.#result(decision),
+        (error: unknown) => this.#degraded(error, key),
+      );
+    }
     return new Promise<RateLimitResult>((resolve) => {
-      let settled = false;
-      const timer =
-        timeoutMs === 0
-          ? undefined
-          : setTimeout(() => {
-              settled = true;
-              resolve(this.#degraded(new TimeoutError('rate-limit store call', timeoutMs), key));
-            }, timeoutMs);
-      timer?.unref();
+      const call: Waiting = {
+        deadline: performance.now() + timeoutMs,
+        key,
+        resolve,
+        done: false,
+        next: undefined,
+      };
+      // One shared timer for all the calls in flight, instead of a setTimeout per call.
+      if (this.#tail === undefined) this.#head = call;
+      else this.#tail.next = call;
+      this.#tail = call;
+      if (this.#timer === undefined) this.#arm(call, timeoutMs);
       pending.then(
         (decision) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
+          if (call.done) return;
+          call.done = true;
+          this.#dropSettled();
           resolve(this.#result(decision));
         },
         (error: unknown) => {
           // After a timeout the late failure is already accounted for: swallow it here, so it is
           // never an unhandled rejection.
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
+          if (call.done) return;
+          call.done = true;
+          this.#dropSettled();
           resolve(this.#degraded(error, key));
         },
       );
     });
   }
+
+  /** Drops the answered calls at the head of the in-flight list (calls mostly settle in order). */
+  #dropSettled(): void {
+    let head = this.#head;
+    while (head?.done === true) head = head.next;
+    this.#head = head;
+    if (head === undefined) this.#tail = undefined;
+  }
+
+  /** Arms the shared timer for `call`, the oldest call in flight, due in `delayMs`. */
+  #arm(call: Waiting, delayMs: number): void {
+    this.#timerFor = call;
+    this.#timer = setTimeout(this.#onTimer, delayMs);
+    this.#timer.unref();
+  }
+
+  /** Times out every call past its deadline, then re-arms for the oldest one left. */
+  readonly #onTimer = (): void => {
+    this.#timer = undefined;
+    const timeoutMs = this.#o.storeTimeoutMs;
+    const now = performance.now();
+    const due = this.#timerFor;
+    this.#timerFor = undefined;
+    let call = this.#head;
+    while (call !== undefined && (call.done || call === due || call.deadline <= now)) {
+      if (!call.done) {
+        // The timer was armed for `due` exactly: it is late whatever the clock reads.
+        call.done = true;
+        call.resolve(this.#degraded(new TimeoutError('rate-limit store call', timeoutMs), call.key));
+      }
+      call = call.next;
+    }
+    this.#head = call;
+    if (call === undefined) this.#tail = undefined;
+    else this.#arm(call, Math.max(1, Math.ceil(call.deadline - now)));
+  };
 
   #result(d: RateLimitDecision): RateLimitResult {
     if (this.#o.trusted) return d as RateLimitResult;

@@ -1,9 +1,7 @@
 // RedisRateLimitStore against a real redis-server (test/helpers/redis.ts): same decisions as the
 // memory store, cluster-safe keys with TTLs, and both failure modes while Redis is down, with
 // recovery once a server is back on the same port. No Redis mocks.
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { MemoryRateLimitStore } from '../../src/resilience/MemoryRateLimitStore.js';
@@ -11,40 +9,10 @@ import { RateLimiter } from '../../src/resilience/RateLimiter.js';
 import type { RateLimiterOptions } from '../../src/resilience/RateLimiterOptions.js';
 import { RedisRateLimitStore } from '../../src/resilience/RedisRateLimitStore.js';
 import { FakeClock } from '../../src/testing/FakeClock.js';
-import { describeWithRedis, findRedisServer, type RedisServerHandle, startRedis } from '../helpers/redis.js';
+import { describeWithRedis, type RedisServerHandle, startRedis } from '../helpers/redis.js';
 
 /** The scripts' time base: Unix seconds subtracted from `TIME` (see RedisRateLimitStoreScripts.ts). */
 const TIME_BASE_S = 1_700_000_000;
-
-/**
- * Starts redis-server on a given port (to bring "the same" Redis back after stopping it). The
- * harness only picks free ports, so this mirrors its arguments; it resolves once the server is
- * ready and returns a stop function.
- */
-async function startRedisOnPort(port: number): Promise<() => Promise<void>> {
-  const bin = findRedisServer();
-  if (bin === undefined) throw new Error('redis-server is not on PATH');
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  args.push('--dir', tmpdir(), '--daemonize', 'no');
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (/Ready to accept connections/.test(output)) resolve();
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', () => reject(new Error(`redis-server exited early:\n${output}`)));
-  });
-  child.stdout.resume();
-  child.stderr.resume();
-  return async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-  };
-}
 
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown): void => {
@@ -107,6 +75,53 @@ describeWithRedis('RedisRateLimitStore', (getRedis) => {
     });
   }
 
+  it('batches the decisions of one tick: same decisions, in order, as one by one', async () => {
+    const store = new RedisRateLimitStore({ client: redis });
+    const clock = new FakeClock();
+    const memory = new MemoryRateLimitStore();
+    const options = [
+      { algorithm: 'gcra', limit: 5, periodMs: 60_000, burst: 7, keyPrefix: 'g:' },
+      { algorithm: 'sliding-window', limit: 8, periodMs: 3_600_000, keyPrefix: 's:' },
+    ] as const;
+    const shared = options.map((o) => new RateLimiter({ ...o, store }));
+    const local = options.map((o) => new RateLimiter({ ...o, store: memory, clock }));
+    // 40 calls in one tick, interleaving two limiters (one store) and three keys.
+    const calls = Array.from({ length: 40 }, (_, i) => ({ l: i % 2, key: `k${i % 3}`, cost: (i % 4) + 1 }));
+    clock.set(await redisNowMs());
+    const batched = await Promise.all(calls.map((c) => shared[c.l]?.limit(c.key, { cost: c.cost })));
+    const expected = [];
+    for (const c of calls) expected.push(await local[c.l]?.limit(c.key, { cost: c.cost }));
+    expect(batched.map((r) => [r?.allowed, r?.remaining, r?.limit, r?.degraded])).toEqual(
+      expected.map((r) => [r?.allowed, r?.remaining, r?.limit, false]),
+    );
+    expect(batched.some((r) => r?.allowed)).toBe(true);
+    expect(batched.some((r) => r?.allowed === false)).toBe(true);
+  });
+
+  it('fails only the decision whose key is broken within a batch, and falls back to EVAL', async () => {
+    await redis.set('{x:bad}:sw', 'not a hash');
+    const errors: unknown[] = [];
+    const limiter = new RateLimiter({
+      algorithm: 'sliding-window',
+      limit: 2,
+      periodMs: 60_000,
+      keyPrefix: 'x:',
+      store: new RedisRateLimitStore({ client: redis }),
+      onStoreError: 'fail-closed',
+      onDegraded: (error) => errors.push(error),
+    });
+    await redis.script('FLUSH');
+    const [a, bad, b, c] = await Promise.all(['ok', 'bad', 'ok', 'ok'].map((k) => limiter.limit(k)));
+    expect([a, b, c].map((r) => [r?.allowed, r?.remaining, r?.degraded])).toEqual([
+      [true, 1, false],
+      [true, 0, false],
+      [false, 0, false],
+    ]);
+    expect(bad).toMatchObject({ allowed: false, degraded: true });
+    expect(String(errors[0])).toMatch(/WRONGTYPE/);
+    expect(errors).toHaveLength(1);
+  });
+
   it('stores one hash-tagged key per limit, with a TTL, so it expires and clusters', async () => {
     const store = new RedisRateLimitStore({ client: redis });
     const gcra = new RateLimiter({ limit: 10, periodMs: 1000, store, keyPrefix: 'api:' });
@@ -148,7 +163,7 @@ describeWithRedis('RedisRateLimitStore', (getRedis) => {
 
   it('fails open or closed while Redis is down, never rejects, and recovers when it is back', async () => {
     const first = (await startRedis()) as RedisServerHandle;
-    let stopSecond: (() => Promise<void>) | undefined;
+    let second: RedisServerHandle | undefined;
     // Reconnect quickly, keep the default offline queue: while down, commands wait and the
     // limiter's storeTimeoutMs is what bounds each call.
     const client = new Redis(first.url, { retryStrategy: () => 25, maxRetriesPerRequest: 2 });
@@ -194,7 +209,7 @@ describeWithRedis('RedisRateLimitStore', (getRedis) => {
       expect(connectionErrors.length).toBeGreaterThan(0);
 
       // "Redis comes back": a new server on the same port (its script cache and data are empty).
-      stopSecond = await startRedisOnPort(first.port);
+      second = await startRedis({ port: first.port });
       await Promise.all([
         client.status === 'ready' ? undefined : once(client, 'ready'),
         fastClient.status === 'ready' ? undefined : once(fastClient, 'ready'),
@@ -208,7 +223,7 @@ describeWithRedis('RedisRateLimitStore', (getRedis) => {
       client.disconnect();
       fastClient.disconnect();
       await first.stop();
-      await stopSecond?.();
+      await second?.stop();
     }
   });
 });
