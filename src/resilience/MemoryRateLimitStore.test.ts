@@ -21,16 +21,20 @@ describe('MemoryRateLimitStore', () => {
     expect(store.size).toBe(0);
   });
 
-  it('drops expired keys as new ones arrive, without a timer', async () => {
+  it('drops keys expired for over a second as new ones arrive, without a timer', async () => {
     const clock = new FakeClock();
     const store = new MemoryRateLimitStore();
     const limiter = new RateLimiter({ limit: 1, periodMs: 100, store, clock });
     for (let i = 0; i < 1000; i++) await limiter.limit(`old${i}`);
     expect(store.size).toBe(1000);
-    clock.advance(100); // every old key is back to empty
-    for (let i = 0; i < 1000; i++) await limiter.limit(`new${i}`);
-    // Each insert swept two old entries: all 1000 old ones are gone.
-    expect(store.size).toBe(1000);
+    clock.advance(100); // every old key is back to empty, but within the 1 s grace: kept
+    for (let i = 0; i < 500; i++) await limiter.limit(`recent${i}`);
+    expect(store.size).toBe(1500);
+    expect((await limiter.limit('old0')).allowed).toBe(true); // an expired key read again is reset
+    clock.advance(2_000); // every key is now past the grace
+    for (let i = 0; i < 3000; i++) await limiter.limit(`new${i}`);
+    // Each insert sweeps two entries (the new ones included): every stale one is gone.
+    expect(store.size).toBe(3000);
   });
 
   it('evicts the oldest key past maxKeys, which then starts afresh', async () => {

@@ -24,15 +24,21 @@ export type MemoryRateLimitStoreOptions = {
 
 /** Entries examined for expiry per new key: amortised cleanup without a timer. */
 const SWEEP_PER_INSERT = 2;
+/**
+ * How long an expired key may stay before the sweep drops it. A key read again within this time
+ * is reset in place: with fast limits (GCRA keys empty again within microseconds) dropping keys
+ * at once turns every decision into a map delete plus insert. Memory stays bounded by maxKeys.
+ */
+const SWEEP_GRACE_MS = 1_000;
 
 /**
  * A {@link RateLimitStore} in this process's memory: a `Map` from key to a small state
  * object, for one server (each process of a cluster then has its own limit; use
  * {@link RedisRateLimitStore} to share one).
  *
- * It cannot grow forever: expired entries are dropped when read, every new key sweeps two older
- * entries for expiry (so dead keys are reclaimed while new ones arrive, with no timer keeping
- * the process alive), and `maxKeys` caps the size. Decisions are synchronous; the limiter
+ * It cannot grow forever: an expired entry read again is reset in place, every new key sweeps
+ * two older entries and drops those expired for over a second (so dead keys are reclaimed while
+ * new ones arrive, with no timer keeping the process alive), and `maxKeys` caps the size. Decisions are synchronous; the limiter
  * still returns a promise.
  *
  * @example
@@ -147,7 +153,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
         continue;
       }
       const old = next.value[1];
-      if (old.expiresAtMs <= nowMs) {
+      if (old.expiresAtMs + SWEEP_GRACE_MS <= nowMs) {
         entries.delete(next.value[0]);
         this.#size--;
         this.#spare = resetState(old);
