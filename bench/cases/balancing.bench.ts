@@ -29,6 +29,7 @@ import {
   WeightedRandomPicker,
   WeightedRoundRobinPicker,
 } from 'loadstone/balancing';
+import { seededRandom } from 'loadstone/testing';
 import { formatFixed, formatRatio, formatSig, markdownTable } from '../report.js';
 import { defineSuite } from '../suite.js';
 
@@ -47,16 +48,6 @@ const SEED = 0x10ad_ba1a;
 const DURATION_S = { full: 30, quick: 10 } as const;
 const TARGET_RATIO = 0.5;
 
-/** mulberry32, as uniform numbers in [0, 1). */
-function prng(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const exponential = (random: () => number): number => -Math.log(1 - random());
 
 type Workload = {
@@ -66,7 +57,7 @@ type Workload = {
 };
 
 function makeWorkload(durationMs: number): Workload {
-  const random = prng(SEED);
+  const random = seededRandom(SEED);
   const times: number[] = [];
   for (let t = exponential(random) / RATE_PER_MS; t < durationMs; t += exponential(random) / RATE_PER_MS)
     times.push(t);
@@ -82,11 +73,11 @@ function makeWorkload(durationMs: number): Workload {
 const STRATEGIES: readonly { name: string; make: () => Picker<BackendCandidate<number>> }[] = [
   { name: 'round-robin', make: () => new RoundRobinPicker() },
   { name: 'smooth weighted round-robin', make: () => new WeightedRoundRobinPicker() },
-  { name: 'random', make: () => new RandomPicker({ random: prng(SEED + 1) }) },
-  { name: 'weighted random', make: () => new WeightedRandomPicker({ random: prng(SEED + 1) }) },
-  { name: 'least connections', make: () => new LeastConnectionsPicker({ random: prng(SEED + 1) }) },
-  { name: 'power of two choices', make: () => new PowerOfTwoPicker({ random: prng(SEED + 1) }) },
-  { name: 'peak-EWMA P2C', make: () => new PeakEwmaPicker({ random: prng(SEED + 1) }) },
+  { name: 'random', make: () => new RandomPicker({ random: seededRandom(SEED + 1) }) },
+  { name: 'weighted random', make: () => new WeightedRandomPicker({ random: seededRandom(SEED + 1) }) },
+  { name: 'least connections', make: () => new LeastConnectionsPicker({ random: seededRandom(SEED + 1) }) },
+  { name: 'power of two choices', make: () => new PowerOfTwoPicker({ random: seededRandom(SEED + 1) }) },
+  { name: 'peak-EWMA P2C', make: () => new PeakEwmaPicker({ random: seededRandom(SEED + 1) }) },
   { name: 'consistent hash', make: () => new ConsistentHashPicker() },
   { name: 'bounded-load hash (ε 0.25)', make: () => new BoundedLoadHashPicker({ epsilon: 0.25 }) },
 ];

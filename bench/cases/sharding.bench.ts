@@ -10,6 +10,7 @@
 import HashRing from 'hashring';
 import type { ConsistentHashSharderOptions, ShardAlgorithmName } from 'loadstone/sharding';
 import { ConsistentHashSharder, jumpHash } from 'loadstone/sharding';
+import { seededRandom } from 'loadstone/testing';
 import { measureBuildTime } from '../buildTime.js';
 import { collectGarbage } from '../gc.js';
 import type { Contender } from '../harness.js';
@@ -34,15 +35,10 @@ function nodeIds(count: number): string[] {
   return Array.from({ length: count }, (_, k) => `10.0.${(k + 1) >> 8}.${(k + 1) & 255}:11211`);
 }
 
-/** mulberry32: a small seeded PRNG, so every run (and every contender) sees the same keys. */
+/** Seeded 32-bit integers, so every run (and every contender) sees the same keys. */
 function prng(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const random = seededRandom(seed);
+  return () => Math.floor(random() * 4294967296);
 }
 
 /**

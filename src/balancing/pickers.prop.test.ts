@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NoTargetError, type PickCandidate, type Picker } from '../core/index.js';
 import { FakeClock } from '../testing/index.js';
+import { seededRandom } from '../testing/seededRandom.js';
 import type { BackendCandidate, BackendLease } from './index.js';
 import {
   BoundedLoadHashPicker,
@@ -19,24 +20,14 @@ import {
   WeightedRoundRobinPicker,
 } from './index.js';
 
-function seeded(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const STRATEGIES: Record<string, (seed: number) => Picker<BackendCandidate<string>>> = {
   roundRobin: () => new RoundRobinPicker(),
   weightedRoundRobin: () => new WeightedRoundRobinPicker(),
-  random: (seed) => new RandomPicker({ random: seeded(seed) }),
-  weightedRandom: (seed) => new WeightedRandomPicker({ random: seeded(seed) }),
-  leastConnections: (seed) => new LeastConnectionsPicker({ random: seeded(seed) }),
-  powerOfTwo: (seed) => new PowerOfTwoPicker({ random: seeded(seed) }),
-  peakEwma: (seed) => new PeakEwmaPicker({ random: seeded(seed) }),
+  random: (seed) => new RandomPicker({ random: seededRandom(seed) }),
+  weightedRandom: (seed) => new WeightedRandomPicker({ random: seededRandom(seed) }),
+  leastConnections: (seed) => new LeastConnectionsPicker({ random: seededRandom(seed) }),
+  powerOfTwo: (seed) => new PowerOfTwoPicker({ random: seededRandom(seed) }),
+  peakEwma: (seed) => new PeakEwmaPicker({ random: seededRandom(seed) }),
   consistentHash: () => new ConsistentHashPicker(),
   boundedLoad: () => new BoundedLoadHashPicker({ epsilon: 0.5 }),
 };
@@ -173,7 +164,7 @@ describe('fairness', () => {
         fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 2, maxLength: 6 }),
         fc.integer(),
         (weights, seed) => {
-          const picker = new WeightedRandomPicker({ random: seeded(seed) });
+          const picker = new WeightedRandomPicker({ random: seededRandom(seed) });
           const list = candidates(weights);
           const total = weights.reduce((a, b) => a + b, 0);
           const picks = 20_000;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionError, type PickCandidate } from '../core/index.js';
+import { seededRandom } from '../testing/seededRandom.js';
 import { BoundedLoadHashPicker } from './BoundedLoadHashPicker.js';
 import { ConsistentHashPicker } from './ConsistentHashPicker.js';
 import { LeastConnectionsPicker } from './LeastConnectionsPicker.js';
@@ -10,17 +11,6 @@ import { RandomPicker } from './RandomPicker.js';
 import { RoundRobinPicker } from './RoundRobinPicker.js';
 import { WeightedRandomPicker } from './WeightedRandomPicker.js';
 import { WeightedRoundRobinPicker } from './WeightedRoundRobinPicker.js';
-
-/** mulberry32: a seeded source of uniform numbers in [0, 1). */
-function seeded(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const candidate = (id: string, inFlight = 0, weight = 1, latencyMs?: number): PickCandidate => ({
   id,
@@ -128,7 +118,7 @@ describe('load-aware pickers', () => {
     slow.release();
     // #endregion leastConnections
     expect(next.id).not.toBe(slow.backend.id);
-    const picker = new LeastConnectionsPicker({ random: seeded(1) });
+    const picker = new LeastConnectionsPicker({ random: seededRandom(1) });
     expect(picker.pick([candidate('a', 4, 4), candidate('b', 2, 1)])?.id).toBe('a');
     const tied = new Set<string>();
     for (let i = 0; i < 50; i++) tied.add(picker.pick([candidate('x'), candidate('y')])?.id ?? '');

@@ -1,8 +1,8 @@
 // Internal helpers of the randomised strategies.
 import { functionOption } from '../core/internal/validate.js';
+import type { RandomSource } from '../core/RandomSource.js';
 
-/** A source of uniform numbers in [0, 1), like `Math.random`. */
-export type RandomSource = () => number;
+export type { RandomSource };
 
 /** @internal Resolves a `random` option: `Math.random` by default, a function otherwise. */
 export function randomOption(path: string, value: unknown): RandomSource {

@@ -25,3 +25,4 @@ export type { ManualLoadSignalOptions } from './ManualLoadSignal.js';
 export { ManualLoadSignal } from './ManualLoadSignal.js';
 export type { MetricsSource } from './MetricsSource.js';
 export type { PickCandidate, PickContext, Picker, PickOutcome } from './Picker.js';
+export type { RandomSource } from './RandomSource.js';

@@ -16,8 +16,9 @@ export type Jitter = 'none' | 'full' | 'decorrelated';
 /** Every {@link Jitter}, for validation and iteration. */
 export const jitters: readonly Jitter[] = Object.freeze(['none', 'full', 'decorrelated'] as const);
 
-/** A source of uniform random numbers in `[0, 1)`, like `Math.random`. */
-export type RandomSource = () => number;
+import type { RandomSource } from '../core/RandomSource.js';
+
+export type { RandomSource };
 
 /** Argument of {@link exponentialDelay} and {@link fullJitterDelay}. */
 export type ExponentialDelayOptions = {

@@ -4,3 +4,4 @@ export type { BusContractOptions, ContractAssertion, ContractTestApi } from './b
 export { describeBusContract } from './busContract.js';
 export type { FakeClockOptions } from './FakeClock.js';
 export { FakeClock } from './FakeClock.js';
+export { seededRandom } from './seededRandom.js';
