@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { ErrorCode } from './index.js';
 import {
@@ -261,5 +261,19 @@ describe('errors map (parity)', () => {
     );
     for (const [code, ErrorClass] of entries) expect(rows.get(code)).toBe(ErrorClass.name);
     expect([...rows.keys()].sort()).toEqual(Object.keys(errors).sort());
+  });
+
+  it('documents every warning code the sources emit in docs/errors.md', () => {
+    const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
+    const documented = new Set([...doc.matchAll(/^\|\s*`(LOADSTONE_WARN_[A-Z_]+)`/gm)].map((m) => m[1]));
+    const src = new URL('../../', import.meta.url);
+    const emitted = new Set<string>();
+    for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
+      for (const m of readFileSync(new URL(file, src), 'utf8').matchAll(/'(LOADSTONE_WARN_[A-Z_]+)'/g))
+        emitted.add(m[1] as string);
+    }
+    expect(emitted.size).toBeGreaterThan(0);
+    expect([...emitted].sort()).toEqual([...documented].sort());
   });
 });
