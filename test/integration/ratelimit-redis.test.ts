@@ -55,11 +55,17 @@ describeWithRedis('RedisRateLimitStore', (getRedis) => {
       const clock = new FakeClock();
       const memory = new RateLimiter({ ...options, clock, store: new MemoryRateLimitStore() });
       const shared = new RateLimiter({ ...options, store: new RedisRateLimitStore({ client: redis }) });
+      let slackMs = 0;
       for (const cost of sequence) {
-        // The memory limiter's clock follows Redis's, so both see the same elapsed time (the
-        // script runs a fraction of a millisecond later: durations agree within a few ms).
-        clock.set(Math.max(clock.now(), await redisNowMs()));
+        // The memory limiter's clock follows Redis's, so both see the same elapsed time.
+        const before = await redisNowMs();
+        clock.set(Math.max(clock.now(), before));
         const [m, r] = [await memory.limit('k', { cost }), await shared.limit('k', { cost })];
+        // The script ran somewhere between `before` and now by Redis's clock. A state set at one
+        // step (GCRA's theoretical arrival time) carries that lag into later steps, so durations
+        // may differ by the largest lag so far (plus rounding to whole ms), however loaded the
+        // machine is.
+        slackMs = Math.max(slackMs, (await redisNowMs()) - before + 1);
         expect({ cost, allowed: r.allowed, remaining: r.remaining, limit: r.limit }).toEqual({
           cost,
           allowed: m.allowed,
@@ -67,9 +73,9 @@ describeWithRedis('RedisRateLimitStore', (getRedis) => {
           limit: m.limit,
         });
         expect(r.degraded).toBe(false);
-        expect(Math.abs(r.resetMs - m.resetMs)).toBeLessThanOrEqual(5);
+        expect(Math.abs(r.resetMs - m.resetMs)).toBeLessThanOrEqual(slackMs);
         if (Number.isFinite(m.retryAfterMs))
-          expect(Math.abs(r.retryAfterMs - m.retryAfterMs)).toBeLessThanOrEqual(5);
+          expect(Math.abs(r.retryAfterMs - m.retryAfterMs)).toBeLessThanOrEqual(slackMs);
         else expect(r.retryAfterMs).toBe(Number.POSITIVE_INFINITY);
       }
     });
