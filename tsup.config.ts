@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 // One entry per public module index (each is a subpath in package.json `exports`);
-// worker and child scripts will join this list as separate entries.
+// worker and child scripts are separate entries.
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
@@ -9,6 +9,14 @@ export default defineConfig({
     'balancing/index': 'src/balancing/index.ts',
     'resilience/index': 'src/resilience/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'threads/index': 'src/threads/index.ts',
+    'cluster/index': 'src/cluster/index.ts',
+    'health/index': 'src/health/index.ts',
+    'queue/index': 'src/queue/index.ts',
+    'pool/index': 'src/pool/index.ts',
+    'cache/index': 'src/cache/index.ts',
+    // The worker-thread side of WorkerThreadPool: loaded inside each thread, never on the main thread.
+    'threads/worker': 'src/threads/worker.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

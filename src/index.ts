@@ -2,6 +2,12 @@
 // (`loadstone/sharding`, …) for users who want only that part.
 
 export * from './balancing/index.js';
+export * from './cache/index.js';
+export * from './cluster/index.js';
 export * from './core/index.js';
+export * from './health/index.js';
+export * from './pool/index.js';
+export * from './queue/index.js';
 export * from './resilience/index.js';
 export * from './sharding/index.js';
+export * from './threads/index.js';

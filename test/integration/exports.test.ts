@@ -23,8 +23,8 @@ type PackageJson = {
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageJson;
 const subpaths = Object.keys(pkg.exports).filter((key) => key !== './package.json');
-/** Subpath exports that must not be imported on the main thread (worker entries); none yet. */
-const NOT_IMPORTABLE = new Set<string>([]);
+/** Subpath exports that must not be imported on the main thread (worker entries). */
+const NOT_IMPORTABLE = new Set<string>(['./threads/worker']);
 
 const specifier = (subpath: string): string =>
   subpath === '.' ? pkg.name : `${pkg.name}/${subpath.slice(2)}`;

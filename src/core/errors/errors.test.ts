@@ -9,9 +9,14 @@ import {
   errors,
   InvalidOptionError,
   isLoadstoneError,
+  LoaderError,
   LoadstoneError,
   NoTargetError,
+  RetriesExhaustedError,
+  ShedError,
+  TierError,
   TimeoutError,
+  WorkerExitError,
 } from './index.js';
 
 describe('LoadstoneError', () => {
@@ -186,6 +191,83 @@ describe('error classes', () => {
     });
   });
 
+  it('WorkerExitError says which worker died and how', () => {
+    // #region workerExit
+    const error = new WorkerExitError('thread', 7, 1);
+    error.message; // 'Worker thread 7 exited with code 1 while running a task'
+    error.exitCode; // 1 (null when killed by a signal or crashed)
+    // #endregion workerExit
+    expect(error).toMatchObject({
+      name: 'WorkerExitError',
+      code: 'ERR_LOADSTONE_WORKER_EXIT',
+      kind: 'thread',
+      workerId: 7,
+      exitCode: 1,
+      message: 'Worker thread 7 exited with code 1 while running a task',
+    });
+    expect(new WorkerExitError('process', 4242, null).message).toBe(
+      'Worker process 4242 crashed while running a task',
+    );
+  });
+
+  it('ShedError carries the refused priority', () => {
+    // #region shed
+    const error = new ShedError('PriorityTaskQueue', 'low');
+    error.message; // 'PriorityTaskQueue shed a task of priority "low": load is critical'
+    error.priority; // 'low'
+    // #endregion shed
+    expect(error).toMatchObject({
+      name: 'ShedError',
+      code: 'ERR_LOADSTONE_SHED',
+      priority: 'low',
+      message: 'PriorityTaskQueue shed a task of priority "low": load is critical',
+    });
+  });
+
+  it('TierError names the tier and the operation and keeps the cause', () => {
+    // #region tier
+    const cause = new Error('connect ECONNREFUSED 127.0.0.1:6379');
+    const error = new TierError('redis', 'get', { cause });
+    error.message; // 'Cache tier "redis" failed to get'
+    // #endregion tier
+    expect(error).toMatchObject({
+      name: 'TierError',
+      code: 'ERR_LOADSTONE_TIER',
+      tier: 'redis',
+      operation: 'get',
+    });
+    expect(error.message).toBe('Cache tier "redis" failed to get');
+    expect(error.cause).toBe(cause);
+  });
+
+  it('LoaderError names the key and keeps the loader error', () => {
+    // #region loader
+    const cause = new Error('user 42 not found in the database');
+    const error = new LoaderError('user:42', { cause });
+    error.message; // 'Loader for cache key "user:42" failed'
+    error.cause === cause; // true
+    // #endregion loader
+    expect(error).toMatchObject({ name: 'LoaderError', code: 'ERR_LOADSTONE_LOADER', key: 'user:42' });
+    expect(error.message).toBe('Loader for cache key "user:42" failed');
+    expect(error.cause).toBe(cause);
+  });
+
+  it('RetriesExhaustedError counts the attempts and keeps the last error', () => {
+    // #region retriesExhausted
+    const last = new Error('503 from the mail API');
+    const error = new RetriesExhaustedError('task "send-email"', 3, { cause: last });
+    error.message; // 'task "send-email" failed after 3 attempts'
+    error.attempts; // 3
+    // #endregion retriesExhausted
+    expect(error).toMatchObject({
+      name: 'RetriesExhaustedError',
+      code: 'ERR_LOADSTONE_RETRIES_EXHAUSTED',
+      attempts: 3,
+      message: 'task "send-email" failed after 3 attempts',
+    });
+    expect(error.cause).toBe(last);
+  });
+
   it('sets cause only when one is given', () => {
     expect('cause' in new ClosedError('x')).toBe(false);
     expect('cause' in new TimeoutError('x', 1)).toBe(false);
@@ -232,6 +314,11 @@ describe('errors map (parity)', () => {
     expectTypeOf<typeof AbortedError.code>().toEqualTypeOf<'ERR_LOADSTONE_ABORTED'>();
     expectTypeOf<typeof NoTargetError.code>().toEqualTypeOf<'ERR_LOADSTONE_NO_TARGET'>();
     expectTypeOf<typeof CircuitOpenError.code>().toEqualTypeOf<'ERR_LOADSTONE_CIRCUIT_OPEN'>();
+    expectTypeOf<typeof WorkerExitError.code>().toEqualTypeOf<'ERR_LOADSTONE_WORKER_EXIT'>();
+    expectTypeOf<typeof ShedError.code>().toEqualTypeOf<'ERR_LOADSTONE_SHED'>();
+    expectTypeOf<typeof TierError.code>().toEqualTypeOf<'ERR_LOADSTONE_TIER'>();
+    expectTypeOf<typeof LoaderError.code>().toEqualTypeOf<'ERR_LOADSTONE_LOADER'>();
+    expectTypeOf<typeof RetriesExhaustedError.code>().toEqualTypeOf<'ERR_LOADSTONE_RETRIES_EXHAUSTED'>();
     expectTypeOf<ClosedError['code']>().toEqualTypeOf<'ERR_LOADSTONE_CLOSED'>();
   });
 
@@ -244,6 +331,11 @@ describe('errors map (parity)', () => {
       new AbortedError('x'),
       new NoTargetError('x'),
       new CircuitOpenError('x', 1),
+      new WorkerExitError('thread', 1, 1),
+      new ShedError('x', 'low'),
+      new TierError('x', 'get'),
+      new LoaderError('x'),
+      new RetriesExhaustedError('x', 2),
     ];
     expect(samples.map((error) => error.code).sort()).toEqual(Object.keys(errors).sort());
     for (const error of samples) {

@@ -4,21 +4,32 @@ import { CircuitOpenError } from './CircuitOpenError.js';
 import { ClosedError } from './ClosedError.js';
 import type { ErrorCode } from './ErrorCode.js';
 import { InvalidOptionError } from './InvalidOptionError.js';
+import { LoaderError } from './LoaderError.js';
 import { LoadstoneError } from './LoadstoneError.js';
 import { NoTargetError } from './NoTargetError.js';
+import { RetriesExhaustedError } from './RetriesExhaustedError.js';
+import { ShedError } from './ShedError.js';
+import { TierError } from './TierError.js';
 import { TimeoutError } from './TimeoutError.js';
+import { WorkerExitError } from './WorkerExitError.js';
 
 export type { ErrorCode } from './ErrorCode.js';
 export type { LoadstoneErrorOptions } from './LoadstoneError.js';
+export type { WorkerKind } from './WorkerExitError.js';
 export {
   AbortedError,
   CapacityExceededError,
   CircuitOpenError,
   ClosedError,
   InvalidOptionError,
+  LoaderError,
   LoadstoneError,
   NoTargetError,
+  RetriesExhaustedError,
+  ShedError,
+  TierError,
   TimeoutError,
+  WorkerExitError,
 };
 
 /**
@@ -42,6 +53,16 @@ export const errors = {
   ERR_LOADSTONE_NO_TARGET: NoTargetError,
   /** {@link CircuitOpenError}: a circuit breaker refused the call. */
   ERR_LOADSTONE_CIRCUIT_OPEN: CircuitOpenError,
+  /** {@link WorkerExitError}: a worker thread or process died holding work. */
+  ERR_LOADSTONE_WORKER_EXIT: WorkerExitError,
+  /** {@link ShedError}: work refused while load is critical. */
+  ERR_LOADSTONE_SHED: ShedError,
+  /** {@link TierError}: a cache tier failed an operation. */
+  ERR_LOADSTONE_TIER: TierError,
+  /** {@link LoaderError}: a cache loader failed with no stale value to serve. */
+  ERR_LOADSTONE_LOADER: LoaderError,
+  /** {@link RetriesExhaustedError}: every allowed attempt failed. */
+  ERR_LOADSTONE_RETRIES_EXHAUSTED: RetriesExhaustedError,
 } as const satisfies Record<ErrorCode, { readonly code: ErrorCode; readonly prototype: LoadstoneError }>;
 
 /** Maps a code to the instance type of its error class. */

@@ -1,0 +1,2 @@
+// `loadstone/health`: being built (see the open issue); the public surface lands here.
+export {};

@@ -1,0 +1,2 @@
+// `loadstone/pool`: being built (see the open issue); the public surface lands here.
+export {};

@@ -1,0 +1,2 @@
+// `loadstone/queue`: being built (see the open issue); the public surface lands here.
+export {};

@@ -1,0 +1,2 @@
+// `loadstone/threads`: being built (see the open issue); the public surface lands here.
+export {};

@@ -1,0 +1,2 @@
+// The worker-thread side of WorkerThreadPool; being built.
+export {};
