@@ -1,7 +1,9 @@
 // `npm run demo`: loadstone at work on embedded defaults (no Redis, no network).
 // Shows the sharder's balance across nodes, which keys move when a node joins or leaves (planned
-// first, then checked), how the five algorithms compare, records routed by geography, and a load
-// balancer steering requests away from a slow backend.
+// first, then checked), how the five algorithms compare, records routed by geography, a load
+// balancer steering requests away from a slow backend, then one section per primitive (each in
+// its own file here): password hashing off the event loop, a cluster reloading under load,
+// priorities and load shedding, an adaptive connection pool and a tiered cache.
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ConsistentHashSharder,
@@ -14,6 +16,11 @@ import {
   ShardRouter,
   shardByGeography,
 } from 'loadstone';
+import { cacheDemo } from './cache.js';
+import { clusterDemo } from './cluster.js';
+import { poolDemo } from './pool.js';
+import { queueDemo } from './queue.js';
+import { threadsDemo } from './threads.js';
 
 const KEYS = Array.from({ length: 100_000 }, (_, i) => `user:${i}`);
 const percent = (value: number) => `${(value * 100).toFixed(2)} %`;
@@ -146,5 +153,11 @@ for (const [label, strategy] of [
   );
   await lb.close();
 }
+
+await threadsDemo();
+await clusterDemo();
+await queueDemo();
+await poolDemo();
+await cacheDemo();
 
 console.log('\ndone.');

@@ -4,6 +4,7 @@ import type { AbortedError } from './errors/AbortedError.js';
 import { ClosedError } from './errors/ClosedError.js';
 import { InvalidOptionError } from './errors/InvalidOptionError.js';
 import { abortReason } from './internal/abort.js';
+import { toJsonText } from './internal/json.js';
 import { functionOption, nonEmptyStringOption, optionsObject } from './internal/validate.js';
 import type { JsonValue } from './Json.js';
 
@@ -22,9 +23,6 @@ type Subscription = {
   /** Id of the first message this subscription receives: those published before it are not. */
   readonly firstId: number;
 };
-
-const JSON_PHRASE =
-  'JSON-serialisable (null, a boolean, a finite number, a string, an array or a plain object)';
 
 /**
  * A {@link Bus} within one process, e.g. between the modules of one server, or as a stand-in
@@ -192,70 +190,4 @@ function warnHandlerThrew(error: unknown, channel: string): void {
       detail: error instanceof Error ? error.stack : undefined,
     },
   );
-}
-
-/**
- * Serialises `message`, first checking that it survives JSON unchanged; `JSON.stringify`
- * alone would silently drop functions, turn `NaN` into `null` and `Date`s into strings.
- * Properties whose value is `undefined` are allowed and dropped (optional fields).
- */
-function toJsonText(message: unknown): string {
-  const path: (string | number)[] = [];
-  const ancestors: object[] = [];
-  const check = (value: unknown): void => {
-    switch (typeof value) {
-      case 'string':
-      case 'boolean':
-        return;
-      case 'number':
-        if (Number.isFinite(value)) return;
-        break;
-      case 'object': {
-        if (value === null) return;
-        if (ancestors.includes(value)) {
-          throw new InvalidOptionError(formatPath(path), 'acyclic (JSON cannot contain a cycle)', value);
-        }
-        if (Array.isArray(value)) {
-          ancestors.push(value);
-          for (let i = 0; i < value.length; i++) {
-            path.push(i);
-            check(value[i]);
-            path.pop();
-          }
-          ancestors.pop();
-          return;
-        }
-        const proto: unknown = Object.getPrototypeOf(value);
-        if (proto === Object.prototype || proto === null) {
-          ancestors.push(value);
-          for (const [key, item] of Object.entries(value)) {
-            if (item === undefined) continue;
-            path.push(key);
-            check(item);
-            path.pop();
-          }
-          ancestors.pop();
-          return;
-        }
-        break;
-      }
-    }
-    throw new InvalidOptionError(formatPath(path), JSON_PHRASE, value);
-  };
-  check(message);
-  return JSON.stringify(message);
-}
-
-/** `message.items[2].name`, or `message["odd key"]`. */
-function formatPath(path: readonly (string | number)[]): string {
-  let out = 'message';
-  for (const key of path) {
-    out +=
-      typeof key === 'number'
-        ? `[${key}]`
-        : /^[A-Za-z_$][\w$]*$/.test(key)
-          ? `.${key}`
-          : `[${JSON.stringify(key)}]`;
-  }
-  return out;
 }

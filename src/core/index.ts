@@ -1,6 +1,7 @@
 // The public surface of loadstone's core: errors, the small interfaces the primitives share, and
 // their basic implementations. `internal/` is deliberately not exported.
 export type { Bus, BusHandler } from './Bus.js';
+export type { CacheEntry, CacheTier, PromiseOr } from './CacheTier.js';
 export type { Clock } from './Clock.js';
 export { systemClock } from './Clock.js';
 export type { Closeable, CloseOptions } from './Closeable.js';

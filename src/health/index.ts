@@ -1,2 +1,25 @@
-// `loadstone/health`: being built (see the open issue); the public surface lands here.
-export {};
+// `loadstone/health`: HealthMonitor (status from event-loop, memory and CPU samples plus user
+// checks, probe handlers, load shedding) and aggregateHealth for a cluster primary.
+export type {
+  AggregatedHealth,
+  AggregatedHealthEntry,
+  AggregateHealthOptions,
+} from './aggregateHealth.js';
+export { aggregateHealth } from './aggregateHealth.js';
+export { HealthMonitor } from './HealthMonitor.js';
+export type {
+  HealthCheckState,
+  HealthHysteresis,
+  HealthMonitorEvents,
+  HealthMonitorOptions,
+  HealthShutdownBeganEvent,
+  HealthSnapshot,
+  HealthStatusChangedEvent,
+  HealthThresholds,
+  LoadSheddingOptions,
+  ReadinessOptions,
+  ThresholdLevels,
+} from './HealthMonitorOptions.js';
+export type { EventLoopDelay, HealthSample, HealthSampler } from './HealthSample.js';
+export type { ProcessSamplerOptions } from './ProcessSampler.js';
+export { ProcessSampler } from './ProcessSampler.js';

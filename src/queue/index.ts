@@ -1,2 +1,21 @@
-// `loadstone/queue`: being built (see the open issue); the public surface lands here.
-export {};
+// `loadstone/queue`: PriorityTaskQueue and BatchProcessor.
+
+export { BatchProcessor } from './BatchProcessor.js';
+export type { BatchHandler, BatchProcessorOptions, BatchProcessorStats } from './BatchProcessorOptions.js';
+export { PriorityTaskQueue } from './PriorityTaskQueue.js';
+export type {
+  AddOptions,
+  AgingOptions,
+  Priority,
+  PriorityTaskQueueEvents,
+  PriorityTaskQueueOptions,
+  PriorityTaskQueueStats,
+  QueueLoadChangedEvent,
+  RateCapOptions,
+  ShedOptions,
+  Task,
+  TaskContext,
+  TaskRetryOptions,
+  TaskShedEvent,
+  WaitOptions,
+} from './PriorityTaskQueueOptions.js';

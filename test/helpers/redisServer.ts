@@ -39,6 +39,8 @@ export type StartRedisOptions = {
   readonly readyTimeoutMs?: number;
   /** Environment used to look up `redis-server` on PATH. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** More `redis-server` arguments, appended after the defaults (e.g. cluster mode). @default [] */
+  readonly extraArgs?: readonly string[];
 };
 
 const HOST = '127.0.0.1';
@@ -105,12 +107,13 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   const bin = findRedisServer(options.env ?? process.env);
   if (bin === undefined) return undefined;
   const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
-  if (options.port !== undefined) return startOn(bin, options.port, readyTimeoutMs);
+  const extraArgs = options.extraArgs ?? [];
+  if (options.port !== undefined) return startOn(bin, options.port, readyTimeoutMs, extraArgs);
   let lastError: unknown;
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     const port = await getFreePort();
     try {
-      return await startOn(bin, port, readyTimeoutMs);
+      return await startOn(bin, port, readyTimeoutMs, extraArgs);
     } catch (error) {
       lastError = error;
       // Only a lost race for the port is worth retrying.
@@ -120,10 +123,15 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   throw lastError;
 }
 
-async function startOn(bin: string, port: number, readyTimeoutMs: number): Promise<RedisServerHandle> {
+async function startOn(
+  bin: string,
+  port: number,
+  readyTimeoutMs: number,
+  extraArgs: readonly string[] = [],
+): Promise<RedisServerHandle> {
   const args = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no'];
   // Keep it from writing anything into the repo, and from outliving us as a daemon.
-  args.push('--dir', tmpdir(), '--daemonize', 'no', '--loglevel', 'notice');
+  args.push('--dir', tmpdir(), '--daemonize', 'no', '--loglevel', 'notice', ...extraArgs);
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   // Settles on exit, or on a spawn failure (which emits 'error' and never 'exit').
   const exited = new Promise<void>((resolve) => {

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 describe('the demo', () => {
-  it('runs to the end: only the joining node gains keys, only the leaving one loses them, peak-EWMA avoids the slow backend', async () => {
+  it('runs to the end: only the joining node gains keys, only the leaving one loses them, peak-EWMA avoids the slow backend, a reload drops nothing', async () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', 'examples/demo/demo.ts'],
@@ -30,5 +30,13 @@ describe('the demo', () => {
     const share = (label: string) => Number(new RegExp(`${label}\\s+([\\d.]+) %`).exec(stdout)?.[1]);
     expect(share('round-robin')).toBe(20);
     expect(share('peak-EWMA P2C')).toBeLessThan(10);
+    // The primitives' sections: the reload drops nothing and replaces every worker, the queue sheds
+    // only below `high`, the cache's loader runs once for 1,000 concurrent misses.
+    expect(stdout).toContain('errors during reload 0\n');
+    expect(stdout).toContain('(old pids still answering: 0)');
+    expect(stdout).toMatch(/SIGTERM: primary and workers exited \(code 0\)/);
+    expect(stdout).toMatch(/critical\s+2\s+14\/14\s+17\/17\s+0\/13 \(13 shed\)\s+0\/16 \(16 shed\)/);
+    expect(stdout).toContain('loader calls: 1, requests answered: 1000');
+    expect(stdout).toMatch(/WorkerThreadPool \(2 threads\)/);
   });
 });

@@ -1,0 +1,354 @@
+import { availableParallelism } from 'node:os';
+import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+import {
+  functionOption,
+  integerOption,
+  nonEmptyStringOption,
+  numberOption,
+  oneOfOption,
+  optionsObject,
+} from '../core/internal/validate.js';
+import type { StickyKey } from './sticky/index.js';
+
+/** Which memory figure {@link ClusterSupervisorOptions.maxMemoryMb} is compared with. */
+export type MemoryMetric = 'rss' | 'heapUsed';
+
+/** Sticky-session settings of {@link ClusterSupervisorOptions.sticky}. */
+export type StickyOptions = {
+  /**
+   * What identifies a client: its address, or a header / cookie value for clients that all come
+   * through one proxy address.
+   * @default 'address'
+   */
+  readonly key?: StickyKey;
+};
+
+/** Autoscaling between `min` and `max` workers from the workers' event-loop utilisation. */
+export type AutoscaleOptions = {
+  /** Fewest workers. Minimum: 1. */
+  readonly min: number;
+  /** Most workers. Minimum: `min`. */
+  readonly max: number;
+  /**
+   * Mean event-loop utilisation (0–1) over the ready workers above which one worker is added.
+   * @default 0.75
+   */
+  readonly scaleUpUtilization?: number;
+  /**
+   * Mean event-loop utilisation (0–1) below which one worker is retired. Must be below `scaleUpUtilization`.
+   * @default 0.25
+   */
+  readonly scaleDownUtilization?: number;
+  /**
+   * Milliseconds between scaling decisions (utilisation is averaged over this window).
+   * @default 10000
+   */
+  readonly intervalMs?: number;
+};
+
+/** The optional JSON stats endpoint served by the primary. */
+export type MetricsEndpointOptions = {
+  /** TCP port (0 picks a free one; read it back from {@link ClusterSupervisor.metricsAddress}). */
+  readonly port: number;
+  /**
+   * Interface to bind.
+   * @default '127.0.0.1'
+   */
+  readonly host?: string;
+};
+
+/**
+ * Options of {@link ClusterSupervisor} and {@link supervise}. The same object is read in the
+ * primary (process management) and in each worker (listen, ready, drain).
+ */
+export type ClusterSupervisorOptions = {
+  /**
+   * TCP port the workers' servers share (`0` = one ephemeral port, the same for all workers; see
+   * {@link ClusterSupervisor.port}). Range: 0–65535.
+   * @default 0
+   */
+  readonly port?: number;
+  /**
+   * Interface to listen on.
+   * @default undefined (all interfaces, as `server.listen(port)`)
+   */
+  readonly host?: string;
+  /**
+   * Number of workers, or `'auto'`. `'auto'` (and leaving it out) reads the `LOADSTONE_WORKERS`
+   * environment variable, else `os.availableParallelism()`. Minimum: 1.
+   * @default 'auto'
+   */
+  readonly workers?: number | 'auto';
+  /**
+   * Called in each worker after its server listens; the worker counts as ready (gets traffic in a
+   * rolling reload, ends `start()`) only once the returned promise resolves. A rejection fails
+   * the worker's start (a crash).
+   * @default undefined
+   */
+  readonly ready?: () => unknown;
+  /**
+   * Milliseconds a new worker has to become ready before it is killed (and counted as a crash).
+   * @default 30000
+   */
+  readonly readyTimeoutMs?: number;
+  /**
+   * Milliseconds a draining worker has to finish in-flight requests and close its closeables
+   * before the primary kills it (`SIGKILL`). Keep `preStopDelayMs + shutdownTimeoutMs` below
+   * Kubernetes' `terminationGracePeriodSeconds`.
+   * @default 10000
+   */
+  readonly shutdownTimeoutMs?: number;
+  /**
+   * Milliseconds to wait on shutdown after readiness turns 503 and before servers stop accepting,
+   * while load balancers remove the instance (a Kubernetes endpoint update). `0` = no delay.
+   * @default 0
+   */
+  readonly preStopDelayMs?: number;
+  /**
+   * Keep-alive timeout in milliseconds applied to idle sockets once a worker drains. A draining
+   * worker never destroys an idle keep-alive socket at once (the client's next request may already
+   * be on the wire); it answers with `Connection: close` and lets idle sockets expire after this.
+   * Minimum: 1.
+   * @default 1000
+   */
+  readonly drainKeepAliveTimeoutMs?: number;
+  /**
+   * Delay in milliseconds of the second restart of a slot whose worker keeps dying; doubles with
+   * each further consecutive crash. The first restart is immediate.
+   * @default 500
+   */
+  readonly restartDelayMs?: number;
+  /**
+   * Cap of the restart backoff in milliseconds.
+   * @default 15000
+   */
+  readonly maxRestartDelayMs?: number;
+  /**
+   * Crash-loop limit: more than this many unexpected worker exits within `crashLoopWindowMs`
+   * stops all restarts and emits `crashloop:detected`. Minimum: 1.
+   * @default 10
+   */
+  readonly maxCrashes?: number;
+  /**
+   * Window in milliseconds of the crash-loop count. A worker that lived longer than this resets
+   * its slot's backoff.
+   * @default 60000
+   */
+  readonly crashLoopWindowMs?: number;
+  /**
+   * Milliseconds between a worker's heartbeats (each carries its stats; memory is checked on each).
+   * @default 1000
+   */
+  readonly heartbeatIntervalMs?: number;
+  /**
+   * A ready worker with no heartbeat for this many milliseconds (a blocked event loop) is
+   * replaced and killed. `0` = never.
+   * @default 10000
+   */
+  readonly heartbeatTimeoutMs?: number;
+  /**
+   * Memory limit in MiB per worker; a worker above it (checked on every heartbeat) is replaced by
+   * a rolling restart: new worker first, then the old one drains. `0` = no limit.
+   * @default 0
+   */
+  readonly maxMemoryMb?: number;
+  /**
+   * Which figure `maxMemoryMb` limits.
+   * @default 'rss'
+   */
+  readonly memoryMetric?: MemoryMetric;
+  /**
+   * Workers replaced at once by a rolling reload. Minimum: 1.
+   * @default 1
+   */
+  readonly reloadConcurrency?: number;
+  /**
+   * Install signal handlers in the primary: SIGTERM/SIGINT → graceful {@link ClusterSupervisor.stop}
+   * then exit, a second one → kill every worker and exit at once; SIGHUP → {@link ClusterSupervisor.reload}.
+   * @default true
+   */
+  readonly handleSignals?: boolean;
+  /**
+   * Sticky sessions: the primary accepts connections and hands each to the worker its client
+   * hashes to; `true` = by client address.
+   * @default false
+   */
+  readonly sticky?: boolean | StickyOptions;
+  /** Autoscaling; off when left out. `workers` is then the initial count, clamped to `[min, max]`. */
+  readonly autoscale?: AutoscaleOptions;
+  /** JSON stats endpoint in the primary (`GET /` or `/metrics`); off when left out. */
+  readonly metrics?: MetricsEndpointOptions;
+  /**
+   * Extra environment variables of every worker.
+   * @default {}
+   */
+  readonly env?: Readonly<Record<string, string>>;
+};
+
+/** {@link ClusterSupervisorOptions} with defaults applied. @internal */
+export type ResolvedClusterSupervisorOptions = {
+  readonly port: number;
+  readonly host: string | undefined;
+  readonly workers: number;
+  readonly ready: (() => unknown) | undefined;
+  readonly readyTimeoutMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly preStopDelayMs: number;
+  readonly drainKeepAliveTimeoutMs: number;
+  readonly restartDelayMs: number;
+  readonly maxRestartDelayMs: number;
+  readonly maxCrashes: number;
+  readonly crashLoopWindowMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatTimeoutMs: number;
+  readonly maxMemoryMb: number;
+  readonly memoryMetric: MemoryMetric;
+  readonly reloadConcurrency: number;
+  readonly handleSignals: boolean;
+  readonly sticky: { readonly key: StickyKey } | undefined;
+  readonly autoscale: Required<AutoscaleOptions> | undefined;
+  readonly metrics: Required<MetricsEndpointOptions> | undefined;
+  readonly env: Readonly<Record<string, string>>;
+};
+
+const MAX_MS = 2_147_483_647;
+
+function workerCount(value: unknown): number {
+  if (value !== undefined && value !== 'auto') return integerOption('options.workers', value, 1);
+  const fromEnv = process.env.LOADSTONE_WORKERS;
+  if (fromEnv !== undefined && fromEnv !== '' && fromEnv !== 'auto') {
+    const parsed = Number(fromEnv);
+    if (!Number.isInteger(parsed) || parsed < 1) {
+      throw new InvalidOptionError('LOADSTONE_WORKERS', 'an integer >= 1 or "auto"', fromEnv);
+    }
+    return parsed;
+  }
+  return availableParallelism();
+}
+
+function stickyOption(value: unknown): ResolvedClusterSupervisorOptions['sticky'] {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return Object.freeze({ key: 'address' as const });
+  const o = optionsObject<StickyOptions>('options.sticky', value as StickyOptions);
+  const key = o.key ?? 'address';
+  if (key === 'address') return Object.freeze({ key });
+  if (typeof key === 'object' && key !== null) {
+    if ('header' in key) {
+      return Object.freeze({
+        key: { header: nonEmptyStringOption('options.sticky.key.header', key.header) },
+      });
+    }
+    if ('cookie' in key) {
+      return Object.freeze({
+        key: { cookie: nonEmptyStringOption('options.sticky.key.cookie', key.cookie) },
+      });
+    }
+  }
+  throw new InvalidOptionError('options.sticky.key', '"address", { header } or { cookie }', key);
+}
+
+function autoscaleOption(value: AutoscaleOptions | undefined): ResolvedClusterSupervisorOptions['autoscale'] {
+  if (value === undefined) return undefined;
+  const o = optionsObject<AutoscaleOptions>('options.autoscale', value) as Partial<AutoscaleOptions>;
+  const min = integerOption('options.autoscale.min', o.min, 1);
+  const max = integerOption('options.autoscale.max', o.max, min);
+  const scaleUpUtilization = numberOption(
+    'options.autoscale.scaleUpUtilization',
+    o.scaleUpUtilization ?? 0.75,
+    0,
+    1,
+  );
+  const scaleDownUtilization = numberOption(
+    'options.autoscale.scaleDownUtilization',
+    o.scaleDownUtilization ?? 0.25,
+    0,
+    1,
+  );
+  if (scaleDownUtilization >= scaleUpUtilization) {
+    throw new InvalidOptionError(
+      'options.autoscale.scaleDownUtilization',
+      `a number below scaleUpUtilization (${scaleUpUtilization})`,
+      scaleDownUtilization,
+    );
+  }
+  const intervalMs = integerOption('options.autoscale.intervalMs', o.intervalMs ?? 10_000, 1, MAX_MS);
+  return Object.freeze({ min, max, scaleUpUtilization, scaleDownUtilization, intervalMs });
+}
+
+function metricsOption(
+  value: MetricsEndpointOptions | undefined,
+): ResolvedClusterSupervisorOptions['metrics'] {
+  if (value === undefined) return undefined;
+  const o = optionsObject<MetricsEndpointOptions>(
+    'options.metrics',
+    value,
+  ) as Partial<MetricsEndpointOptions>;
+  return Object.freeze({
+    port: integerOption('options.metrics.port', o.port, 0, 65_535),
+    host: o.host === undefined ? '127.0.0.1' : nonEmptyStringOption('options.metrics.host', o.host),
+  });
+}
+
+function envOption(value: unknown): Readonly<Record<string, string>> {
+  const o = optionsObject<Record<string, unknown>>(
+    'options.env',
+    value as Record<string, unknown> | undefined,
+  );
+  for (const [k, v] of Object.entries(o)) {
+    if (typeof v !== 'string') throw new InvalidOptionError(`options.env.${k}`, 'a string', v);
+  }
+  return Object.freeze({ ...(o as Record<string, string>) });
+}
+
+/** Validates and freezes the options; throws {@link InvalidOptionError}. @internal */
+export function resolveClusterOptions(
+  options: ClusterSupervisorOptions | undefined,
+): ResolvedClusterSupervisorOptions {
+  const o = optionsObject('options', options) as ClusterSupervisorOptions;
+  const ms = (name: keyof ClusterSupervisorOptions, fallback: number, min = 0): number =>
+    integerOption(`options.${name}`, o[name] ?? fallback, min, MAX_MS);
+  const autoscale = autoscaleOption(o.autoscale);
+  let workers = workerCount(o.workers);
+  if (autoscale) workers = Math.min(autoscale.max, Math.max(autoscale.min, workers));
+  const restartDelayMs = ms('restartDelayMs', 500);
+  const heartbeatIntervalMs = ms('heartbeatIntervalMs', 1000, 10);
+  const heartbeatTimeoutMs = ms('heartbeatTimeoutMs', 10_000);
+  if (heartbeatTimeoutMs !== 0 && heartbeatTimeoutMs <= heartbeatIntervalMs) {
+    throw new InvalidOptionError(
+      'options.heartbeatTimeoutMs',
+      `0 or an integer above heartbeatIntervalMs (${heartbeatIntervalMs})`,
+      heartbeatTimeoutMs,
+    );
+  }
+  return Object.freeze({
+    port: integerOption('options.port', o.port ?? 0, 0, 65_535),
+    host: o.host === undefined ? undefined : nonEmptyStringOption('options.host', o.host),
+    workers,
+    ready: o.ready === undefined ? undefined : functionOption<() => unknown>('options.ready', o.ready),
+    readyTimeoutMs: ms('readyTimeoutMs', 30_000, 1),
+    shutdownTimeoutMs: ms('shutdownTimeoutMs', 10_000, 1),
+    preStopDelayMs: ms('preStopDelayMs', 0),
+    drainKeepAliveTimeoutMs: ms('drainKeepAliveTimeoutMs', 1000, 1),
+    restartDelayMs,
+    maxRestartDelayMs: ms('maxRestartDelayMs', Math.max(15_000, restartDelayMs), restartDelayMs),
+    maxCrashes: integerOption('options.maxCrashes', o.maxCrashes ?? 10, 1),
+    crashLoopWindowMs: ms('crashLoopWindowMs', 60_000, 1),
+    heartbeatIntervalMs,
+    heartbeatTimeoutMs,
+    maxMemoryMb: numberOption('options.maxMemoryMb', o.maxMemoryMb ?? 0, 0),
+    memoryMetric: oneOfOption('options.memoryMetric', o.memoryMetric ?? 'rss', ['rss', 'heapUsed']),
+    reloadConcurrency: integerOption('options.reloadConcurrency', o.reloadConcurrency ?? 1, 1),
+    handleSignals:
+      o.handleSignals === undefined
+        ? true
+        : typeof o.handleSignals === 'boolean'
+          ? o.handleSignals
+          : (() => {
+              throw new InvalidOptionError('options.handleSignals', 'a boolean', o.handleSignals);
+            })(),
+    sticky: stickyOption(o.sticky),
+    autoscale,
+    metrics: metricsOption(o.metrics),
+    env: envOption(o.env),
+  });
+}

@@ -1,0 +1,228 @@
+import cluster from 'node:cluster';
+import type { Server } from 'node:net';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import type { ResolvedClusterSupervisorOptions } from './ClusterSupervisorOptions.js';
+import {
+  envelope,
+  isLoadstoneMessage,
+  MSG_DRAIN,
+  MSG_DRAINED,
+  MSG_HEARTBEAT,
+  MSG_PRESTOP,
+  MSG_READY,
+  MSG_START_FAILED,
+} from './protocol.js';
+import { ServerDrainer } from './ServerDrainer.js';
+import { acceptStickyConnections } from './sticky/index.js';
+import type {
+  ServerFactory,
+  ShutdownAwareHealth,
+  ShutdownCloseable,
+  WorkerContext,
+} from './WorkerContext.js';
+
+/** Environment variable carrying a worker's slot id. @internal */
+export const SLOT_ENV = 'LOADSTONE_SLOT';
+
+/**
+ * The worker side of {@link supervise}: builds the server with the factory, listens, reports
+ * ready and heartbeats to the primary, and drains on the primary's request (or on SIGTERM, or when
+ * the primary disappears). Created by {@link supervise} in a worker process; not constructed directly.
+ */
+export class ClusterWorker {
+  /** Distinguishes the worker-side result of {@link supervise} from the primary's. */
+  readonly role = 'worker' as const;
+  /** Stable slot id. */
+  readonly slot: string;
+  /** Resolves once the server listens and `ready()` resolved; rejects when start failed. */
+  readonly ready: Promise<void>;
+  readonly #options: ResolvedClusterSupervisorOptions;
+  readonly #abort = new AbortController();
+  readonly #closeables: ShutdownCloseable[] = [];
+  #health: ShutdownAwareHealth | undefined;
+  #server: Server | undefined;
+  #drainer: ServerDrainer | undefined;
+  #drainPromise: Promise<void> | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #startedAt = performance.now();
+
+  /** @internal */
+  constructor(factory: ServerFactory, options: ResolvedClusterSupervisorOptions) {
+    this.#options = options;
+    this.slot = process.env[SLOT_ENV] ?? `w${cluster.worker?.id ?? 0}`;
+    // The primary coordinates shutdown: a terminal's Ctrl-C reaches the whole process group, so
+    // SIGINT (and SIGHUP) here are ignored; the primary sends the drain request.
+    process.on('SIGINT', () => {});
+    process.on('SIGHUP', () => {});
+    process.on('SIGTERM', () => void this.drain());
+    process.on('disconnect', () => void this.drain());
+    process.on('message', (message: unknown) => {
+      if (!isLoadstoneMessage(message)) return;
+      if (message.type === MSG_DRAIN) void this.drain();
+      else if (message.type === MSG_PRESTOP) this.#health?.beginShutdown();
+    });
+    this.ready = this.#start(factory);
+    this.ready.catch(() => {});
+  }
+
+  /** The server built by the factory (`undefined` until the factory returned). */
+  get server(): Server | undefined {
+    return this.#server;
+  }
+
+  async #start(factory: ServerFactory): Promise<void> {
+    try {
+      const context: WorkerContext = {
+        slot: this.slot,
+        signal: this.#abort.signal,
+        register: (closeable) => {
+          if (typeof closeable?.close !== 'function')
+            throw new TypeError('register() needs an object with close()');
+          this.#closeables.push(closeable);
+        },
+        useHealth: (monitor) => {
+          this.#health = monitor;
+        },
+      };
+      const server = await factory(context);
+      if (typeof server?.listen !== 'function')
+        throw new TypeError('The server factory must return a net/http Server');
+      this.#server = server;
+      this.#drainer = new ServerDrainer(server);
+      let port: number | undefined;
+      if (this.#options.sticky) {
+        // The primary owns the port and hands connections over; kept until exit so a connection
+        // handed over just before the drain still gets its `Connection: close` answer.
+        acceptStickyConnections(server);
+      } else {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(this.#options.port, this.#options.host, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+        const address = server.address();
+        port = typeof address === 'object' && address !== null ? address.port : undefined;
+      }
+      if (this.#options.ready) await this.#options.ready();
+      if (this.#drainPromise) return;
+      this.#startHeartbeat();
+      send(envelope(MSG_READY, { port }));
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      send(envelope(MSG_START_FAILED, { error: message }), () => process.exit(1));
+      throw error;
+    }
+  }
+
+  #startHeartbeat(): void {
+    const histogram = monitorEventLoopDelay({ resolution: 20 });
+    histogram.enable();
+    let elu = performance.eventLoopUtilization();
+    const beat = (): void => {
+      const memory = process.memoryUsage();
+      const nextElu = performance.eventLoopUtilization();
+      const delta = performance.eventLoopUtilization(nextElu, elu);
+      elu = nextElu;
+      const mean = Number.isNaN(histogram.mean) ? 0 : histogram.mean / 1e6;
+      const p99 = histogram.count === 0 ? 0 : histogram.percentile(99) / 1e6;
+      histogram.reset();
+      let health: unknown;
+      try {
+        health = this.#health?.snapshot?.();
+      } catch {
+        health = undefined;
+      }
+      send(
+        envelope(MSG_HEARTBEAT, {
+          rss: memory.rss,
+          heapUsed: memory.heapUsed,
+          eld: mean,
+          eldP99: p99,
+          elu: delta.utilization,
+          inFlight: this.#drainer?.requestsInFlight ?? 0,
+          requests: this.#drainer?.requestsTotal ?? 0,
+          health,
+        }),
+      );
+    };
+    beat();
+    this.#heartbeat = setInterval(beat, this.#options.heartbeatIntervalMs);
+    this.#heartbeat.unref();
+  }
+
+  /**
+   * Drains and exits: readiness fails, the server stops accepting, in-flight requests finish with
+   * `Connection: close`, idle keep-alive sockets expire after `drainKeepAliveTimeoutMs`, then the
+   * registered closeables close in reverse order and the process exits. Idempotent.
+   *
+   * @returns resolves just before the process exits.
+   */
+  drain(): Promise<void> {
+    this.#drainPromise ??= this.#drain();
+    return this.#drainPromise;
+  }
+
+  async #drain(): Promise<void> {
+    const began = performance.now();
+    const deadline = began + this.#options.shutdownTimeoutMs;
+    this.#abort.abort();
+    try {
+      this.#health?.beginShutdown();
+    } catch {
+      // A failing health monitor must not stop the drain.
+    }
+    clearInterval(this.#heartbeat);
+    const drainer = this.#drainer;
+    if (drainer) {
+      drainer.begin(this.#options.drainKeepAliveTimeoutMs);
+      // Leave a little of the budget for the closeables; the primary kills at the deadline anyway.
+      const serverBudget = Math.max(0, (deadline - performance.now()) * 0.8);
+      const timedOut = await raceTimeout(drainer.whenIdle(), serverBudget);
+      if (timedOut) drainer.destroyAll();
+    }
+    const lingerMs = performance.now() - began;
+    for (const closeable of this.#closeables.reverse()) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      try {
+        await raceTimeout(Promise.resolve(closeable.close()), left);
+      } catch {
+        // One failing closeable must not keep the others open.
+      }
+    }
+    await new Promise<void>((resolve) => send(envelope(MSG_DRAINED, { lingerMs }), resolve));
+    setImmediate(() => process.exit(0));
+  }
+
+  /** Milliseconds since this worker process started its runtime. */
+  get uptimeMs(): number {
+    return performance.now() - this.#startedAt;
+  }
+}
+
+function send(message: object, done?: () => void): void {
+  if (!process.send || !process.connected) {
+    done?.();
+    return;
+  }
+  try {
+    process.send(message, undefined, {}, () => done?.());
+  } catch {
+    done?.();
+  }
+}
+
+/** Resolves `true` when `ms` elapsed before `promise` settled. */
+async function raceTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,398 @@
+import type { Worker } from 'node:cluster';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import { ClosedError } from '../../core/errors/ClosedError.js';
+import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
+import { integerOption, nonEmptyStringOption, optionsObject } from '../../core/internal/validate.js';
+import type { MetricsSource } from '../../core/MetricsSource.js';
+import { ConsistentHashSharder } from '../../sharding/index.js';
+import { stickyConnectionMessage } from './messages.js';
+import type { StickyKey, StickyRouterOptions } from './StickyRouterOptions.js';
+import { addressKey, cookieValue, headEnd, headerValue } from './stickyKey.js';
+
+/** A snapshot of {@link StickyRouter} counters. */
+export type StickyRouterStats = {
+  /** Connections handed to a worker since creation. */
+  readonly connections: number;
+  /** Connections handed to each slot's workers since creation, by slot id (current slots only). */
+  readonly perSlot: Readonly<Record<string, number>>;
+  /** Connections that went to another slot because their own slot's worker was down. */
+  readonly rerouted: number;
+  /** Connections waiting now for a worker to come up. */
+  readonly pending: number;
+  /**
+   * Connections closed without reaching a worker: no worker came up in time, too many waiting,
+   * the client left while its head was read, or the handle could not be sent.
+   */
+  readonly dropped: number;
+  /** Slots in the ring. */
+  readonly slots: number;
+  /** Slots whose worker is up. */
+  readonly liveSlots: number;
+  /** Failed `accept()` calls (e.g. out of file descriptors); the server keeps listening. */
+  readonly acceptErrors: number;
+};
+
+type Slot = { readonly id: string; worker: Worker | undefined; handed: number };
+type Waiting = {
+  readonly socket: Socket;
+  readonly key: string;
+  readonly head: Buffer | undefined;
+  timer: NodeJS.Timeout;
+};
+type ResolvedStickyRouterOptions = {
+  readonly key: { readonly kind: 'address' } | { readonly kind: 'header' | 'cookie'; readonly name: string };
+  readonly maxHeadBytes: number;
+  readonly headTimeoutMs: number;
+  readonly maxPending: number;
+  readonly pendingTimeoutMs: number;
+};
+
+const ignore = (): void => {};
+
+/**
+ * The cluster primary's side of sticky sessions: it owns the listening socket, and hands each
+ * connection, with its file descriptor, to the worker that owns the client's key, so a client
+ * keeps its worker across connections (long-polling, WebSocket upgrades, in-memory sessions).
+ *
+ * Keys are hashed with {@link ConsistentHashSharder} over stable *slot* ids (`'w0'`, `'w1'`, …),
+ * not over worker processes: a worker that restarts comes back in the same slot, so only its own
+ * clients wait for it, and they return to it. While a slot's worker is down its new connections
+ * go to the next slot on the ring (not dropped); when no worker is up they wait, bounded by
+ * `maxPending` and `pendingTimeoutMs`. Keep-alive stays on: a connection is routed once and
+ * then belongs to its worker, so the primary's work is one IPC message per connection.
+ *
+ * By default the key is the client address, and connections are handed over unread. With a
+ * header or cookie key the primary reads each connection's first request head (plaintext
+ * HTTP/1 only) and passes those bytes along. Workers receive connections with
+ * {@link acceptStickyConnections}.
+ *
+ * @example
+ * {@includeCode ./StickyRouter.test.ts#stickyRouter}
+ */
+export class StickyRouter implements MetricsSource<StickyRouterStats> {
+  readonly #options: ResolvedStickyRouterOptions;
+  readonly #server: net.Server;
+  readonly #slots = new Map<string, Slot>();
+  readonly #pending = new Set<Waiting>();
+  readonly #reading = new Set<Socket>();
+  #sharder: ConsistentHashSharder | undefined;
+  #connections = 0;
+  #rerouted = 0;
+  #dropped = 0;
+  #acceptErrors = 0;
+  #closed = false;
+
+  /**
+   * @param options - the routing key and the bounds on reading heads and waiting connections.
+   * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` for a bad option.
+   */
+  constructor(options?: StickyRouterOptions) {
+    const opts = optionsObject('options', options);
+    this.#options = Object.freeze({
+      key: resolveKey(opts.key),
+      maxHeadBytes: integerOption('options.maxHeadBytes', opts.maxHeadBytes ?? 16_384, 64, 1_048_576),
+      headTimeoutMs: integerOption('options.headTimeoutMs', opts.headTimeoutMs ?? 10_000, 1),
+      maxPending: integerOption('options.maxPending', opts.maxPending ?? 1024, 0),
+      pendingTimeoutMs: integerOption('options.pendingTimeoutMs', opts.pendingTimeoutMs ?? 10_000, 1),
+    });
+    // pauseOnConnect: the primary must not read (address key) or must read only the head
+    // (header key) before the handle moves to a worker.
+    this.#server = net.createServer({ pauseOnConnect: true }, (socket) => this.#onConnection(socket));
+    this.#server.on('error', () => {
+      // Errors of listen() reject it (see below); later ones are failed accepts. Without this
+      // listener either would crash the primary.
+      if (this.#server.listening) this.#acceptErrors++;
+    });
+  }
+
+  /** The address the router listens on, once `listen()` has resolved. */
+  get address(): AddressInfo | undefined {
+    const address = this.#server.address();
+    return typeof address === 'object' && address !== null ? address : undefined;
+  }
+
+  /** `true` once `close()` has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Starts accepting connections.
+   *
+   * @param port - the TCP port, `0` for any free one (see {@link StickyRouter.address}).
+   * @param host - the address to bind, e.g. `'127.0.0.1'`; all interfaces when omitted.
+   * @returns a promise that resolves once listening.
+   * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION`, as a rejection, for a bad
+   *   port or host.
+   * @throws {@link ClosedError} `ERR_LOADSTONE_CLOSED`, as a rejection, after `close()`.
+   * @throws the listen error (e.g. `EADDRINUSE`), as a rejection.
+   */
+  async listen(port: number, host?: string): Promise<void> {
+    if (this.#closed) throw new ClosedError('StickyRouter');
+    integerOption('port', port, 0, 65_535);
+    if (host !== undefined) nonEmptyStringOption('host', host);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      this.#server.once('error', onError);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Puts `worker` in `slot`, or marks the slot down with `undefined`. A new slot id joins the
+   * ring (moving about 1/n of the keys to it); an existing one keeps its keys, so calling this
+   * with the replacement of a dead worker sends that worker's clients back to it. Connections
+   * waiting for a worker are routed as soon as one is up.
+   *
+   * @param slot - a stable, non-empty id, e.g. `'w0'`.
+   * @param worker - the slot's worker, or `undefined` while it has none.
+   * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` for an empty slot id or a
+   *   worker without `send`.
+   * @throws {@link ClosedError} `ERR_LOADSTONE_CLOSED` after `close()`.
+   */
+  setWorker(slot: string, worker: Worker | undefined): void {
+    if (this.#closed) throw new ClosedError('StickyRouter');
+    nonEmptyStringOption('slot', slot);
+    if (worker !== undefined && typeof (worker as Partial<Worker> | null)?.send !== 'function') {
+      throw new InvalidOptionError('worker', 'a cluster Worker or undefined', worker);
+    }
+    const existing = this.#slots.get(slot);
+    if (existing !== undefined) {
+      existing.worker = worker;
+    } else {
+      this.#slots.set(slot, { id: slot, worker, handed: 0 });
+      if (this.#sharder === undefined) this.#sharder = new ConsistentHashSharder({ nodes: [slot] });
+      else this.#sharder.addNode(slot);
+    }
+    if (worker !== undefined && isUp(worker)) this.#flushPending();
+  }
+
+  /**
+   * Removes a slot from the ring (scaling down): its keys move to the other slots, nobody
+   * else's do. Removing an unknown slot does nothing.
+   *
+   * @param slot - the slot id.
+   */
+  removeSlot(slot: string): void {
+    if (!this.#slots.delete(slot)) return;
+    this.#sharder?.removeNode(slot);
+  }
+
+  /**
+   * Stops accepting connections and closes those not yet handed to a worker (waiting, or
+   * having their head read). Connections already handed over belong to their workers, which
+   * drain them. Idempotent.
+   *
+   * @returns a promise that resolves once the listening socket is closed.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const waiting of this.#pending) {
+      clearTimeout(waiting.timer);
+      waiting.socket.destroy();
+    }
+    this.#pending.clear();
+    for (const socket of this.#reading) socket.destroy();
+    this.#reading.clear();
+    // The server's own 'close' waits for every handed-over connection to end in its worker,
+    // which is the workers' business; the port is free once close() has run.
+    if (this.#server.listening) this.#server.close(ignore);
+  }
+
+  /**
+   * Counters since creation, and the current slots.
+   * @returns a fresh snapshot.
+   */
+  stats(): Readonly<StickyRouterStats> {
+    const perSlot: Record<string, number> = {};
+    let liveSlots = 0;
+    for (const slot of this.#slots.values()) {
+      perSlot[slot.id] = slot.handed;
+      if (slot.worker !== undefined && isUp(slot.worker)) liveSlots++;
+    }
+    return {
+      connections: this.#connections,
+      perSlot,
+      rerouted: this.#rerouted,
+      pending: this.#pending.size,
+      dropped: this.#dropped,
+      slots: this.#slots.size,
+      liveSlots,
+      acceptErrors: this.#acceptErrors,
+    };
+  }
+
+  #onConnection(socket: Socket): void {
+    // A reset before the hand-over must not become an unhandled 'error' in the primary.
+    socket.on('error', ignore);
+    if (this.#closed) {
+      socket.destroy();
+      return;
+    }
+    if (this.#options.key.kind === 'address')
+      this.#dispatch(socket, addressKey(socket.remoteAddress), undefined);
+    else this.#readHead(socket);
+  }
+
+  #readHead(socket: Socket): void {
+    const { maxHeadBytes, headTimeoutMs, key } = this.#options;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (complete: boolean): void => {
+      socket.off('data', onData);
+      socket.off('end', onGone);
+      socket.off('close', onGone);
+      socket.off('timeout', onTimeout);
+      socket.setTimeout(0);
+      this.#reading.delete(socket);
+      stopReading(socket);
+      if (socket.readableLength > 0) {
+        const rest: unknown = socket.read(socket.readableLength);
+        if (Buffer.isBuffer(rest)) chunks.push(rest);
+        stopReading(socket); // read() may have restarted reading to refill its buffer
+      }
+      const bytes = Buffer.concat(chunks);
+      const end = complete ? headEnd(bytes) : -1;
+      let routingKey: string | undefined;
+      if (end !== -1 && key.kind !== 'address') {
+        const head = bytes.subarray(0, end).toString('latin1');
+        routingKey = key.kind === 'header' ? headerValue(head, key.name) : cookieValue(head, key.name);
+      }
+      this.#dispatch(socket, routingKey ?? addressKey(socket.remoteAddress), bytes);
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      size += chunk.length;
+      const complete = headEnd(chunks.length === 1 ? chunk : Buffer.concat(chunks)) !== -1;
+      if (complete || size >= maxHeadBytes) finish(complete);
+    };
+    const onTimeout = (): void => finish(false);
+    const onGone = (): void => {
+      socket.off('data', onData);
+      socket.off('timeout', onTimeout);
+      if (this.#reading.delete(socket)) this.#dropped++;
+      socket.destroy();
+    };
+    this.#reading.add(socket);
+    socket.on('data', onData);
+    socket.once('end', onGone);
+    socket.once('close', onGone);
+    socket.setTimeout(headTimeoutMs, onTimeout);
+    // pauseOnConnect leaves the socket explicitly paused: a 'data' listener does not resume it.
+    socket.resume();
+  }
+
+  #dispatch(socket: Socket, key: string, head: Buffer | undefined): void {
+    if (socket.destroyed) {
+      this.#dropped++;
+      return;
+    }
+    const slot = this.#route(key);
+    if (slot === undefined) this.#wait(socket, key, head);
+    else this.#handOver(slot, socket, head);
+  }
+
+  #route(key: string): Slot | undefined {
+    const sharder = this.#sharder;
+    if (sharder === undefined || sharder.size === 0) return undefined;
+    const owner = this.#slots.get(sharder.getNode(key));
+    if (owner?.worker !== undefined && isUp(owner.worker)) return owner;
+    // The owner is down: the next slots on the ring, in the key's own order, so the clients of
+    // a down slot spread over the others rather than piling on one.
+    for (const id of sharder.getNodes(key, sharder.size)) {
+      const slot = this.#slots.get(id);
+      if (slot?.worker !== undefined && isUp(slot.worker)) {
+        this.#rerouted++;
+        return slot;
+      }
+    }
+    return undefined;
+  }
+
+  #handOver(slot: Slot, socket: Socket, head: Buffer | undefined): void {
+    const worker = slot.worker as Worker;
+    try {
+      worker.send(stickyConnectionMessage(head), socket, (error: Error | null) => {
+        if (error === null) return;
+        this.#connections--;
+        slot.handed--;
+        this.#dropped++;
+        socket.destroy();
+      });
+      this.#connections++;
+      slot.handed++;
+    } catch {
+      this.#dropped++;
+      socket.destroy();
+    }
+  }
+
+  #wait(socket: Socket, key: string, head: Buffer | undefined): void {
+    if (this.#pending.size >= this.#options.maxPending) {
+      this.#dropped++;
+      socket.destroy();
+      return;
+    }
+    const waiting: Waiting = {
+      socket,
+      key,
+      head,
+      timer: setTimeout(() => {
+        if (!this.#pending.delete(waiting)) return;
+        this.#dropped++;
+        socket.destroy();
+      }, this.#options.pendingTimeoutMs),
+    };
+    waiting.timer.unref();
+    this.#pending.add(waiting);
+  }
+
+  #flushPending(): void {
+    for (const waiting of [...this.#pending]) {
+      const slot = this.#route(waiting.key);
+      if (slot === undefined) return;
+      this.#pending.delete(waiting);
+      clearTimeout(waiting.timer);
+      if (waiting.socket.destroyed) this.#dropped++;
+      else this.#handOver(slot, waiting.socket, waiting.head);
+    }
+  }
+}
+
+function isUp(worker: Worker): boolean {
+  return worker.isConnected() && !worker.isDead();
+}
+
+/**
+ * Stops the primary reading from `socket`. After the handle is sent, the primary closes it only
+ * when the worker acknowledges; bytes it read meanwhile would be lost to the worker.
+ * `pause()` alone does not stop a net.Socket's handle from reading ahead.
+ */
+function stopReading(socket: Socket): void {
+  socket.pause();
+  const handle = (socket as unknown as { _handle?: { reading?: boolean; readStop?: () => unknown } | null })
+    ._handle;
+  if (typeof handle?.readStop === 'function') {
+    handle.readStop();
+    // net.Socket restarts reading on resume() only when this flag says it is not reading.
+    handle.reading = false;
+  }
+}
+
+function resolveKey(key: StickyKey | undefined): ResolvedStickyRouterOptions['key'] {
+  if (key === undefined || key === 'address') return { kind: 'address' };
+  if (typeof key === 'object' && key !== null) {
+    if ('header' in key && !('cookie' in key)) {
+      const name = nonEmptyStringOption('options.key.header', key.header).toLowerCase();
+      return { kind: 'header', name };
+    }
+    if ('cookie' in key && !('header' in key)) {
+      return { kind: 'cookie', name: nonEmptyStringOption('options.key.cookie', key.cookie) };
+    }
+  }
+  throw new InvalidOptionError('options.key', "'address', { header: string } or { cookie: string }", key);
+}

@@ -1,0 +1,181 @@
+// TieredCache over a real redis-server: two tiers, the Redis lock, and Redis dying mid-run.
+import { Redis, type RedisOptions } from 'ioredis';
+import { afterAll, expect, it, vi } from 'vitest';
+import { MemoryTier, RedisLock, RedisTier, TieredCache } from '../../src/cache/index.js';
+import { describeWithRedis, startRedis } from '../helpers/redis.js';
+
+describeWithRedis('TieredCache with Redis', (getRedis) => {
+  const clients: Redis[] = [];
+  const connect = (url = getRedis().url, options: RedisOptions = {}): Redis => {
+    const client = new Redis(url, options);
+    clients.push(client);
+    return client;
+  };
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+  });
+
+  it('reads through memory then Redis, back-fills memory, and clears only its own prefix', async () => {
+    const redis = connect();
+    // #region twoTier
+    const memory = new MemoryTier({ maxEntries: 10_000 });
+    const cache = new TieredCache<{ id: number; seen: Date; avatar: Buffer }>({
+      tiers: [memory, new RedisTier({ client: redis, prefix: 'app:cache:' })],
+      defaultTtlMs: 60_000,
+    });
+    await cache.set('user:1', { id: 1, seen: new Date(0), avatar: Buffer.from('png') });
+    memory.clear(); // as in another process: only Redis has it now
+    const user = await cache.get('user:1'); // read from Redis (Date and Buffer intact), back-filled into memory
+    // #endregion twoTier
+    expect(user?.seen).toBeInstanceOf(Date);
+    expect(user?.seen.getTime()).toBe(0);
+    expect(Buffer.isBuffer(user?.avatar)).toBe(true);
+    expect(memory.get('user:1')).toBeDefined();
+    expect(await redis.exists('app:cache:user:1')).toBe(1);
+    const ttl = await redis.pttl('app:cache:user:1');
+    expect(ttl).toBeGreaterThan(50_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+
+    await cache.setMany([
+      { key: 'a', value: { id: 2, seen: new Date(2), avatar: Buffer.alloc(0) } },
+      { key: 'b', value: { id: 3, seen: new Date(3), avatar: Buffer.alloc(0) } },
+    ]);
+    memory.clear();
+    const many = await cache.getMany(['a', 'nope', 'b']);
+    expect(many.map((v) => v?.id)).toEqual([2, undefined, 3]);
+    expect(cache.stats().tiers[1]?.hits).toBeGreaterThanOrEqual(3);
+
+    await redis.set('other:keep', '1');
+    await cache.clear();
+    expect(await redis.exists('app:cache:user:1', 'app:cache:a', 'app:cache:b')).toBe(0);
+    expect(await redis.get('other:keep')).toBe('1');
+    await cache.close();
+  });
+
+  it('runs the loader once for 1 000 concurrent misses in one process', async () => {
+    const cache = new TieredCache({
+      tierTimeoutMs: 5_000, // generous: a loaded test machine must not trip the breaker
+      tiers: [new MemoryTier({ maxEntries: 100 }), new RedisTier({ client: connect(), prefix: 'stampede:' })],
+    });
+    let calls = 0;
+    const loader = async () => {
+      calls++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return 'loaded';
+    };
+    const values = await Promise.all(Array.from({ length: 1000 }, () => cache.getOrSet('hot', loader)));
+    expect(calls).toBe(1);
+    expect(new Set(values)).toEqual(new Set(['loaded']));
+    await cache.close();
+  });
+
+  it('with a lock, loads once across caches that share Redis (as separate processes would)', async () => {
+    const redis = connect();
+    // #region lock
+    const lock = new RedisLock({ client: redis });
+    const makeCache = () =>
+      new TieredCache<string>({
+        tierTimeoutMs: 5_000, // generous: a loaded test machine must not trip the breaker
+        tiers: [new MemoryTier({ maxEntries: 1_000 }), new RedisTier({ client: redis, prefix: 'locked:' })],
+        lock, // one loader run per key across every process using this Redis
+        lockTtlMs: 5_000,
+      });
+    const [a, b] = [makeCache(), makeCache()];
+    // #endregion lock
+    let calls = 0;
+    const loader = async () => {
+      calls++;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return 'once';
+    };
+    const values = await Promise.all([
+      ...Array.from({ length: 100 }, () => a.getOrSet('k', loader)),
+      ...Array.from({ length: 100 }, () => b.getOrSet('k', loader)),
+    ]);
+    expect(calls).toBe(1);
+    expect(new Set(values)).toEqual(new Set(['once']));
+    expect(a.stats().lockWaits + b.stats().lockWaits).toBe(1);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('takes over the lock when its holder died without releasing it', async () => {
+    const redis = connect();
+    const lock = new RedisLock({ client: redis });
+    // A "dead" holder: took the lock for 300 ms and will never release it or write a value.
+    expect(await lock.acquire('orphan', 300)).toEqual(expect.any(String));
+    const cache = new TieredCache<string>({
+      tierTimeoutMs: 5_000, // generous: a loaded test machine must not trip the breaker
+      tiers: [new MemoryTier({ maxEntries: 10 }), new RedisTier({ client: redis, prefix: 'orphan:' })],
+      lock,
+      lockWaitMs: 30_000,
+      lockPollMs: 10,
+    });
+    const loader = vi.fn(async () => 'mine');
+    expect(await cache.getOrSet('orphan', loader)).toBe('mine');
+    expect(loader).toHaveBeenCalledTimes(1);
+    expect(cache.stats().lockWaits).toBe(1);
+    expect(cache.stats().locksAcquired).toBe(1);
+    await cache.close();
+  });
+
+  it('keeps answering while Redis is killed, skips it, and uses it again once restarted', async () => {
+    const server = await startRedis();
+    if (server === undefined) throw new Error('redis-server vanished');
+    const redis = connect(server.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+    redis.on('error', () => {}); // connection errors while it is down are expected
+    const cache = new TieredCache<number>({
+      tiers: [new MemoryTier({ maxEntries: 1_000 }), new RedisTier({ client: redis, prefix: 'kill:' })],
+      tierTimeoutMs: 1_000,
+      tierFailureThreshold: 2,
+      tierOpenDurationMs: 200,
+    });
+    let rejected = 0;
+    let n = 0;
+    const round = async () => {
+      const key = `k${n++ % 20}`;
+      const calls = [
+        cache.getOrSet(key, async () => n),
+        cache.get(key),
+        cache.set(`s${n % 5}`, n),
+        cache.has(key),
+        cache.getMany([key, 'x']),
+      ];
+      for (const result of await Promise.allSettled(calls)) if (result.status === 'rejected') rejected++;
+    };
+    for (let i = 0; i < 20; i++) await round();
+    expect(cache.stats().tiers[1]?.state).toBe('closed');
+
+    await server.stop();
+    await vi.waitFor(
+      async () => {
+        await round();
+        expect(cache.stats().tiers[1]?.state).toBe('open');
+      },
+      { timeout: 20_000, interval: 1 },
+    );
+    for (let i = 0; i < 20; i++) await round();
+    const down = cache.stats().tiers[1];
+    expect(down?.skipped).toBeGreaterThan(0);
+    expect(down?.errors).toBeGreaterThan(0);
+    expect((await cache.check()).status).toBe('degraded');
+
+    const restarted = await startRedis({ port: server.port });
+    try {
+      await vi.waitFor(
+        async () => {
+          await round();
+          expect(cache.stats().tiers[1]?.state).toBe('closed');
+          await cache.set('after', 42);
+          expect(await redis.get('kill:after')).toEqual(expect.stringContaining('42'));
+        },
+        { timeout: 30_000, interval: 20 },
+      );
+      expect((await cache.check()).status).toBe('healthy');
+      expect(rejected).toBe(0);
+    } finally {
+      await cache.close();
+      redis.disconnect();
+      await restarted?.stop();
+    }
+  });
+});
