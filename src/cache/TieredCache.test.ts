@@ -284,6 +284,20 @@ describe('TieredCache', () => {
     await vi.waitFor(() => expect(bMemory.size).toBe(0));
   });
 
+  it('counts the invalidations the bus fails to publish, and still writes locally', async () => {
+    const bus = new InProcessBus();
+    const cache = new TieredCache({ tiers: [new MemoryTier({ maxEntries: 10 })], bus, jitterRatio: 0 });
+    await cache.set('k', 'v1');
+    await vi.waitFor(() => expect(cache.stats().invalidationsSent).toBe(1));
+    await bus.close(); // from now on every publish rejects with ClosedError
+    await cache.set('k', 'v2');
+    await cache.delete('other');
+    await vi.waitFor(() => expect(cache.stats().invalidationsFailed).toBe(2));
+    expect(cache.stats().invalidationsSent).toBe(3);
+    expect(cache.peek('k')).toBe('v2');
+    await cache.close();
+  });
+
   it('invalidates entries by tag, in every tier', async () => {
     const clock = new FakeClock({ startMs: 1_000 });
     const cache = new TieredCache({

@@ -147,6 +147,7 @@ export class TieredCache<V = unknown>
   #locksAcquired = 0;
   #lockWaits = 0;
   #sent = 0;
+  #sendFailures = 0;
   #received = 0;
 
   /**
@@ -494,6 +495,7 @@ export class TieredCache<V = unknown>
       locksAcquired: this.#locksAcquired,
       lockWaits: this.#lockWaits,
       invalidationsSent: this.#sent,
+      invalidationsFailed: this.#sendFailures,
       invalidationsReceived: this.#received,
       latency: this.#latency.snapshot(),
     };
@@ -894,7 +896,9 @@ export class TieredCache<V = unknown>
     const bus = this.#bus;
     if (bus === undefined) return;
     this.#sent++;
-    bus.publish(this.#o.channel, message as unknown as JsonValue).catch(() => undefined);
+    bus.publish(this.#o.channel, message as unknown as JsonValue).catch(() => {
+      this.#sendFailures++;
+    });
   }
 
   readonly #onInvalidation = (message: JsonValue): void => {

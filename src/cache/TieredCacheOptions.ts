@@ -172,8 +172,13 @@ export type TieredCacheStats = {
   readonly locksAcquired: number;
   /** Times this process waited on another's lock. */
   readonly lockWaits: number;
-  /** Invalidations published and received (from other processes). */
+  /** Invalidations published on the bus. */
   readonly invalidationsSent: number;
+  /**
+   * Invalidations the bus failed to publish (bus closed, Redis down): other processes keep their
+   * memory-tier copy of those keys until it expires. Nothing else reports these.
+   */
+  readonly invalidationsFailed: number;
   /** Invalidations received from other processes. */
   readonly invalidationsReceived: number;
   /** Sampled `get`/`getOrSet` latency (see `latencySampleEvery`). */

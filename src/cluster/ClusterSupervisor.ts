@@ -592,7 +592,7 @@ export class ClusterSupervisor
     const from = live.length;
     if (utilization > scale.scaleUpUtilization && from < scale.max) {
       this.#fork(this.#addSlot(), 'scale');
-      this.emit('scaled', { from, to: from + 1, utilization });
+      this.emit('workers:scaled', { from, to: from + 1, utilization });
     } else if (utilization < scale.scaleDownUtilization && from > scale.min) {
       const slot = live[live.length - 1];
       if (!slot) return;
@@ -600,7 +600,7 @@ export class ClusterSupervisor
       this.#slots.splice(this.#slots.indexOf(slot), 1);
       this.#router?.removeSlot(slot.id);
       if (slot.current) void this.#retire(slot.current, false);
-      this.emit('scaled', { from, to: from - 1, utilization });
+      this.emit('workers:scaled', { from, to: from - 1, utilization });
     }
   }
 
@@ -677,7 +677,7 @@ export class ClusterSupervisor
     });
     this.#removeSignals();
     this.#state = 'stopped';
-    this.emit('stopped');
+    this.emit('supervisor:stopped');
   }
 
   /** `true` from the moment `stop()`/`close()`/`destroy()` is first called. */

@@ -101,7 +101,7 @@ export type MessageDroppedEvent = {
   readonly reason: string;
 };
 
-/** Payload of `scaled`. */
+/** Payload of `workers:scaled`. */
 export type ScaledEvent = {
   /** Worker count before. */
   readonly from: number;
@@ -130,7 +130,7 @@ export type ClusterSupervisorEvents = {
   /** A malformed or unexpected loadstone IPC message was dropped. */
   'message:dropped': [MessageDroppedEvent];
   /** Autoscaling changed the worker count. */
-  scaled: [ScaledEvent];
+  'workers:scaled': [ScaledEvent];
   /** `stop()` finished: every worker exited. */
-  stopped: [];
+  'supervisor:stopped': [];
 };

@@ -133,7 +133,7 @@ describe('ClusterSupervisor (real processes)', () => {
     const exit = await primary.exited;
     expect(exit.code).toBe(0);
     expect(exit.at - signalled).toBeLessThan(20_000);
-    expect(primary.events.some((e) => e.event === 'stopped')).toBe(true);
+    expect(primary.events.some((e) => e.event === 'supervisor:stopped')).toBe(true);
     const lines = readFileSync(closeLog, 'utf8').trim().split('\n');
     for (const pid of pids) {
       const order = lines.filter((l) => l.startsWith(`${pid} `)).map((l) => l.split(' ')[1]);
@@ -281,12 +281,12 @@ describe('ClusterSupervisor (real processes)', () => {
     const primary = startPrimary('app.mjs', { FIXTURE_WORKERS: '1', FIXTURE_AUTOSCALE: '1000' });
     const { port } = await started(primary);
     const load = startLoad({ port, connections: 4, path: '/?cpu=5', maxRequests: 20_000 });
-    const up = await primary.waitFor('scaled', (p) => p.to === 2, 30_000);
+    const up = await primary.waitFor('workers:scaled', (p) => p.to === 2, 30_000);
     expect(up.from).toBe(1);
     expect(up.utilization as number).toBeGreaterThan(0.5);
     await primary.waitFor('worker:ready', (p) => p.slot === 'w1');
     await load.stop();
-    const down = await primary.waitFor('scaled', (p) => p.to === 1, 30_000);
+    const down = await primary.waitFor('workers:scaled', (p) => p.to === 1, 30_000);
     expect(down.utilization as number).toBeLessThan(0.1);
     await primary.waitFor('worker:retired', (p) => p.slot === 'w1');
     const stats = (await primary.stats()) as { desiredWorkers: number; workers: unknown[] };
