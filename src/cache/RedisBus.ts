@@ -4,10 +4,11 @@ import type { Closeable, CloseOptions } from '../core/Closeable.js';
 import type { AbortedError } from '../core/errors/AbortedError.js';
 import { ClosedError } from '../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
-import { abortReason } from '../core/internal/abort.js';
+import { drainUnlessAborted } from '../core/internal/abort.js';
 import { toJsonText } from '../core/internal/json.js';
 import {
   functionOption,
+  implementationOption,
   integerOption,
   nonEmptyStringOption,
   optionsObject,
@@ -99,10 +100,12 @@ export class RedisBus implements Bus, Closeable {
    */
   constructor(options: RedisBusOptions) {
     const opts = optionsObject('options', options) as Partial<RedisBusOptions>;
-    const client = opts.client;
-    if (typeof client !== 'object' || client === null || typeof client.publish !== 'function') {
-      throw new InvalidOptionError('options.client', 'an ioredis Redis client', client);
-    }
+    const client = implementationOption<RedisBusOptions['client']>(
+      'options.client',
+      opts.client,
+      ['publish'],
+      'an ioredis Redis client',
+    );
     this.#client = client;
     this.#onHandlerError =
       opts.onHandlerError === undefined
@@ -206,23 +209,7 @@ export class RedisBus implements Bus, Closeable {
     }
     this.#closed = true;
     this.#closing ??= this.#drainThenRelease();
-    if (signal === undefined) return this.#closing;
-    if (signal.aborted) {
-      await this.destroy(signal.reason);
-      throw abortReason(signal, 'RedisBus close');
-    }
-    const closing = this.#closing;
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        void this.destroy(signal.reason);
-        reject(abortReason(signal, 'RedisBus close'));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      void closing.then(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-    });
+    return drainUnlessAborted(this.#closing, signal, (reason) => this.destroy(reason), 'RedisBus close');
   }
 
   /**

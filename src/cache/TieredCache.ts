@@ -14,6 +14,7 @@ import type { HealthCheck, HealthCheckResult } from '../core/HealthCheck.js';
 import { abortReason } from '../core/internal/abort.js';
 import {
   functionOption,
+  implementationOption,
   integerOption,
   nonEmptyStringOption,
   numberOption,
@@ -218,27 +219,15 @@ export class TieredCache<V = unknown>
       opts.random === undefined ? Math.random : functionOption<RandomSource>('options.random', opts.random);
     this.#sampleCountdown = resolved.latencySampleEvery;
     if (opts.lock !== undefined) {
-      const lock = opts.lock;
-      if (
-        typeof lock !== 'object' ||
-        lock === null ||
-        typeof lock.acquire !== 'function' ||
-        typeof lock.release !== 'function'
-      ) {
-        throw new InvalidOptionError('options.lock', 'a CacheLock', lock);
-      }
-      this.#lock = lock;
+      this.#lock = implementationOption<CacheLock>(
+        'options.lock',
+        opts.lock,
+        ['acquire', 'release'],
+        'a CacheLock',
+      );
     }
     if (opts.bus !== undefined) {
-      const bus = opts.bus;
-      if (
-        typeof bus !== 'object' ||
-        bus === null ||
-        typeof bus.publish !== 'function' ||
-        typeof bus.subscribe !== 'function'
-      ) {
-        throw new InvalidOptionError('options.bus', 'a Bus', bus);
-      }
+      const bus = implementationOption<Bus>('options.bus', opts.bus, ['publish', 'subscribe'], 'a Bus');
       this.#bus = bus;
       this.#subscription = bus.subscribe(resolved.channel, this.#onInvalidation);
     }

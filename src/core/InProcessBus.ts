@@ -3,7 +3,7 @@ import type { Closeable, CloseOptions } from './Closeable.js';
 import type { AbortedError } from './errors/AbortedError.js';
 import { ClosedError } from './errors/ClosedError.js';
 import { InvalidOptionError } from './errors/InvalidOptionError.js';
-import { abortReason } from './internal/abort.js';
+import { drainUnlessAborted } from './internal/abort.js';
 import { toJsonText } from './internal/json.js';
 import { functionOption, nonEmptyStringOption, optionsObject } from './internal/validate.js';
 import type { JsonValue } from './Json.js';
@@ -117,23 +117,7 @@ export class InProcessBus implements Bus {
         : new Promise<void>((resolve) => {
             this.#resolveDrained = resolve;
           });
-    if (signal === undefined) return this.#drained;
-    if (signal.aborted) {
-      await this.destroy(signal.reason);
-      throw abortReason(signal, 'InProcessBus close');
-    }
-    const drained = this.#drained;
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        void this.destroy(signal.reason);
-        reject(abortReason(signal, 'InProcessBus close'));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      drained.then(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-    });
+    return drainUnlessAborted(this.#drained, signal, (reason) => this.destroy(reason), 'InProcessBus close');
   }
 
   /**

@@ -4,7 +4,7 @@ import { ClosedError } from '../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { HealthCheck, HealthCheckResult, HealthStatus } from '../core/HealthCheck.js';
 import { worstStatus } from '../core/HealthCheck.js';
-import { abortReason } from '../core/internal/abort.js';
+import { abortReason, drainUnlessAborted } from '../core/internal/abort.js';
 import { nonEmptyStringOption, optionsObject } from '../core/internal/validate.js';
 import type { JsonValue } from '../core/Json.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
@@ -247,23 +247,12 @@ export class ConnectionPoolManager
         for (const pool of [...this.#pools.values()].reverse()) await pool.close();
       })();
     }
-    if (signal === undefined) return this.#closing;
-    const reasonOf = (s: AbortSignal) => abortReason(s, `close of ConnectionPoolManager "${this.name}"`);
-    if (signal.aborted) {
-      const reason = reasonOf(signal);
-      return this.destroy(reason).then(() => Promise.reject(reason));
-    }
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        const reason = reasonOf(signal);
-        void this.destroy(reason).then(() => reject(reason));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      (this.#closing as Promise<void>).then(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-    });
+    return drainUnlessAborted(
+      this.#closing,
+      signal,
+      (reason) => this.destroy(reason),
+      `close of ConnectionPoolManager "${this.name}"`,
+    );
   }
 
   /**

@@ -9,7 +9,7 @@ import { RetriesExhaustedError } from '../core/errors/RetriesExhaustedError.js';
 import { ShedError } from '../core/errors/ShedError.js';
 import { TimeoutError } from '../core/errors/TimeoutError.js';
 import type { HealthStatus } from '../core/HealthCheck.js';
-import { abortReason } from '../core/internal/abort.js';
+import { abortReason, drainUnlessAborted } from '../core/internal/abort.js';
 import {
   functionOption,
   integerOption,
@@ -420,24 +420,7 @@ export class PriorityTaskQueue
       this.#checkClosed();
     }
     const drained = this.#closePromise ?? Promise.resolve();
-    if (signal === undefined) return drained;
-    if (signal.aborted) {
-      const reason = abortReason(signal, 'close');
-      return this.destroy(reason).then(() => Promise.reject(reason));
-    }
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        const reason = abortReason(signal, 'close');
-        // Rejects before destroy() resolves the drain, so the abort wins.
-        reject(reason);
-        void this.destroy(reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      drained.then(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-    });
+    return drainUnlessAborted(drained, signal, (reason) => this.destroy(reason), 'close');
   }
 
   /**

@@ -16,7 +16,7 @@ import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { TimeoutError } from '../core/errors/TimeoutError.js';
 import { WorkerExitError } from '../core/errors/WorkerExitError.js';
 import type { HealthCheck, HealthCheckResult, HealthStatus } from '../core/HealthCheck.js';
-import { abortReason } from '../core/internal/abort.js';
+import { abortReason, drainUnlessAborted } from '../core/internal/abort.js';
 import { integerOption, optionsObject } from '../core/internal/validate.js';
 import { LatencyRecorder } from '../core/LatencyRecorder.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
@@ -347,27 +347,12 @@ export class WorkerThreadPool
       this.#resolveDrained = resolve;
     });
     this.#checkDrained();
-    if (signal === undefined) return this.#drained;
-    if (signal.aborted) {
-      await this.destroy(signal.reason);
-      throw abortReason(signal, 'WorkerThreadPool close');
-    }
-    const drained = this.#drained;
-    return new Promise<void>((resolve, reject) => {
-      let aborted = false;
-      const onAbort = (): void => {
-        aborted = true;
-        this.destroy(signal.reason).then(
-          () => reject(abortReason(signal, 'WorkerThreadPool close')),
-          () => reject(abortReason(signal, 'WorkerThreadPool close')),
-        );
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      void drained.then(() => {
-        signal.removeEventListener('abort', onAbort);
-        if (!aborted) resolve();
-      });
-    });
+    return drainUnlessAborted(
+      this.#drained,
+      signal,
+      (reason) => this.destroy(reason),
+      'WorkerThreadPool close',
+    );
   }
 
   /**

@@ -5,7 +5,7 @@ import type { AbortedError } from '../../core/errors/AbortedError.js';
 import { ClosedError } from '../../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
 import { InProcessBus } from '../../core/InProcessBus.js';
-import { abortReason } from '../../core/internal/abort.js';
+import { drainUnlessAborted } from '../../core/internal/abort.js';
 import { assertJson } from '../../core/internal/json.js';
 import {
   functionOption,
@@ -196,26 +196,13 @@ export class ClusterBus implements Bus {
       throw new InvalidOptionError('options.signal', 'an AbortSignal', signal);
     }
     this.#stopIntake();
-    if (signal?.aborted === true) {
-      await this.destroy(signal.reason);
-      throw abortReason(signal, 'ClusterBus close');
-    }
-    const drained = Promise.all([
-      this.#local.close(),
-      ...[...this.#sending].map((sent) => sent.catch(() => {})),
-    ]).then(() => {});
-    if (signal === undefined) return drained;
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        void this.destroy(signal.reason);
-        reject(abortReason(signal, 'ClusterBus close'));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      drained.then(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-    });
+    const drained =
+      signal?.aborted === true
+        ? Promise.resolve()
+        : Promise.all([this.#local.close(), ...[...this.#sending].map((sent) => sent.catch(() => {}))]).then(
+            () => {},
+          );
+    return drainUnlessAborted(drained, signal, (reason) => this.destroy(reason), 'ClusterBus close');
   }
 
   /**

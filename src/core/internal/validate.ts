@@ -61,6 +61,26 @@ export function functionOption<F extends (...args: never[]) => unknown>(path: st
   return value as F;
 }
 
+/**
+ * Throws unless `value` is an object with every one of `methods` (an implementation of an
+ * interface such as `Bus` or `HealthCheck`); `expected` names it in the error, e.g. `a Bus`.
+ */
+export function implementationOption<T extends object>(
+  path: string,
+  value: unknown,
+  methods: readonly string[],
+  expected: string,
+): T {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    methods.some((method) => typeof (value as Record<string, unknown>)[method] !== 'function')
+  ) {
+    throw new InvalidOptionError(path, expected, value);
+  }
+  return value as T;
+}
+
 /** Throws unless `value` is a plain object (or `undefined`, which reads as `{}`). */
 export function optionsObject<T extends object>(
   path: string,
