@@ -15,6 +15,7 @@ export default defineConfig({
     'queue/index': 'src/queue/index.ts',
     'pool/index': 'src/pool/index.ts',
     'cache/index': 'src/cache/index.ts',
+    'prometheus/index': 'src/prometheus/index.ts',
     // The worker-thread side of WorkerThreadPool: loaded inside each thread, never on the main thread.
     'threads/worker': 'src/threads/worker.ts',
   },

@@ -333,6 +333,23 @@ describe('LoadBalancer lifecycle', () => {
     await expect(other.close({ signal: AbortSignal.abort(new Error('now')) })).rejects.toThrow('now');
   });
 
+  it('close() gives up on a hung run after closeTimeoutMs: destroys, then resolves', async () => {
+    vi.useFakeTimers();
+    const lb = new LoadBalancer({ backends: backends('a'), closeTimeoutMs: 2_000 });
+    const hung = lb.run(() => new Promise(() => {})).catch((e: unknown) => e);
+    let closed = false;
+    const closing = lb.close().then(() => {
+      closed = true;
+    });
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await closing;
+    const error = await hung;
+    expect(error).toBeInstanceOf(ClosedError);
+    expect((error as Error).cause).toMatchObject({ code: 'ERR_LOADSTONE_TIMEOUT' });
+  });
+
   it('runs active health checks on an interval, marking backends down and up', async () => {
     vi.useFakeTimers();
     // #region healthCheck

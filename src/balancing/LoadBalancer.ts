@@ -11,8 +11,15 @@ import type {
   Picker,
 } from '../core/index.js';
 import { systemClock } from '../core/index.js';
-import { abortReason } from '../core/internal/abort.js';
-import { functionOption, numberOption, oneOfOption, optionsObject } from '../core/internal/validate.js';
+import { abortReason, drainUnlessAborted } from '../core/internal/abort.js';
+import {
+  functionOption,
+  integerOption,
+  MAX_TIMER_MS,
+  numberOption,
+  oneOfOption,
+  optionsObject,
+} from '../core/internal/validate.js';
 import { ActiveHealthChecker } from './ActiveHealthChecker.js';
 import type { Backend, BackendCandidate, BackendInput, BackendState } from './Backend.js';
 import { BackendEntry } from './BackendEntry.js';
@@ -76,6 +83,7 @@ export class LoadBalancer<T>
   readonly #strategy: Picker<BackendCandidate<T>>;
   readonly #clock;
   readonly #tauMs: number;
+  readonly #closeTimeoutMs: number;
   readonly #outliers: ResolvedOutlierDetection | undefined;
   readonly #isFailure: (error: unknown) => boolean;
   readonly #checkFactory: ((backend: Backend<T>) => HealthCheck) | undefined;
@@ -117,6 +125,12 @@ export class LoadBalancer<T>
     this.#strategy = resolveStrategy<T>(options.strategy) ?? new PeakEwmaPicker();
     this.#clock = resolveClock(options.clock, systemClock);
     this.#tauMs = numberOption('options.ewmaDecayMs', options.ewmaDecayMs ?? 10_000, 1);
+    this.#closeTimeoutMs = integerOption(
+      'options.closeTimeoutMs',
+      options.closeTimeoutMs ?? 30_000,
+      0,
+      MAX_TIMER_MS,
+    );
     this.#outliers = resolveOutlierDetection(options.outlierDetection);
     this.#isFailure =
       options.isFailure === undefined ? () => true : functionOption('options.isFailure', options.isFailure);
@@ -339,7 +353,8 @@ export class LoadBalancer<T>
 
   /**
    * Stops intake (later calls fail with {@link ClosedError}) and active checks, then waits for
-   * in-flight requests (runs and unreleased leases) to finish.
+   * in-flight requests (runs and unreleased leases) to finish; past `closeTimeoutMs` (or when
+   * `options.signal` aborts) the balancer is destroyed instead.
    *
    * @param options - a `signal` to stop waiting and destroy instead.
    * @returns a promise that resolves once drained.
@@ -354,7 +369,13 @@ export class LoadBalancer<T>
         this.#resolveDrained = resolve;
       });
     }
-    const drained = Promise.all([this.#drained, stopping]).then(() => undefined);
+    const drained = drainUnlessAborted(
+      Promise.all([this.#drained, stopping]).then(() => undefined),
+      undefined,
+      (reason) => this.destroy(reason),
+      'close of LoadBalancer',
+      this.#closeTimeoutMs,
+    );
     if (signal === undefined) return drained;
     if (signal.aborted) {
       await this.destroy(signal.reason);

@@ -108,6 +108,13 @@ export type LoadBalancerOptions<T> = {
    */
   readonly isFailure?: (error: unknown) => boolean;
   /**
+   * How long `close()` waits for in-flight `run` calls before it destroys the balancer (they
+   * reject with `ClosedError`, `cause` a `TimeoutError`) and resolves, in ms. `0` waits without
+   * bound. A hung upstream call must not hang a shutdown. Minimum: 0, maximum: 2,147,483,647.
+   * @default 30_000
+   */
+  readonly closeTimeoutMs?: number;
+  /**
    * Source of time for latencies, ejections and EWMA decay. Inject `FakeClock` in tests.
    * @default systemClock
    */

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import type { CacheEntry, CacheTier } from '../core/index.js';
 import { InProcessBus, isLoadstoneError, LoaderError, ManualLoadSignal } from '../core/index.js';
@@ -41,6 +41,21 @@ function memoryCache<V = unknown>(options: Partial<TieredCacheOptions> = {}): Ti
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('TieredCache', () => {
+  it('narrows the value type per call in a cache holding several types', async () => {
+    type User = { kind: 'user'; name: string };
+    type Article = { kind: 'article'; title: string };
+    const cache = new TieredCache<User | Article>({
+      tiers: [new MemoryTier({ maxEntries: 100 })],
+      defaultTtlMs: 60_000,
+    });
+    const user = await cache.getOrSet<User>('user:1', () => ({ kind: 'user', name: 'Ada' }));
+    expectTypeOf(user).toEqualTypeOf<User | undefined>();
+    expectTypeOf(await cache.get<Article>('article:1')).toEqualTypeOf<Article | undefined>();
+    expectTypeOf(await cache.get('user:1')).toEqualTypeOf<User | Article | undefined>();
+    expect(await cache.get<User>('user:1')).toEqual({ kind: 'user', name: 'Ada' });
+    await cache.close();
+  });
+
   it('stores, reads, deletes and clears in memory', async () => {
     // #region memoryOnly
     const cache = new TieredCache<{ name: string }>({
@@ -282,6 +297,27 @@ describe('TieredCache', () => {
     await b.set('x', 1);
     await a.clear();
     await vi.waitFor(() => expect(bMemory.size).toBe(0));
+  });
+
+  it("publishes nothing for a loaded value, so memory-only caches on one bus keep each other's copies", async () => {
+    const bus = new InProcessBus();
+    const aMemory = new MemoryTier({ maxEntries: 10 });
+    const a = new TieredCache({ tiers: [aMemory], bus, jitterRatio: 0, defaultTtlMs: 60_000 });
+    const b = new TieredCache({ tiers: [new MemoryTier({ maxEntries: 10 })], bus, jitterRatio: 0 });
+    let loads = 0;
+    const loader = () => {
+      loads++;
+      return 'profile';
+    };
+    await a.getOrSet('user:1', loader);
+    await b.getOrSet('user:1', loader); // b loads too: this must not evict a's copy
+    await b.getOrSet('user:2', loader);
+    await b.set('user:3', 'changed'); // a change does publish
+    await vi.waitFor(() => expect(a.stats().invalidationsReceived).toBe(1));
+    expect(aMemory.get('user:1')).toBeDefined();
+    expect(await a.getOrSet('user:1', loader)).toBe('profile');
+    expect(loads).toBe(3);
+    expect(b.stats().invalidationsSent).toBe(1);
   });
 
   it('counts the invalidations the bus fails to publish, and still writes locally', async () => {

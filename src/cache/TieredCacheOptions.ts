@@ -51,8 +51,9 @@ export type TieredCacheOptions = {
    */
   readonly jitterRatio?: number;
   /**
-   * Where invalidations go to and come from: every `set`, `delete`, `clear`, loader write and
-   * `invalidateTags` publishes one; the others drop their local copies. Use the same bus and
+   * Where invalidations go to and come from: every `set`, `setMany`, `delete`, `clear` and
+   * `invalidateTags` publishes one; the others drop their local copies. A value a loader brings
+   * in publishes nothing: it is not a change (the writer of a change publishes it). Use the same bus and
    * channel in every process (`RedisBus` across machines).
    */
   readonly bus?: Bus;

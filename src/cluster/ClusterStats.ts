@@ -1,4 +1,5 @@
 import type { JsonValue } from '../core/Json.js';
+import type { WorkerContext } from './WorkerContext.js';
 
 /** Lifecycle state of one worker process as the primary sees it. */
 export type WorkerState = 'starting' | 'ready' | 'draining';
@@ -38,6 +39,13 @@ export type WorkerStats = {
   readonly lastHeartbeatAgeMs: number;
   /** The worker's health snapshot, when it registered a health monitor. */
   readonly health?: JsonValue;
+  /**
+   * The metric families the worker sent with its latest heartbeat, when it called
+   * {@link WorkerContext.useMetrics}: an array of `{ name, help, type, values: [{ value, labels,
+   * metricName? }] }`, already validated (a malformed one is dropped and counted in
+   * {@link ClusterStats.droppedMessages}). `PrometheusExporter.addSupervisor` serves them.
+   */
+  readonly metrics?: JsonValue;
 };
 
 /** {@link ClusterSupervisor.stats}: the primary's view of the cluster. */

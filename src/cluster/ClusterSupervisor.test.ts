@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import { ClusterSupervisor } from './ClusterSupervisor.js';
 import { resolveClusterOptions } from './ClusterSupervisorOptions.js';
-import { isLoadstoneMessage } from './protocol.js';
+import { isLoadstoneMessage, isMetricFamilies, METRICS_LIMITS } from './protocol.js';
 import { ServerDrainer } from './ServerDrainer.js';
 import { supervise } from './supervise.js';
 
@@ -127,6 +127,12 @@ describe('ClusterSupervisor options', () => {
       'a number below',
     ],
     [{ metrics: { port: -1 } }, 'options.metrics.port', 'an integer from 0'],
+    [{ metrics: { port: 0, registry: {} } }, 'options.metrics.registry', 'an object with metrics()'],
+    [
+      { metrics: { port: 0, registry: { metrics: async () => '', contentType: '' } } },
+      'options.metrics.registry',
+      'an object with metrics()',
+    ],
     [{ env: { A: 1 } }, 'options.env.A', 'a string'],
     ['nope', 'options', 'an object'],
   ])('rejects %j', (options, option, expected) => {
@@ -167,6 +173,39 @@ describe('isLoadstoneMessage', () => {
     expect(isLoadstoneMessage([1])).toBe(false);
     expect(isLoadstoneMessage(null)).toBe(false);
     expect(isLoadstoneMessage('worker:ready')).toBe(false);
+  });
+});
+
+describe('isMetricFamilies (the metrics a worker attaches to heartbeats)', () => {
+  const family = (overrides: Record<string, unknown> = {}, sample: Record<string, unknown> = {}) => ({
+    name: 'loadstone_pool_acquires_total',
+    help: 'Acquires served.',
+    type: 'counter',
+    values: [{ value: 1, labels: { name: 'db' }, ...sample }],
+    ...overrides,
+  });
+
+  it('accepts what PrometheusExporter.collect() produces', () => {
+    expect(isMetricFamilies([])).toBe(true);
+    expect(isMetricFamilies([family()])).toBe(true);
+    expect(
+      isMetricFamilies([family({ type: 'summary' }, { metricName: 'loadstone_pool_acquires_total_sum' })]),
+    ).toBe(true);
+  });
+
+  it.each([
+    ['not an array', { families: [] }],
+    ['a bad metric name', [family({ name: 'not a name' })]],
+    ['an unknown type', [family({ type: 'counterish' })]],
+    ['help that is not a string', [family({ help: 1 })]],
+    ['values that are not an array', [family({ values: 'x' })]],
+    ['a value that is not finite (JSON turns NaN into null)', [family({}, { value: null })]],
+    ['a label value that is not a string', [family({}, { labels: { name: 1 } })]],
+    ['a bad label name', [family({}, { labels: { 'a-b': 'x' } })]],
+    ['a metricName of another family', [family({}, { metricName: 'other_sum' })]],
+    ['too many families', Array.from({ length: METRICS_LIMITS.families + 1 }, () => family())],
+  ])('rejects %s', (_, value) => {
+    expect(isMetricFamilies(value)).toBe(false);
   });
 });
 

@@ -21,6 +21,7 @@ import type { ClusterSupervisorEvents } from './events.js';
 import {
   envelope,
   isLoadstoneMessage,
+  isMetricFamilies,
   type LoadstoneMessage,
   MSG_DRAIN,
   MSG_DRAINED,
@@ -53,6 +54,7 @@ type Sample = {
   inFlight: number;
   requests: number;
   health: unknown;
+  metrics: JsonValue | undefined;
 };
 
 type Managed = {
@@ -344,6 +346,12 @@ export class ClusterSupervisor
               return;
             }
           }
+          let metrics: JsonValue | undefined;
+          if (s.metrics !== undefined) {
+            if (isMetricFamilies(s.metrics)) metrics = s.metrics as JsonValue;
+            // Bad metrics cost only themselves: the heartbeat (liveness, memory) still counts.
+            else this.#drop(m, message, 'invalid heartbeat field metrics');
+          }
           m.lastHeartbeat = now();
           m.sample = {
             rss: s.rss as number,
@@ -354,6 +362,7 @@ export class ClusterSupervisor
             inFlight: s.inFlight as number,
             requests: s.requests as number,
             health: s.health,
+            metrics,
           };
           if (m.state === 'ready' && !m.retiring) {
             this.#eluSum += m.sample.elu;
@@ -767,10 +776,22 @@ export class ClusterSupervisor
     this.#signalHandlers = [];
   }
 
-  async #startMetrics(options: { port: number; host: string }): Promise<void> {
+  async #startMetrics(options: NonNullable<ResolvedClusterSupervisorOptions['metrics']>): Promise<void> {
+    const { registry } = options;
     const server = createServer((req, res) => {
-      if (req.method !== 'GET' || (req.url !== '/' && req.url !== '/metrics')) {
+      const path = req.url?.split('?', 1)[0];
+      if (req.method !== 'GET' || (path !== '/' && path !== '/metrics')) {
         res.writeHead(404).end();
+        return;
+      }
+      if (path === '/metrics' && registry !== undefined) {
+        registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+          (error: unknown) => {
+            const message = error instanceof Error ? error.message : String(error);
+            res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`${message}\n`);
+          },
+        );
         return;
       }
       const health = this.health();
@@ -842,6 +863,7 @@ export class ClusterSupervisor
         requestsTotal: s?.requests ?? 0,
         lastHeartbeatAgeMs: m.lastHeartbeat === undefined ? -1 : t - m.lastHeartbeat,
         ...(s?.health === undefined ? {} : { health: s.health as JsonValue }),
+        ...(s?.metrics === undefined ? {} : { metrics: s.metrics }),
       });
     }
     workers.sort((a, b) => a.slot.localeCompare(b.slot, 'en', { numeric: true }) || a.uptimeMs - b.uptimeMs);

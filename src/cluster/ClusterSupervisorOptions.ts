@@ -46,7 +46,11 @@ export type AutoscaleOptions = {
   readonly intervalMs?: number;
 };
 
-/** The optional JSON stats endpoint served by the primary. */
+/**
+ * The optional private endpoint served by the primary: `GET /` answers JSON stats and aggregated
+ * health; `GET /metrics` answers the `registry`'s text exposition when one is given (else the
+ * same JSON). Bind it to a private interface: it is meant for scrapers and operators, not the public.
+ */
 export type MetricsEndpointOptions = {
   /** TCP port (0 picks a free one; read it back from {@link ClusterSupervisor.metricsAddress}). */
   readonly port: number;
@@ -55,6 +59,18 @@ export type MetricsEndpointOptions = {
    * @default '127.0.0.1'
    */
   readonly host?: string;
+  /**
+   * What `GET /metrics` serves, with its `contentType`: a prom-client `Registry` fits (register a
+   * `PrometheusExporter` from `loadstone/prometheus` on it, with `addSupervisor` for the whole
+   * cluster). A `metrics()` that rejects answers 500.
+   * @default undefined (`GET /metrics` answers the JSON stats, like `GET /`)
+   */
+  readonly registry?: {
+    /** The `Content-Type` of the exposition, e.g. `text/plain; version=0.0.4; charset=utf-8`. */
+    readonly contentType: string;
+    /** Renders the exposition. */
+    metrics(): Promise<string>;
+  };
 };
 
 /**
@@ -207,7 +223,9 @@ export type ResolvedClusterSupervisorOptions = {
   readonly handleSignals: boolean;
   readonly sticky: { readonly key: StickyKey } | undefined;
   readonly autoscale: Required<AutoscaleOptions> | undefined;
-  readonly metrics: Required<MetricsEndpointOptions> | undefined;
+  readonly metrics:
+    | { readonly port: number; readonly host: string; readonly registry: MetricsEndpointOptions['registry'] }
+    | undefined;
   readonly env: Readonly<Record<string, string>>;
 };
 
@@ -286,7 +304,27 @@ function metricsOption(
   return Object.freeze({
     port: integerOption('options.metrics.port', o.port, 0, 65_535),
     host: o.host === undefined ? '127.0.0.1' : nonEmptyStringOption('options.metrics.host', o.host),
+    registry: registryOption(o.registry),
   });
+}
+
+function registryOption(value: unknown): MetricsEndpointOptions['registry'] {
+  if (value === undefined) return undefined;
+  const r = value as { contentType?: unknown; metrics?: unknown } | null;
+  if (
+    typeof r !== 'object' ||
+    r === null ||
+    typeof r.metrics !== 'function' ||
+    typeof r.contentType !== 'string' ||
+    r.contentType === ''
+  ) {
+    throw new InvalidOptionError(
+      'options.metrics.registry',
+      'an object with metrics() and a string contentType (a prom-client Registry)',
+      value,
+    );
+  }
+  return value as MetricsEndpointOptions['registry'];
 }
 
 function envOption(value: unknown): Readonly<Record<string, string>> {

@@ -1,6 +1,8 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:net';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+import { implementationOption } from '../core/internal/validate.js';
 import type { ResolvedClusterSupervisorOptions } from './ClusterSupervisorOptions.js';
 import {
   envelope,
@@ -40,6 +42,7 @@ export class ClusterWorker {
   readonly #abort = new AbortController();
   readonly #closeables: ShutdownCloseable[] = [];
   #health: ShutdownAwareHealth | undefined;
+  #metrics: { collect(): unknown } | undefined;
   #server: Server | undefined;
   #drainer: ServerDrainer | undefined;
   #drainPromise: Promise<void> | undefined;
@@ -76,17 +79,35 @@ export class ClusterWorker {
         slot: this.slot,
         signal: this.#abort.signal,
         register: (closeable) => {
-          if (typeof closeable?.close !== 'function')
-            throw new TypeError('register() needs an object with close()');
-          this.#closeables.push(closeable);
+          this.#closeables.push(
+            implementationOption<ShutdownCloseable>(
+              'closeable',
+              closeable,
+              ['close'],
+              'an object with close()',
+            ),
+          );
         },
         useHealth: (monitor) => {
-          this.#health = monitor;
+          this.#health = implementationOption<ShutdownAwareHealth>(
+            'monitor',
+            monitor,
+            ['beginShutdown'],
+            'a health monitor with beginShutdown()',
+          );
+        },
+        useMetrics: (source) => {
+          this.#metrics = implementationOption<{ collect(): unknown }>(
+            'source',
+            source,
+            ['collect'],
+            'an object with collect()',
+          );
         },
       };
       const server = await factory(context);
       if (typeof server?.listen !== 'function')
-        throw new TypeError('The server factory must return a net/http Server');
+        throw new InvalidOptionError("the server factory's result", 'a net/http Server', server);
       this.#server = server;
       this.#drainer = new ServerDrainer(server);
       let port: number | undefined;
@@ -134,6 +155,13 @@ export class ClusterWorker {
       } catch {
         health = undefined;
       }
+      let metrics: unknown;
+      try {
+        metrics = this.#metrics?.collect();
+      } catch {
+        // A failing collector costs this beat's metrics, never the heartbeat itself.
+        metrics = undefined;
+      }
       send(
         envelope(MSG_HEARTBEAT, {
           rss: memory.rss,
@@ -144,6 +172,7 @@ export class ClusterWorker {
           inFlight: this.#drainer?.requestsInFlight ?? 0,
           requests: this.#drainer?.requestsTotal ?? 0,
           health,
+          metrics,
         }),
       );
     };

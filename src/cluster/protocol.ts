@@ -64,3 +64,45 @@ export const MSG_DRAINED = 'worker:drained';
 export const MSG_DRAIN = 'worker:drain';
 /** primary → worker: shutdown is coming (pre-stop delay): fail readiness now, keep serving. @internal */
 export const MSG_PRESTOP = 'worker:prestop';
+
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const METRIC_TYPES = new Set(['counter', 'gauge', 'summary', 'histogram', 'untyped']);
+/** Caps on what one heartbeat may carry, so a runaway worker cannot bloat the primary. @internal */
+export const METRICS_LIMITS = Object.freeze({ families: 2_000, values: 50_000, text: 1_024 });
+
+/**
+ * Checks the metric families a worker attached to a heartbeat (see `WorkerContext.useMetrics`):
+ * an array of `{ name, help, type, values: [{ value, labels, metricName? }] }` with valid metric
+ * and label names, finite values, string label values, and within {@link METRICS_LIMITS}.
+ * @internal
+ */
+export function isMetricFamilies(value: unknown): boolean {
+  if (!Array.isArray(value) || value.length > METRICS_LIMITS.families) return false;
+  let total = 0;
+  for (const family of value as unknown[]) {
+    if (typeof family !== 'object' || family === null) return false;
+    const { name, help, type, values } = family as Record<string, unknown>;
+    if (typeof name !== 'string' || !METRIC_NAME.test(name)) return false;
+    if (typeof help !== 'string' || help.length > METRICS_LIMITS.text) return false;
+    if (typeof type !== 'string' || !METRIC_TYPES.has(type)) return false;
+    if (!Array.isArray(values)) return false;
+    total += values.length;
+    if (total > METRICS_LIMITS.values) return false;
+    for (const sample of values as unknown[]) {
+      if (typeof sample !== 'object' || sample === null) return false;
+      const { value: v, labels, metricName } = sample as Record<string, unknown>;
+      if (typeof v !== 'number' || !Number.isFinite(v)) return false;
+      if (metricName !== undefined) {
+        if (typeof metricName !== 'string' || !METRIC_NAME.test(metricName)) return false;
+        if (!metricName.startsWith(name)) return false;
+      }
+      if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) return false;
+      for (const [label, labelValue] of Object.entries(labels)) {
+        if (!LABEL_NAME.test(label) || typeof labelValue !== 'string') return false;
+        if (labelValue.length > METRICS_LIMITS.text) return false;
+      }
+    }
+  }
+  return true;
+}

@@ -161,7 +161,7 @@ describe('HealthMonitor', () => {
       }
     });
 
-    it('uses the documented defaults: delay 100/300 ms, ELU 0.9/0.98, heap 0.85/0.95, RSS and CPU off', async () => {
+    it('uses the documented defaults: delay 100/300 ms, ELU 0.9/none, heap 0.85/0.95, RSS and CPU off', async () => {
       const { monitor, sampler } = scripted({ hysteresis: { recoverAfter: 1, margin: 0 } });
       const statusOf = async (override: Partial<HealthSample>) => {
         sampler.next = { ...QUIET, ...override };
@@ -171,7 +171,7 @@ describe('HealthMonitor', () => {
       expect(await statusOf({ eventLoopDelay: { p50: 0, p99: 100, max: 99, mean: 0 } })).toBe('degraded');
       expect(await statusOf({ eventLoopDelay: { p50: 0, p99: 300, max: 99, mean: 0 } })).toBe('critical');
       expect(await statusOf({ eventLoopUtilization: 0.9 })).toBe('degraded');
-      expect(await statusOf({ eventLoopUtilization: 0.98 })).toBe('critical');
+      expect(await statusOf({ eventLoopUtilization: 1 })).toBe('degraded'); // saturated is not overloaded
       expect(await statusOf({ heapUsedBytes: 850 * MB })).toBe('degraded');
       expect(await statusOf({ heapUsedBytes: 950 * MB })).toBe('critical');
       expect(await statusOf({ rssBytes: 1e12, cpuPercent: 400 })).toBe('healthy');
@@ -492,7 +492,7 @@ describe('HealthMonitor', () => {
     it('liveness answers 200 whatever the status; readiness 503 while critical and once shutting down', async () => {
       const { monitor, sampler } = scripted({ hysteresis: { recoverAfter: 1 } });
       const live = monitor.livenessHandler();
-      const ready = monitor.readinessHandler();
+      const ready = monitor.readinessHandler({ detail: true });
       const url = await serve((req, res) => (req.url === '/live' ? live(req, res) : ready(req, res)));
       const get = async (path: string, method = 'GET') => {
         const r = await fetch(url + path, { method });
@@ -560,6 +560,21 @@ describe('HealthMonitor', () => {
         () => monitor.readinessHandler({ unreadyFrom: 'healthy' as never }),
         'options.unreadyFrom',
         'one of',
+      );
+    });
+
+    it('readiness says only ready, status and shuttingDown unless detail is asked for', async () => {
+      const { monitor, sampler } = scripted({ hysteresis: { recoverAfter: 1 } });
+      const url = await serve(monitor.readinessHandler());
+      sampler.delay(400);
+      await monitor.refresh();
+      const r = await fetch(url);
+      expect(r.status).toBe(503);
+      expect(await r.json()).toEqual({ ready: false, status: 'critical', shuttingDown: false });
+      expectInvalidOption(
+        () => monitor.readinessHandler({ detail: 'yes' as never }),
+        'options.detail',
+        'a boolean',
       );
     });
 

@@ -9,8 +9,10 @@ import type { HealthCheck, HealthCheckResult, HealthStatus } from '../core/Healt
 import { healthStatuses } from '../core/HealthCheck.js';
 import { abortReason } from '../core/internal/abort.js';
 import {
+  booleanOption,
   functionOption,
   integerOption,
+  MAX_TIMER_MS,
   nonEmptyStringOption,
   numberOption,
   oneOfOption,
@@ -38,7 +40,6 @@ import {
 } from './thresholds.js';
 
 /** setTimeout's limit. */
-const MAX_TIMEOUT_MS = 2_147_483_647;
 
 const KNOWN_OPTIONS = new Set([
   'name',
@@ -322,13 +323,14 @@ export class HealthMonitor
   /**
    * A readiness probe handler: answers `200` while the process should get traffic, `503` while it
    * should not: once shutdown has begun (or the monitor is closed) and, by default, while the
-   * status is `critical`. `degraded` stays ready (it is still serving). The JSON body is the
-   * {@link HealthSnapshot} with a `ready` boolean first.
+   * status is `critical`. `degraded` stays ready (it is still serving). The JSON body is
+   * `{ ready, status, shuttingDown }`, or with `detail: true` the whole {@link HealthSnapshot} with
+   * `ready` first (serve that one on a private port: it tells a stranger how loaded you are).
    *
    * Raw `http`, Express (`app.get('/ready', handler)`) and Fastify (`reply.hijack()`, then
    * `handler(request.raw, reply.raw)`) all work. `HEAD` gets the headers only.
    *
-   * @param options - from which status on the process is not ready.
+   * @param options - from which status on the process is not ready; how much the body says.
    * @returns the handler.
    * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` for a bad option.
    */
@@ -341,9 +343,13 @@ export class HealthMonitor
     else
       unreadyLevel =
         oneOfOption('options.unreadyFrom', from, ['degraded', 'critical']) === 'critical' ? 2 : 1;
+    const detail = opts.detail === undefined ? false : booleanOption('options.detail', opts.detail);
     return (req, res) => {
       const ready = !this.#shuttingDown && !this.#closed && this.#level < unreadyLevel;
-      sendJson(req, res, ready ? 200 : 503, { ready, ...this.snapshot() });
+      const body = detail
+        ? { ready, ...this.snapshot() }
+        : { ready, status: this.status, shuttingDown: this.#shuttingDown };
+      sendJson(req, res, ready ? 200 : 503, body);
     };
   }
 
@@ -741,7 +747,7 @@ function resolveOptions(options: HealthMonitorOptions | undefined): {
     throw new InvalidOptionError(`options.${key}`, expected, opts[key]);
   }
   const name = nonEmptyStringOption('options.name', opts.name ?? 'health');
-  const intervalMs = integerOption('options.intervalMs', opts.intervalMs ?? 1000, 1, MAX_TIMEOUT_MS);
+  const intervalMs = integerOption('options.intervalMs', opts.intervalMs ?? 1000, 1, MAX_TIMER_MS);
   const thresholds = resolveThresholds(opts.thresholds as HealthMonitorOptions['thresholds']);
   const h = optionsObject(
     'options.hysteresis',
@@ -766,7 +772,7 @@ function resolveOptions(options: HealthMonitorOptions | undefined): {
     'options.checkTimeoutMs',
     opts.checkTimeoutMs ?? 1000,
     1,
-    MAX_TIMEOUT_MS,
+    MAX_TIMER_MS,
   );
   let sampler: HealthSampler | undefined;
   if (opts.sampler !== undefined) {

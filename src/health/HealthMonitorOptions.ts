@@ -28,8 +28,10 @@ export type HealthThresholds = {
    */
   readonly eventLoopDelayMs?: ThresholdLevels | false;
   /**
-   * Event-loop utilisation over one interval, from 0 to 1.
-   * @default { degraded: 0.9, critical: 0.98 }
+   * Event-loop utilisation over one interval, from 0 to 1. No `critical` level by default: a
+   * saturated loop with a short delay is serving at capacity, not overloaded (the delay rises
+   * when requests queue).
+   * @default { degraded: 0.9 }
    */
   readonly eventLoopUtilization?: ThresholdLevels | false;
   /**
@@ -201,6 +203,13 @@ export type ReadinessOptions = {
    * @default 'critical'
    */
   readonly unreadyFrom?: 'degraded' | 'critical' | false;
+  /**
+   * Whether the body carries the whole {@link HealthSnapshot} (memory, event-loop figures,
+   * reasons, check results) or only `{ ready, status, shuttingDown }`. Probes read the status
+   * code only; the detail belongs on a private port, not on the public one.
+   * @default false
+   */
+  readonly detail?: boolean;
 };
 
 /** Options of {@link HealthMonitor.loadShedding}. */

@@ -17,7 +17,9 @@ export type ResolvedThresholds = Readonly<Record<MetricKey, ResolvedLevels | und
 
 const DEFAULTS: Readonly<Record<MetricKey, ThresholdLevels | false>> = {
   eventLoopDelayMs: { degraded: 100, critical: 300 },
-  eventLoopUtilization: { degraded: 0.9, critical: 0.98 },
+  // No critical level: a loop busy 100 % of the time with a short delay is serving at capacity,
+  // and shedding it would cut throughput without saving latency. Queueing shows up as delay.
+  eventLoopUtilization: { degraded: 0.9 },
   heapUsedRatio: { degraded: 0.85, critical: 0.95 },
   rssMb: false,
   cpuPercent: false,

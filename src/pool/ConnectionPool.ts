@@ -6,7 +6,14 @@ import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { TimeoutError } from '../core/errors/TimeoutError.js';
 import type { HealthCheck, HealthCheckResult } from '../core/HealthCheck.js';
 import { abortReason } from '../core/internal/abort.js';
-import { functionOption, integerOption, numberOption, optionsObject } from '../core/internal/validate.js';
+import {
+  booleanOption,
+  functionOption,
+  integerOption,
+  MAX_TIMER_MS,
+  numberOption,
+  optionsObject,
+} from '../core/internal/validate.js';
 import { LatencyRecorder, type LatencySnapshot } from '../core/LatencyRecorder.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
 import type {
@@ -23,7 +30,6 @@ import type {
 import { WaiterQueue } from './WaiterQueue.js';
 
 /** setTimeout's limit. */
-const MAX_TIMEOUT_MS = 2_147_483_647;
 /** Hold time is recorded for one borrow in this many (two clock reads and a histogram record each). */
 const HOLD_SAMPLE_EVERY = 16;
 
@@ -525,7 +531,7 @@ export class ConnectionPool<T> implements Closeable, HealthCheck, MetricsSource<
         throw new InvalidOptionError('options.signal', 'an AbortSignal', signal);
       }
       if (o.timeoutMs !== undefined)
-        timeoutMs = numberOption('options.timeoutMs', o.timeoutMs, 0, MAX_TIMEOUT_MS);
+        timeoutMs = numberOption('options.timeoutMs', o.timeoutMs, 0, MAX_TIMER_MS);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -1049,7 +1055,7 @@ function isPlainAcquire(options: AcquireOptions): boolean {
   return (
     (signal === undefined || (signal instanceof AbortSignal && !signal.aborted)) &&
     (timeoutMs === undefined ||
-      (typeof timeoutMs === 'number' && timeoutMs >= 0 && timeoutMs <= MAX_TIMEOUT_MS))
+      (typeof timeoutMs === 'number' && timeoutMs >= 0 && timeoutMs <= MAX_TIMER_MS))
   );
 }
 
@@ -1110,11 +1116,8 @@ function resolveOptions(options: ConnectionPoolOptions | undefined): ResolvedCon
   const max = integerOption('options.max', opts.max ?? 10, 1);
   const min = integerOption('options.min', opts.min ?? 0, 0, max);
   const ms = (key: string, fallback: number, lowest = 0): number =>
-    numberOption(`options.${key}`, opts[key] ?? fallback, lowest, MAX_TIMEOUT_MS);
-  const validateOnBorrow = opts.validateOnBorrow ?? true;
-  if (typeof validateOnBorrow !== 'boolean') {
-    throw new InvalidOptionError('options.validateOnBorrow', 'a boolean', validateOnBorrow);
-  }
+    numberOption(`options.${key}`, opts[key] ?? fallback, lowest, MAX_TIMER_MS);
+  const validateOnBorrow = booleanOption('options.validateOnBorrow', opts.validateOnBorrow ?? true);
   const createPolicy = opts.createPolicy as CreatePolicy | undefined;
   if (
     createPolicy !== undefined &&
@@ -1181,7 +1184,7 @@ function resolveAdaptive(value: unknown, min: number, max: number): ResolvedAdap
     step,
     highWatermark,
     lowWatermark,
-    intervalMs: numberOption('options.adaptive.intervalMs', a.intervalMs ?? 1_000, 1, MAX_TIMEOUT_MS),
+    intervalMs: numberOption('options.adaptive.intervalMs', a.intervalMs ?? 1_000, 1, MAX_TIMER_MS),
     growAfter: integerOption('options.adaptive.growAfter', a.growAfter ?? 1, 1),
     shrinkAfter: integerOption('options.adaptive.shrinkAfter', a.shrinkAfter ?? 5, 1),
   });

@@ -539,6 +539,29 @@ describe('ConnectionPoolManager', () => {
     expect(conn.closed).toBe(true);
   });
 
+  it('close gives up on a leaked connection after closeTimeoutMs: destroys, then resolves', async () => {
+    vi.useFakeTimers();
+    const manager = new ConnectionPoolManager({ closeTimeoutMs: 500 });
+    const pool = manager.register('db', fakeFactory().factory, { max: 1, clock: fakeClock });
+    await pool.acquire(); // never released
+    const waiter = settle(pool.acquire());
+    let closed = false;
+    const closing = manager.close().then(() => {
+      closed = true;
+    });
+    await vi.advanceTimersByTimeAsync(499);
+    expect(closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await closing;
+    expect(pool.closed).toBe(true);
+    expect((await waiter).error).toMatchObject({ code: 'ERR_LOADSTONE_CLOSED' });
+    expectInvalidOption(
+      () => new ConnectionPoolManager({ closeTimeoutMs: 1.5 }),
+      'options.closeTimeoutMs',
+      'an integer',
+    );
+  });
+
   it('keeps working when a listener throws, and warns', async () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
     const { manager, pool } = setup();

@@ -5,7 +5,12 @@ import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { HealthCheck, HealthCheckResult, HealthStatus } from '../core/HealthCheck.js';
 import { worstStatus } from '../core/HealthCheck.js';
 import { abortReason, drainUnlessAborted } from '../core/internal/abort.js';
-import { nonEmptyStringOption, optionsObject } from '../core/internal/validate.js';
+import {
+  integerOption,
+  MAX_TIMER_MS,
+  nonEmptyStringOption,
+  optionsObject,
+} from '../core/internal/validate.js';
 import type { JsonValue } from '../core/Json.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
 import { ConnectionPool } from './ConnectionPool.js';
@@ -47,6 +52,7 @@ export class ConnectionPoolManager
   readonly #pools = new Map<string, ConnectionPool<unknown>>();
   #closing: Promise<void> | undefined;
   #closed = false;
+  readonly #closeTimeoutMs: number;
 
   /**
    * @param options - the manager's name.
@@ -56,7 +62,7 @@ export class ConnectionPoolManager
     super();
     const opts = optionsObject('options', options) as Partial<Record<string, unknown>>;
     for (const key of Object.keys(opts)) {
-      if (key !== 'name') {
+      if (key !== 'name' && key !== 'closeTimeoutMs') {
         throw new InvalidOptionError(
           `options.${key}`,
           'absent: it is not an option of ConnectionPoolManager',
@@ -65,6 +71,12 @@ export class ConnectionPoolManager
       }
     }
     this.name = nonEmptyStringOption('options.name', opts.name ?? 'pools');
+    this.#closeTimeoutMs = integerOption(
+      'options.closeTimeoutMs',
+      opts.closeTimeoutMs ?? 30_000,
+      0,
+      MAX_TIMER_MS,
+    );
   }
 
   /** `true` from the moment `close()` or `destroy()` is first called. */
@@ -227,8 +239,9 @@ export class ConnectionPoolManager
 
   /**
    * Closes every pool in reverse registration order, each fully drained (borrowed resources
-   * released and destroyed) before the next starts. Later `register`, `acquire` and `use` fail
-   * with {@link ClosedError}. Idempotent.
+   * released and destroyed) before the next starts; past `closeTimeoutMs` (or when
+   * `options.signal` aborts) every pool is destroyed instead. Later `register`, `acquire` and
+   * `use` fail with {@link ClosedError}. Idempotent.
    *
    * @param options - a `signal` to stop waiting and destroy instead.
    * @returns a promise that resolves once every pool is closed.
@@ -252,6 +265,7 @@ export class ConnectionPoolManager
       signal,
       (reason) => this.destroy(reason),
       `close of ConnectionPoolManager "${this.name}"`,
+      this.#closeTimeoutMs,
     );
   }
 

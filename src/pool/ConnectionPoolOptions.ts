@@ -183,6 +183,14 @@ export type ConnectionPoolManagerOptions = {
    * @default 'pools'
    */
   readonly name?: string;
+  /**
+   * How long `close()` waits for borrowed connections to come back before it destroys every pool
+   * (waiting acquires reject with `ClosedError`, `cause` a `TimeoutError`) and resolves, in ms.
+   * `0` waits without bound. A leaked connection must not hang a shutdown (generic-pool's
+   * `drain()` does). Minimum: 0, maximum: 2,147,483,647.
+   * @default 30_000
+   */
+  readonly closeTimeoutMs?: number;
 };
 
 /** Per-call options of `acquire` and `use`. */

@@ -84,7 +84,12 @@ describe('BatchProcessor', () => {
       expect(error).toBeInstanceOf(RetriesExhaustedError);
       expect((error as RetriesExhaustedError).attempts).toBe(3);
     }
-    expect(processor.stats()).toMatchObject({ itemsCompleted: 2, itemsFailed: 2, pendingItems: 0 });
+    expect(processor.stats()).toMatchObject({
+      itemsCompleted: 2,
+      itemsFailed: 2,
+      pendingItems: 0,
+      batchRetries: 3, // one for the transient failure, two for the unlucky batch
+    });
   });
 
   it('passes a batch error through unchanged without retry, and rejects a wrong-length result', async () => {

@@ -187,6 +187,7 @@ export class BatchProcessor<I, R = void> implements Closeable, MetricsSource<Bat
       manualFlushes: this.#manualFlushes,
       itemsCompleted: this.#itemsCompleted,
       itemsFailed: this.#itemsFailed,
+      batchRetries: this.#queue.stats().retries,
       closed: this.#closed,
     };
   }

@@ -71,6 +71,8 @@ export type BatchProcessorStats = {
   readonly itemsCompleted: number;
   /** Items whose promise rejected. */
   readonly itemsFailed: number;
+  /** Retries of failed batches (each retry of a batch counts once). */
+  readonly batchRetries: number;
   /** Whether `close()` or `destroy()` was called. */
   readonly closed: boolean;
 };

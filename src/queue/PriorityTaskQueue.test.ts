@@ -505,6 +505,28 @@ describe('PriorityTaskQueue', () => {
       await expect(running).rejects.toBeInstanceOf(ClosedError);
     });
 
+    it('close gives up on a hung task after closeTimeoutMs: destroys, then resolves', async () => {
+      vi.useFakeTimers();
+      const queue = new PriorityTaskQueue({ closeTimeoutMs: 1_000 });
+      const hung = queue.add(() => new Promise(() => {})).catch((e: unknown) => e);
+      let closed = false;
+      const closing = queue.close().then(() => {
+        closed = true;
+      });
+      await vi.advanceTimersByTimeAsync(999);
+      expect(closed).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await closing;
+      const error = await hung;
+      expect(error).toBeInstanceOf(ClosedError);
+      expect((error as ClosedError).cause).toMatchObject({ code: 'ERR_LOADSTONE_TIMEOUT', timeoutMs: 1_000 });
+      expectInvalidOption(
+        () => new PriorityTaskQueue({ closeTimeoutMs: -1 }),
+        'options.closeTimeoutMs',
+        'an integer',
+      );
+    });
+
     it('supports await using', async () => {
       let ran = false;
       {

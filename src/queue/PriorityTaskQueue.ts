@@ -11,8 +11,10 @@ import { TimeoutError } from '../core/errors/TimeoutError.js';
 import type { HealthStatus } from '../core/HealthCheck.js';
 import { abortReason, drainUnlessAborted } from '../core/internal/abort.js';
 import {
+  booleanOption,
   functionOption,
   integerOption,
+  MAX_TIMER_MS,
   nonEmptyStringOption,
   numberOption,
   oneOfOption,
@@ -44,6 +46,7 @@ const DONE = 2;
 type ResolvedPriorityTaskQueueOptions = {
   readonly concurrency: number;
   readonly maxQueued: number;
+  readonly closeTimeoutMs: number;
   readonly levels: ReadonlyMap<string, number>;
   readonly defaultRank: number;
   readonly defaultPriority: Priority;
@@ -171,10 +174,7 @@ export class PriorityTaskQueue
     this.#heap = this.#o.agingIntervalMs > 0 ? new TaskHeap<Entry>() : new BucketQueue<Entry>();
     this.#baseConcurrency = this.#o.concurrency;
     this.#concurrency = this.#o.concurrency;
-    this.#paused = (options?.paused as unknown) === true;
-    if (options?.paused !== undefined && typeof options.paused !== 'boolean') {
-      throw new InvalidOptionError('options.paused', 'a boolean', options.paused);
-    }
+    this.#paused = booleanOption('options.paused', options?.paused ?? false);
     // Every running task with a signal or timeout listens to the lifecycle signal.
     setMaxListeners(0, this.#lifecycle.signal);
     this.#plainContext = Object.freeze({ signal: this.#lifecycle.signal, attempt: 1, id: undefined });
@@ -399,7 +399,8 @@ export class PriorityTaskQueue
   /**
    * Refuses new tasks with {@link ClosedError} and resolves once every accepted task has
    * settled: queued tasks still run, in order (a paused queue is resumed). Tasks held back by
-   * load shedding wait for the load to drop; bound the wait with `options.signal`. Idempotent.
+   * load shedding wait for the load to drop. The wait is bounded by `closeTimeoutMs` and by
+   * `options.signal`: past either, the queue is destroyed. Idempotent.
    *
    * @param options - a `signal` that destroys the queue instead of waiting on.
    * @returns a promise that resolves once drained; after that no task of this queue runs.
@@ -420,7 +421,13 @@ export class PriorityTaskQueue
       this.#checkClosed();
     }
     const drained = this.#closePromise ?? Promise.resolve();
-    return drainUnlessAborted(drained, signal, (reason) => this.destroy(reason), 'close');
+    return drainUnlessAborted(
+      drained,
+      signal,
+      (reason) => this.destroy(reason),
+      `close of ${WHAT}`,
+      this.#o.closeTimeoutMs,
+    );
   }
 
   /**
@@ -845,6 +852,12 @@ function resolveOptions(options: PriorityTaskQueueOptions | undefined): Resolved
     opts.maxQueued === undefined || opts.maxQueued === Number.POSITIVE_INFINITY
       ? Number.POSITIVE_INFINITY
       : integerOption('options.maxQueued', opts.maxQueued, 0);
+  const closeTimeoutMs = integerOption(
+    'options.closeTimeoutMs',
+    opts.closeTimeoutMs ?? 30_000,
+    0,
+    MAX_TIMER_MS,
+  );
   const names = opts.priorities ?? DEFAULT_PRIORITIES;
   if (!Array.isArray(names) || names.length === 0) {
     throw new InvalidOptionError('options.priorities', 'a non-empty array of distinct level names', names);
@@ -900,6 +913,7 @@ function resolveOptions(options: PriorityTaskQueueOptions | undefined): Resolved
   return {
     concurrency,
     maxQueued,
+    closeTimeoutMs,
     levels,
     defaultRank,
     defaultPriority: opts.defaultPriority ?? (names[names.length - 1] as string),

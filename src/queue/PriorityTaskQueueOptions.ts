@@ -82,6 +82,13 @@ export type PriorityTaskQueueOptions = {
    */
   readonly maxQueued?: number;
   /**
+   * How long `close()` waits for accepted tasks to settle before it gives up and destroys the rest (their callers get
+   * `ClosedError` with a `TimeoutError` cause) and resolves, in ms. `0` waits without bound. A hung
+   * task must not hang a shutdown. Minimum: 0, maximum: 2,147,483,647.
+   * @default 30_000
+   */
+  readonly closeTimeoutMs?: number;
+  /**
    * The named priority levels, highest first. Level names must be distinct, non-empty strings.
    * @default ['critical', 'high', 'medium', 'low']
    */

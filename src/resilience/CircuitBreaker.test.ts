@@ -96,6 +96,7 @@ describe('CircuitBreaker', () => {
       successes: 2,
       failures: 5,
       rejections: 1,
+      opened: 1,
       consecutiveFailures: 0,
     });
   });
@@ -346,6 +347,7 @@ describe('CircuitBreaker', () => {
       timeouts: 0,
       aborts: 0,
       rejections: 0,
+      opened: 0,
       consecutiveFailures: 1,
       window: { calls: 2, failures: 1, failureRatio: 0.5 },
     });

@@ -8,6 +8,7 @@ import { abortReason } from '../core/internal/abort.js';
 import {
   functionOption,
   integerOption,
+  MAX_TIMER_MS,
   nonEmptyStringOption,
   numberOption,
   optionsObject,
@@ -34,7 +35,6 @@ const STATE_NAMES: readonly CircuitState[] = ['closed', 'open', 'half-open'];
 /** A closed breaker times one plain call in this many (see CircuitBreakerStats.latency). */
 const LATENCY_SAMPLE_EVERY = 16;
 /** setTimeout's limit. */
-const MAX_TIMEOUT_MS = 2_147_483_647;
 /** What `fn` receives when the call can be neither timed out nor aborted. */
 const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 const NO_REJECT = (): void => {};
@@ -162,6 +162,7 @@ export class CircuitBreaker
   #timeouts = 0;
   #aborts = 0;
   #rejections = 0;
+  #opened = 0;
 
   // The closed-state fast path settles through these two, made once per breaker: no closure per call.
   readonly #onFastSuccess = (value: unknown): unknown => {
@@ -287,6 +288,7 @@ export class CircuitBreaker
       timeouts: this.#timeouts,
       aborts: this.#aborts,
       rejections: this.#rejections,
+      opened: this.#opened,
       consecutiveFailures: this.#consecutive,
       window,
       latency: this.#latency.snapshot(),
@@ -602,7 +604,10 @@ export class CircuitBreaker
     this.#state = to;
     this.#generation++;
     this.#probes = 0;
-    if (to === OPEN) this.#openedAt = now;
+    if (to === OPEN) {
+      this.#openedAt = now;
+      this.#opened++;
+    }
     if (to === CLOSED) {
       this.#consecutive = 0;
       this.#window?.clear(now);
@@ -661,7 +666,7 @@ function resolveOptions(options: CircuitBreakerOptions): ResolvedCircuitBreakerO
       : integerOption('options.consecutiveFailures', opts.consecutiveFailures, 1);
   const openDurationMs = numberOption('options.openDurationMs', opts.openDurationMs ?? 10_000, 0);
   const halfOpenMaxProbes = integerOption('options.halfOpenMaxProbes', opts.halfOpenMaxProbes ?? 1, 1);
-  const timeoutMs = numberOption('options.timeoutMs', opts.timeoutMs ?? 0, 0, MAX_TIMEOUT_MS);
+  const timeoutMs = numberOption('options.timeoutMs', opts.timeoutMs ?? 0, 0, MAX_TIMER_MS);
   const isFailure =
     opts.isFailure === undefined
       ? undefined

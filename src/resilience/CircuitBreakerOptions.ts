@@ -152,6 +152,8 @@ export type CircuitBreakerStats = {
   readonly aborts: number;
   /** Calls refused with `CircuitOpenError`. */
   readonly rejections: number;
+  /** Times the breaker opened (tripped, a failed probe, or `isolate()`): the figure to alert on. */
+  readonly opened: number;
   /** Failures since the last success (reset when the breaker closes). */
   readonly consecutiveFailures: number;
   /** The rolling window, or `null` without the `failureRatio` rule. */

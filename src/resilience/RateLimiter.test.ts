@@ -46,6 +46,14 @@ describe('RateLimiter', () => {
     expect((await limiter.limit('k')).allowed).toBe(true);
   });
 
+  it('counts allowed and denied calls in stats()', async () => {
+    const limiter = new RateLimiter({ limit: 2, periodMs: 1000, clock: new FakeClock() });
+    for (let i = 0; i < 5; i++) await limiter.limit('k');
+    const stats = limiter.stats();
+    expect(stats).toEqual({ algorithm: 'gcra', allowed: 2, denied: 3, degraded: 0, pending: 0 });
+    expect(limiter.stats()).not.toBe(stats);
+  });
+
   it('keeps keys and prefixes apart', async () => {
     const store = new MemoryRateLimitStore();
     const clock = new FakeClock();
@@ -288,6 +296,8 @@ describe('RateLimiter', () => {
       expect(onDegraded).toHaveBeenCalledTimes(1);
       healthy = true;
       expect(await limiter.limit('k')).toMatchObject({ allowed: true, degraded: false, remaining: 4 });
+      // The late rejection counts once (as the timeout), and nothing is left pending.
+      expect(limiter.stats()).toEqual({ algorithm: 'gcra', allowed: 1, denied: 0, degraded: 1, pending: 0 });
     });
 
     it('warns once per throw of onDegraded instead of rejecting', async () => {

@@ -9,8 +9,10 @@ import {
   oneOfOption,
   optionsObject,
 } from '../core/internal/validate.js';
+import type { MetricsSource } from '../core/MetricsSource.js';
 import { MemoryRateLimitStore } from './MemoryRateLimitStore.js';
 import type { LimitOptions, RateLimiterOptions } from './RateLimiterOptions.js';
+import type { RateLimiterStats } from './RateLimiterStats.js';
 import type { RateLimitResult } from './RateLimitResult.js';
 import { roundUpMs, storesReturningResults } from './RateLimitState.js';
 import type { RateLimitDecision, RateLimitRule, RateLimitStore } from './RateLimitStore.js';
@@ -63,7 +65,7 @@ const FAILURE_MODES = ['fail-open', 'fail-closed'] as const;
  * @example
  * {@includeCode ./RateLimiter.test.ts#slidingWindow}
  */
-export class RateLimiter {
+export class RateLimiter implements MetricsSource<RateLimiterStats> {
   readonly #o: ResolvedRateLimiterOptions;
   // Calls waiting on an asynchronous store, oldest first (they share one timeout, so deadlines
   // are in order), and the one timer that times them out.
@@ -71,6 +73,10 @@ export class RateLimiter {
   #tail: Waiting | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timerFor: Waiting | undefined;
+  #pending = 0;
+  #allowed = 0;
+  #denied = 0;
+  #degradedCount = 0;
 
   /**
    * @param options - the algorithm, rate, store and failure policy.
@@ -83,6 +89,21 @@ export class RateLimiter {
   /** The algorithm: `'gcra'` or `'sliding-window'`. */
   get algorithm(): RateLimitRule['algorithm'] {
     return this.#o.rule.algorithm;
+  }
+
+  /**
+   * Takes a snapshot of the limiter's counters (what `loadstone/prometheus` exports).
+   *
+   * @returns a fresh {@link RateLimiterStats}.
+   */
+  stats(): RateLimiterStats {
+    return {
+      algorithm: this.#o.rule.algorithm,
+      allowed: this.#allowed,
+      denied: this.#denied,
+      degraded: this.#degradedCount,
+      pending: this.#pending,
+    };
   }
 
   /**
@@ -120,10 +141,17 @@ export class RateLimiter {
 
   #settle(pending: PromiseLike<RateLimitDecision>, key: string): Promise<RateLimitResult> {
     const timeoutMs = this.#o.storeTimeoutMs;
+    this.#pending++;
     if (timeoutMs === 0) {
       return Promise.resolve(pending).then(
-        (decision) => this.#result(decision),
-        (error: unknown) => this.#degraded(error, key),
+        (decision) => {
+          this.#pending--;
+          return this.#result(decision);
+        },
+        (error: unknown) => {
+          this.#pending--;
+          return this.#degraded(error, key);
+        },
       );
     }
     return new Promise<RateLimitResult>((resolve) => {
@@ -143,6 +171,7 @@ export class RateLimiter {
         (decision) => {
           if (call.done) return;
           call.done = true;
+          this.#pending--;
           this.#dropSettled();
           resolve(this.#result(decision));
         },
@@ -151,6 +180,7 @@ export class RateLimiter {
           // never an unhandled rejection.
           if (call.done) return;
           call.done = true;
+          this.#pending--;
           this.#dropSettled();
           resolve(this.#degraded(error, key));
         },
@@ -185,6 +215,7 @@ export class RateLimiter {
       if (!call.done) {
         // The timer was armed for `due` exactly: it is late whatever the clock reads.
         call.done = true;
+        this.#pending--;
         call.resolve(this.#degraded(new TimeoutError('rate-limit store call', timeoutMs), call.key));
       }
       call = call.next;
@@ -195,6 +226,8 @@ export class RateLimiter {
   };
 
   #result(d: RateLimitDecision): RateLimitResult {
+    if (d.allowed) this.#allowed++;
+    else this.#denied++;
     if (this.#o.trusted) return d as RateLimitResult;
     return {
       allowed: d.allowed,
@@ -207,6 +240,7 @@ export class RateLimiter {
   }
 
   #degraded(error: unknown, key: string): RateLimitResult {
+    this.#degradedCount++;
     const o = this.#o;
     if (o.onDegraded !== undefined) {
       try {

@@ -36,6 +36,7 @@ export type {
   RateLimiterOptions,
   SlidingWindowRateLimiterOptions,
 } from './RateLimiterOptions.js';
+export type { RateLimiterStats } from './RateLimiterStats.js';
 export type { RateLimitResult } from './RateLimitResult.js';
 export type {
   GcraRule,

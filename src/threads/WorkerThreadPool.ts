@@ -17,7 +17,7 @@ import { TimeoutError } from '../core/errors/TimeoutError.js';
 import { WorkerExitError } from '../core/errors/WorkerExitError.js';
 import type { HealthCheck, HealthCheckResult, HealthStatus } from '../core/HealthCheck.js';
 import { abortReason, drainUnlessAborted } from '../core/internal/abort.js';
-import { integerOption, optionsObject } from '../core/internal/validate.js';
+import { integerOption, MAX_TIMER_MS, optionsObject } from '../core/internal/validate.js';
 import { LatencyRecorder } from '../core/LatencyRecorder.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
 import {
@@ -34,12 +34,7 @@ import {
   STATUS_OK,
 } from './protocol.js';
 import { RunQueue, type RunQueueItem } from './RunQueue.js';
-import {
-  MAX_TIMER_MS,
-  moduleUrl,
-  type ResolvedWorkerThreadPoolOptions,
-  resolveOptions,
-} from './resolveOptions.js';
+import { moduleUrl, type ResolvedWorkerThreadPoolOptions, resolveOptions } from './resolveOptions.js';
 import type {
   ThreadExitReason,
   ThreadRunOptions,
@@ -328,7 +323,8 @@ export class WorkerThreadPool
 
   /**
    * Stops intake (later `run` calls reject with {@link ClosedError}), lets every accepted task
-   * finish (queued ones included), then ends the threads. Idempotent.
+   * finish (queued ones included), then ends the threads. Past `closeTimeoutMs` (or when
+   * `options.signal` aborts) the pool is destroyed instead. Idempotent.
    *
    * @param options - a `signal` to stop waiting: the pool is then destroyed.
    * @returns a promise that resolves once every task settled and every thread exited.
@@ -351,7 +347,8 @@ export class WorkerThreadPool
       this.#drained,
       signal,
       (reason) => this.destroy(reason),
-      'WorkerThreadPool close',
+      `close of WorkerThreadPool "${this.name}"`,
+      this.#o.closeTimeoutMs,
     );
   }
 

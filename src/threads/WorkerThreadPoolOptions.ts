@@ -50,6 +50,14 @@ export type WorkerThreadPoolOptions = {
    */
   readonly taskTimeoutMs?: number;
   /**
+   * How long `close()` waits for accepted tasks to finish before it destroys the pool (the
+   * unfinished tasks reject with `ClosedError`, `cause` a `TimeoutError`) and resolves, in ms.
+   * `0` waits without bound. A hung task must not hang a shutdown. Minimum: 0, maximum:
+   * 2,147,483,647.
+   * @default 30_000
+   */
+  readonly closeTimeoutMs?: number;
+  /**
    * Most short tasks handed to one thread ahead of time. The pool measures how long tasks run
    * and pipelines only as many as fit in about 2 ms of work (0.1 ms tasks get 21); tasks of
    * 0.5 ms or more go one per thread. `1` turns pipelining off. Tasks with a `signal` or a time
@@ -76,7 +84,10 @@ export type WorkerThreadPoolOptions = {
    */
   readonly workerData?: unknown;
   /**
-   * Node options of the threads, e.g. `['--import', 'tsx']` to load TypeScript worker modules.
+   * Node options of the threads (`--max-old-space-size` style flags, `--enable-source-maps`).
+   * Not a way to load TypeScript worker modules on Node 20: module loader hooks (`--import tsx`)
+   * do not reach worker threads there (nodejs/node#47747); on Node ≥ 22.2 the main thread's
+   * hooks apply to its threads. See the threads guide.
    * @default undefined (the process's `process.execArgv`)
    */
   readonly execArgv?: readonly string[];

@@ -4,11 +4,16 @@ import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
-import { integerOption, nonEmptyStringOption, optionsObject } from '../core/internal/validate.js';
+import {
+  booleanOption,
+  integerOption,
+  MAX_TIMER_MS,
+  nonEmptyStringOption,
+  optionsObject,
+} from '../core/internal/validate.js';
 import type { WorkerThreadPoolOptions } from './WorkerThreadPoolOptions.js';
 
 /** Largest delay `setTimeout` honours. */
-export const MAX_TIMER_MS = 2_147_483_647;
 
 /** {@link WorkerThreadPoolOptions} with defaults applied, frozen. */
 export type ResolvedWorkerThreadPoolOptions = {
@@ -19,6 +24,7 @@ export type ResolvedWorkerThreadPoolOptions = {
   readonly idleTimeoutMs: number;
   readonly maxQueue: number;
   readonly taskTimeoutMs: number;
+  readonly closeTimeoutMs: number;
   readonly pipelineDepth: number;
   readonly resourceLimits: ResourceLimits | undefined;
   readonly env: NodeJS.Dict<string> | symbol | undefined;
@@ -42,11 +48,6 @@ export function moduleUrl(path: string, value: unknown): string {
   const filename = nonEmptyStringOption(path, value);
   if (filename.startsWith('file:')) return new URL(filename).href;
   return pathToFileURL(resolvePath(filename)).href;
-}
-
-function booleanOption(path: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new InvalidOptionError(path, 'a boolean', value);
-  return value;
 }
 
 /**
@@ -76,6 +77,7 @@ export function resolveOptions(
     maxQueue = integerOption('options.maxQueue', maxQueue, 0);
   }
   const taskTimeoutMs = integerOption('options.taskTimeoutMs', o.taskTimeoutMs ?? 0, 0, MAX_TIMER_MS);
+  const closeTimeoutMs = integerOption('options.closeTimeoutMs', o.closeTimeoutMs ?? 30_000, 0, MAX_TIMER_MS);
   const pipelineDepth = integerOption('options.pipelineDepth', o.pipelineDepth ?? 32, 1, 1024);
   const resourceLimits = o.resourceLimits;
   if (resourceLimits !== undefined && (typeof resourceLimits !== 'object' || resourceLimits === null)) {
@@ -98,6 +100,7 @@ export function resolveOptions(
     idleTimeoutMs,
     maxQueue,
     taskTimeoutMs,
+    closeTimeoutMs,
     pipelineDepth,
     resourceLimits: resourceLimits === undefined ? undefined : Object.freeze({ ...resourceLimits }),
     env,

@@ -230,6 +230,16 @@ describe('WorkerThreadPool: lifecycle', () => {
     expect(isLoadstoneError(await running, 'ERR_LOADSTONE_CLOSED')).toBe(true);
   });
 
+  it('close() destroys a pool whose task hangs past closeTimeoutMs, then resolves', async () => {
+    const p = pool({ maxThreads: 1, closeTimeoutMs: 200 });
+    const running = p.run(undefined, { name: 'forever' }).catch((e: unknown) => e);
+    await expect(p.close()).resolves.toBeUndefined();
+    const error = await running;
+    expect(isLoadstoneError(error, 'ERR_LOADSTONE_CLOSED')).toBe(true);
+    expect((error as Error).cause).toMatchObject({ code: 'ERR_LOADSTONE_TIMEOUT', timeoutMs: 200 });
+    expect(p.threads).toBe(0);
+  });
+
   it('reports stats and health as plain data', async () => {
     const p = pool({ maxQueue: 100 });
     await Promise.all(Array.from({ length: 50 }, (_, i) => p.run({ a: i, b: 1 }, { name: 'add' })));

@@ -2,6 +2,9 @@
 // no message is ever copied by hand (cockatiel's CountBreaker names the wrong option that way).
 import { InvalidOptionError } from '../errors/InvalidOptionError.js';
 
+/** The longest delay `setTimeout` keeps (a longer one fires at once): the cap of every `…Ms` option. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** Throws unless `value` is an integer within `[min, max]`; returns it typed. */
 export function integerOption(path: string, value: unknown, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -36,6 +39,12 @@ export function numberOption(
           : `a finite number ${lower} and <= ${max}`;
     throw new InvalidOptionError(path, phrase, value);
   }
+  return value;
+}
+
+/** Throws unless `value` is a boolean. */
+export function booleanOption(path: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new InvalidOptionError(path, 'a boolean', value);
   return value;
 }
 
