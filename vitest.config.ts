@@ -18,6 +18,16 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        test: {
+          // Smoke tests of examples/: each starts a real example process, exercises it over HTTP
+          // (or WebSocket) on 127.0.0.1 and stops it with SIGTERM.
+          name: 'examples',
+          include: ['test/examples/**/*.test.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
+        },
+      },
     ],
   },
 });

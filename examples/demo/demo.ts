@@ -1,163 +1,269 @@
-// `npm run demo`: loadstone at work on embedded defaults (no Redis, no network).
-// Shows the sharder's balance across nodes, which keys move when a node joins or leaves (planned
-// first, then checked), how the five algorithms compare, records routed by geography, a load
-// balancer steering requests away from a slow backend, then one section per primitive (each in
-// its own file here): password hashing off the event loop, a cluster reloading under load,
-// priorities and load shedding, an adaptive connection pool and a tiered cache.
+// `npm run demo`: the express-auth example (examples/express-auth) under load, on embedded defaults
+// (no Redis). It runs the server twice as a child process under `supervise()`: first with one
+// worker, then with two (the supervisor forks them; either way the primary supervises and the
+// workers serve). Each run gets the same load: keep-alive clients reading profiles (mostly),
+// logging in (spread over many users, so the per-user rate limiter rarely says 429) and probing
+// liveness. In the clustered run a rolling reload (SIGHUP) happens under load (paced at half the
+// throughput just measured); every request sent meanwhile must succeed. Then it prints the report
+// and stops everything it started.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type AdminStats, adminStats, profileCache } from './admin.js';
 import {
-  ConsistentHashSharder,
-  LatencyRecorder,
-  LoadBalancer,
-  PeakEwmaPicker,
-  type Picker,
-  RoundRobinPicker,
-  type ShardAlgorithmName,
-  ShardRouter,
-  shardByGeography,
-} from 'loadstone';
-import { cacheDemo } from './cache.js';
-import { clusterDemo } from './cluster.js';
-import { poolDemo } from './pool.js';
-import { queueDemo } from './queue.js';
-import { threadsDemo } from './threads.js';
+  isInterrupted,
+  type Server,
+  type Stopped,
+  startServer,
+  stopAllOnSignals,
+  stopServer,
+} from './child.js';
+import { type Call, failures, type LoadRun, send, startLoad, type Window } from './load.js';
+import { type PhaseResult, Progress, printReport, throughput } from './report.js';
 
-const KEYS = Array.from({ length: 100_000 }, (_, i) => `user:${i}`);
-const percent = (value: number) => `${(value * 100).toFixed(2)} %`;
-const bar = (share: number, ideal: number) => '#'.repeat(Math.round((share / ideal) * 20));
+const USERS = 200;
+const CONNECTIONS = 12;
+const WARMUP_MS = 1_000;
+const MEASURE_MS = 3_000;
+/** Load kept up after the reload completed, so late failures (a reset socket) would still show. */
+const AFTER_RELOAD_MS = 1_000;
+const RELOAD_TIMEOUT_MS = 30_000;
+/** The load during the reload, as a fraction of the clustered throughput just measured. */
+const RELOAD_LOAD = 0.5;
 
-function ownersOf(sharder: ConsistentHashSharder): string[] {
-  return KEYS.map((key) => sharder.getNode(key));
-}
-
-function printBalance(title: string, owners: readonly string[], nodes: readonly string[]): void {
-  const counts = new Map(nodes.map((node) => [node, 0]));
-  for (const owner of owners) counts.set(owner, (counts.get(owner) ?? 0) + 1);
-  const ideal = 1 / nodes.length;
-  console.log(`\n${title}`);
-  for (const [node, count] of counts) {
-    console.log(
-      `  ${node.padEnd(6)} ${String(count).padStart(6)} keys  ${percent(count / KEYS.length).padStart(8)}  ${bar(count / KEYS.length, ideal)}`,
-    );
-  }
-  const values = [...counts.values()];
-  console.log(`  busiest / mean = ${(Math.max(...values) / (KEYS.length / nodes.length)).toFixed(3)}`);
-}
-
-function printMoves(before: readonly string[], after: readonly string[]): void {
-  const moves = new Map<string, number>();
-  before.forEach((from, i) => {
-    const to = after[i] as string;
-    if (from !== to) moves.set(`${from} -> ${to}`, (moves.get(`${from} -> ${to}`) ?? 0) + 1);
-  });
-  const moved = [...moves.values()].reduce((sum, n) => sum + n, 0);
-  console.log(`  moved ${moved} of ${KEYS.length} keys (${percent(moved / KEYS.length)}):`);
-  for (const [edge, count] of [...moves].sort((a, b) => b[1] - a[1]))
-    console.log(`    ${edge.padEnd(16)} ${count}`);
-}
-
-console.log('loadstone demo: ConsistentHashSharder over 100,000 keys');
-const nodes = ['db-1', 'db-2', 'db-3', 'db-4', 'db-5'];
-const sharder = new ConsistentHashSharder({ nodes, algorithm: 'ring' });
-const initial = ownersOf(sharder);
-printBalance('1. Balance across 5 nodes (ring, 2,048 virtual nodes each)', initial, nodes);
-
-console.log('\n2. db-6 joins. The plan, before anything moves:');
-const joinPlan = sharder.plan({ add: ['db-6'] });
-console.log(
-  `  planned: ${percent(joinPlan.movedFraction)} of the key space moves (ideal 1/6 = ${percent(1 / 6)})`,
-);
-for (const move of joinPlan.moves) {
-  console.log(
-    `    ${`${move.from} -> ${move.to}`.padEnd(16)} ${percent(move.fraction)} in ${move.ranges.length} hash ranges`,
-  );
-}
-sharder.addNode('db-6');
-const afterJoin = ownersOf(sharder);
-console.log('  what actually moved:');
-printMoves(initial, afterJoin);
-const example = KEYS.find((_key, i) => initial[i] !== afterJoin[i]) as string;
-console.log(`  e.g. ${example}: ${JSON.stringify(joinPlan.destination(example))}`);
-
-console.log('\n3. db-3 leaves: only its keys move, spread over the others');
-sharder.removeNode('db-3');
-printMoves(afterJoin, ownersOf(sharder));
-
-console.log('\n4. The algorithms side by side (10 nodes, 100,000 keys, then an 11th node joins)');
-console.log('  algorithm   busiest/mean  moved on join (ideal 9.09 %)  lookups/s (one cold pass)');
-const ten = Array.from({ length: 10 }, (_, i) => `10.0.0.${i + 1}:11211`);
-for (const algorithm of ['ring', 'ketama', 'jump', 'rendezvous', 'maglev'] satisfies ShardAlgorithmName[]) {
-  const s = new ConsistentHashSharder({ nodes: ten, algorithm } as ConstructorParameters<
-    typeof ConsistentHashSharder
-  >[0]);
-  const started = performance.now();
-  const before = ownersOf(s);
-  const seconds = (performance.now() - started) / 1000;
-  const counts = new Map<string, number>();
-  for (const owner of before) counts.set(owner, (counts.get(owner) ?? 0) + 1);
-  s.addNode('10.0.0.11:11211');
-  const moved = ownersOf(s).filter((owner, i) => owner !== before[i]).length;
-  console.log(
-    `  ${algorithm.padEnd(11)} ${(Math.max(...counts.values()) / 10_000).toFixed(3).padStart(12)}  ${percent(moved / KEYS.length).padStart(28)}  ${Math.round(
-      KEYS.length / seconds,
-    )
-      .toLocaleString('en-US')
-      .padStart(25)}`,
-  );
-}
-console.log('  (`npm run bench` measures lookups properly, with warm-up, against hashring)');
-
-console.log('\n5. Records routed by geography: EU pinned to the EU node, other regions hashed');
-const router = new ShardRouter<{ id: string; country: string }>({
-  sharder: new ConsistentHashSharder({ nodes: ['eu-1', 'us-1', 'us-2', 'ap-1'] }),
-  strategy: shardByGeography('country', { eu: ['DE', 'FR', 'NL'], us: ['US', 'CA'], ap: ['JP', 'SG'] }),
-  pins: { 'region:eu': 'eu-1' },
+const t0 = performance.now();
+const loadAverage = loadavg()[0] ?? 0;
+const dataDir = mkdtempSync(join(tmpdir(), 'loadstone-demo-'));
+const removeDataDir = () => rmSync(dataDir, { recursive: true, force: true });
+const progress = new Progress();
+stopAllOnSignals(() => {
+  progress.stop();
+  removeDataDir();
 });
-for (const record of [
-  { id: 'order-1', country: 'DE' },
-  { id: 'order-2', country: 'US' },
-  { id: 'order-3', country: 'JP' },
-  { id: 'order-4', country: 'FR' },
-]) {
-  console.log(`  ${record.id} (${record.country}) -> ${router.shardKey(record)} -> ${router.route(record)}`);
+
+const users = Array.from({ length: USERS }, (_, i) => ({
+  username: `user${String(i).padStart(4, '0')}`,
+  password: `correct horse ${i}`,
+}));
+const pids = new Set<number>();
+const stops: Stopped[] = [];
+
+/** The load mix: 8 in 10 profile reads, 1 login (round-robin over the users), 1 liveness probe. */
+function mix(): () => Call {
+  let n = 0;
+  let nextLogin = 0;
+  return () => {
+    n++;
+    if (n % 10 === 0) {
+      const user = users[nextLogin++ % USERS] as (typeof users)[number];
+      return { method: 'POST', path: '/login', body: user };
+    }
+    // Liveness, not readiness: a draining worker rightly answers /health/ready with 503 (that is
+    // how a load balancer learns to stop sending), which is not a failed request.
+    if (n % 10 === 5) return { method: 'GET', path: '/health/live' };
+    const user = users[Math.floor(Math.random() * USERS)] as (typeof users)[number];
+    return { method: 'GET', path: `/profiles/${user.username}` };
+  };
 }
-console.log(
-  '\n6. A load balancer routing around a slow backend (api-3 answers in 40 ms, the others in 4 ms)',
-);
-console.log('  strategy        to api-3  mean ms   p50 ms   p99 ms   (600 real requests, 12 in flight)');
-for (const [label, strategy] of [
-  ['round-robin', new RoundRobinPicker()],
-  ['peak-EWMA P2C', new PeakEwmaPicker()],
-] as [string, Picker][]) {
-  const lb = new LoadBalancer({
-    backends: ['api-1', 'api-2', 'api-3', 'api-4', 'api-5'].map((id) => ({
-      id,
-      target: id === 'api-3' ? 40 : 4,
-    })),
-    strategy,
-  });
-  const latency = new LatencyRecorder();
+
+async function seed(port: number): Promise<number> {
+  const started = performance.now();
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   let next = 0;
-  const client = async () => {
-    while (next++ < 600) {
-      const started = performance.now();
-      await lb.run((serviceMs) => sleep(serviceMs)); // stands in for an HTTP call to the backend
-      latency.record(performance.now() - started);
+  const worker = async () => {
+    while (next < USERS) {
+      const user = users[next++] as (typeof users)[number];
+      for (;;) {
+        const { status, body } = await send(
+          agent,
+          port,
+          { method: 'POST', path: '/signup', body: user },
+          10_000,
+        );
+        if (status === 201) break;
+        // Set-up, not measurement: on a busy machine the server may shed (503) or its password
+        // queue may be full (503); come back shortly, within a bound.
+        if (status !== 503 || performance.now() - started > 30_000)
+          throw new Error(`POST /signup ${user.username} answered ${status}: ${body}`);
+        await sleep(100);
+      }
     }
   };
-  await Promise.all(Array.from({ length: 12 }, client));
-  const slow = lb.stats().backends.find((backend) => backend.id === 'api-3');
-  const { meanMs, p50Ms, p99Ms } = latency.snapshot();
-  console.log(
-    `  ${label.padEnd(15)} ${percent((slow?.requests ?? 0) / 600).padStart(8)} ${[meanMs, p50Ms, p99Ms].map((ms) => ms.toFixed(1).padStart(8)).join(' ')}`,
-  );
-  await lb.close();
+  await Promise.all(Array.from({ length: 8 }, worker));
+  agent.destroy();
+  return (performance.now() - started) / 1000;
 }
 
-await threadsDemo();
-await clusterDemo();
-await queueDemo();
-await poolDemo();
-await cacheDemo();
+/**
+ * Waits (up to 5 s) until no worker is critical any more, so the reload starts from a server that
+ * is not shedding; returns the load's window meanwhile.
+ */
+async function settle(stats: () => Promise<AdminStats>, run: LoadRun): Promise<Window> {
+  const deadline = performance.now() + 5_000;
+  await sleep(500);
+  while ((await stats()).health?.status === 'critical' && performance.now() < deadline) await sleep(250);
+  return run.cut();
+}
 
-console.log('\ndone.');
+/** Polls the admin JSON every 250 ms: records every worker pid and event-loop delay sample. */
+function watch(server: Server) {
+  let samples: Record<string, number[]> = {};
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        for (const w of (await adminStats(server.adminUrl)).workers) {
+          pids.add(w.pid);
+          if (w.state === 'ready' && w.eventLoopDelayP99Ms > 0)
+            samples[w.slot] = [...(samples[w.slot] ?? []), w.eventLoopDelayP99Ms];
+        }
+      } catch {
+        // the admin listener is briefly unavailable while stopping
+      }
+      await sleep(250);
+    }
+  })();
+  return {
+    /** Fresh stats now (not the last poll's). */
+    now: () => adminStats(server.adminUrl),
+    /** Per worker slot, the mean event-loop delay p99 of the heartbeats since the last call. */
+    cut(): Record<string, number> {
+      const taken = samples;
+      samples = {};
+      return Object.fromEntries(
+        Object.entries(taken).map(([slot, v]) => [slot, v.reduce((a, b) => a + b, 0) / v.length]),
+      );
+    },
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+async function phase(workers: number, options: { seed: boolean; reload: boolean }) {
+  let run: LoadRun | undefined;
+  progress.start(`WORKERS=${workers}`, () => run?.totals);
+  progress.stage('starting');
+  const server = await startServer({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    ADMIN_PORT: '0',
+    WORKERS: String(workers),
+    SCRYPT_COST: '1024', // 2^10 instead of 2^14: a short demo, the same code path
+    DATA_DIR: dataDir, // one user database for both runs: seeded once
+  });
+  pids.add(server.pid);
+  const admin = watch(server);
+  try {
+    let seedSeconds = 0;
+    if (options.seed) {
+      progress.stage('seeding');
+      seedSeconds = await seed(server.port);
+    }
+    progress.stage('warm-up');
+    run = startLoad({ port: server.port, connections: CONNECTIONS, next: mix() });
+    await sleep(WARMUP_MS);
+    const warmup = run.cut();
+    admin.cut();
+    progress.stage('measuring');
+    await sleep(MEASURE_MS);
+    const steady = run.cut();
+    const eventLoop = admin.cut();
+    const cache = await profileCache(server.adminUrl);
+    const health = (await admin.now()).health;
+    let reload: PhaseResult['reload'];
+    const windows = [warmup, steady];
+    if (options.reload) {
+      // A rolling reload is routine maintenance, done under ordinary traffic rather than at the
+      // saturation just measured: at 100 % event-loop utilisation the workers' health turns
+      // critical and they shed load (503 + Retry-After) whether or not a reload is running.
+      const offered = Math.max(50, Math.round(throughput(steady) * RELOAD_LOAD));
+      run.pace(offered);
+      progress.stage('settling');
+      windows.push(await settle(admin.now, run));
+      progress.stage('reloading');
+      const before = await admin.now();
+      const reloadStarted = performance.now();
+      run.cut(); // the reload window starts at the SIGHUP
+      server.child.kill('SIGHUP');
+      const deadline = reloadStarted + RELOAD_TIMEOUT_MS;
+      let after = before;
+      while (after.reloads <= before.reloads) {
+        if (performance.now() > deadline) throw new Error(`no reload within ${RELOAD_TIMEOUT_MS} ms`);
+        await sleep(100);
+        after = await admin.now();
+      }
+      const seconds = (performance.now() - reloadStarted) / 1000;
+      await sleep(AFTER_RELOAD_MS);
+      const window = await run.stop();
+      windows.push(window);
+      const settled = await admin.now();
+      reload = {
+        window,
+        offered,
+        seconds,
+        pidsBefore: before.workers.map((w) => w.pid),
+        pidsAfter: settled.workers.map((w) => w.pid),
+        healthAfter: settled.health?.status,
+      };
+    } else {
+      windows.push(await run.stop());
+    }
+    const all = windows.map((w) => w.counts);
+    const result: PhaseResult = {
+      workers,
+      steady,
+      eventLoop,
+      cacheHitRate: cache ? cache.hits / (cache.hits + cache.misses || 1) : undefined,
+      health,
+      ...(reload ? { reload } : {}),
+      rateLimited: all.reduce((n, c) => n + c.rateLimited, 0),
+      failures: all.reduce((n, c) => n + failures(c), 0),
+      shed: all.reduce((n, c) => n + c.shed, 0),
+    };
+    return { result, seedSeconds };
+  } catch (error) {
+    const tail = server.output().slice(-4_000);
+    throw new Error(`${(error as Error).message}\n--- express-auth output (last lines) ---\n${tail}`);
+  } finally {
+    progress.stage('stopping');
+    await run?.stop();
+    await admin.stop();
+    stops.push(await stopServer(server));
+    progress.stop();
+  }
+}
+
+try {
+  console.log('loadstone demo: examples/express-auth under supervise(), driven by a built-in load generator');
+  console.log(
+    `  ${USERS} users, ${CONNECTIONS} keep-alive connections; mix: 80 % GET /profiles/:user, 10 % POST /login, 10 % GET /health/live`,
+  );
+  console.log(
+    `  1. WORKERS=1: the supervisor and one worker process (${(WARMUP_MS + MEASURE_MS) / 1000} s of load)`,
+  );
+  const one = await phase(1, { seed: true, reload: false });
+  console.log(
+    '  2. WORKERS=2: the supervisor and two worker processes, then a rolling reload (SIGHUP) under half that load',
+  );
+  const two = await phase(2, { seed: false, reload: true });
+  printReport(one.result, two.result, {
+    seeded: USERS,
+    seedSeconds: one.seedSeconds,
+    loadAverage,
+    pids: [...pids].sort((a, b) => a - b),
+    stops,
+    totalSeconds: (performance.now() - t0) / 1000,
+  });
+  const reloadErrors = two.result.reload ? failures(two.result.reload.window.counts) : 0;
+  if (reloadErrors > 0 || stops.some((s) => s.code !== 0 || s.stragglers.length > 0)) process.exitCode = 1;
+} catch (error) {
+  progress.stop();
+  if (!isInterrupted()) console.error(`demo failed: ${(error as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  removeDataDir();
+}

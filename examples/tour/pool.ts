@@ -1,4 +1,4 @@
-// The pool section of `npm run demo`: a ConnectionPoolManager over fake connections (each query
+// The pool section of `npm run example:tour`: a ConnectionPoolManager over fake connections (each query
 // takes 20 ms), hit by a burst of requests and then left quiet. Adaptive sizing grows `max` while
 // requests queue up and shrinks it back once they stop; the table samples the pool's stats.
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,4 +1,4 @@
-// The queue section of `npm run demo`: priorities and load shedding with PriorityTaskQueue.
+// The queue section of `npm run example:tour`: priorities and load shedding with PriorityTaskQueue.
 // Self-contained, about two seconds, no network.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isLoadstoneError, ManualLoadSignal } from 'loadstone';
@@ -7,7 +7,7 @@ import { PriorityTaskQueue } from 'loadstone/queue';
 const LEVELS = ['critical', 'high', 'medium', 'low'] as const;
 type Level = (typeof LEVELS)[number];
 
-/** A small deterministic PRNG, so the demo prints the same tables every run. */
+/** A small deterministic PRNG, so the tour prints the same tables every run. */
 function seeded(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -1,4 +1,4 @@
-// Demo section: password hashing on the event loop vs through a WorkerThreadPool.
+// Tour section: password hashing on the event loop vs through a WorkerThreadPool.
 // While 16 scrypt hashes run, a timer measures how late the event loop answers (what every other
 // request on the server would feel): on the loop, each hash blocks it for tens of ms; through the
 // pool the loop stays free. Self-contained: the worker module is written to a temp file.

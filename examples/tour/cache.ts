@@ -1,4 +1,4 @@
-// The cache section of `npm run demo`: a TieredCache with one memory tier (no Redis). Five
+// The cache section of `npm run example:tour`: a TieredCache with one memory tier (no Redis). Five
 // simulated minutes of reads (a fake clock, so it runs in well under a second) show how TTL
 // policies by key prefix set the hit rate; then 1 000 concurrent requests for one missing key
 // show the loader running once, also when it fails.

@@ -1,0 +1,56 @@
+// ws-chat: a WebSocket chat on every core. `supervise({ sticky: true })` makes the primary own the
+// port and hand each connection to the worker its client address hashes to, so a client's HTTP
+// requests and its WebSocket land on the same worker. Workers reach each other over the cluster
+// bus, or, with REDIS_URL, every worker of every machine over Redis pub/sub.
+//
+//   npm run example:ws-chat     then: npx tsx examples/ws-chat/client.ts alice
+
+import { Redis } from 'ioredis';
+import type { Bus } from 'loadstone';
+import { RedisBus } from 'loadstone/cache';
+import { ClusterBus, supervise, type WorkerContext } from 'loadstone/cluster';
+import { PrometheusExporter } from 'loadstone/prometheus';
+import { Registry } from 'prom-client';
+import { type ChatCounters, createChatServer } from './chat.js';
+
+const HOST = process.env.HOST ?? '127.0.0.1';
+const PORT = Number(process.env.PORT ?? 3002);
+const ADMIN_PORT = Number(process.env.ADMIN_PORT ?? 9464);
+const WORKERS = Number(process.env.WORKERS ?? 2);
+const MAX_CONNECTIONS = Number(process.env.MAX_CONNECTIONS_PER_WORKER ?? 1_000);
+const REDIS_URL = process.env.REDIS_URL;
+
+/** The bus is the only thing that changes between one machine and several. */
+function createBus(ctx: WorkerContext): Bus {
+  if (REDIS_URL === undefined || REDIS_URL === '') return new ClusterBus();
+  const client = new Redis(REDIS_URL);
+  ctx.register({ close: () => client.quit() }); // closes after the bus (reverse order)
+  return new RedisBus({ client });
+}
+
+// Served by the primary on the private admin port (GET /metrics); unused in workers.
+const registry = new Registry();
+
+const result = supervise(
+  (ctx) => {
+    const counters: ChatCounters = { connections: 0, rejected: 0, messages: 0 };
+    return createChatServer(ctx, { bus: createBus(ctx), maxConnections: MAX_CONNECTIONS, counters });
+  },
+  {
+    port: PORT,
+    host: HOST,
+    workers: WORKERS,
+    sticky: true, // a client's upgrade and its later reconnects reach the same worker
+    metrics: { port: ADMIN_PORT, host: HOST, registry },
+  },
+);
+
+if (result.role === 'primary') {
+  // The cluster's own families, the bus relay's, and every worker's (labelled worker="w0", …).
+  new PrometheusExporter().addSupervisor(result).add('bus', result.busRelay).register(registry);
+  await result.start();
+  const bus = REDIS_URL ? `Redis pub/sub at ${REDIS_URL}` : 'the cluster bus';
+  // Admin first: whoever waits for "listening on" may read the admin address at once.
+  console.log(`admin on http://${HOST}:${result.metricsAddress?.port} (GET /metrics)`);
+  console.log(`ws-chat listening on http://${HOST}:${result.port} (${WORKERS} workers, ${bus})`);
+}
