@@ -47,10 +47,18 @@ async function startWorker(ctx: WorkerContext) {
   });
   ctx.register(passwords.pool);
 
+  const monitor = new HealthMonitor({
+    intervalMs: 500,
+    checks: [passwords.pool], // a full hashing queue
+    hysteresis: { enterAfter: 2 }, // shed after two bad intervals in a row, not one stall
+  });
+  ctx.useHealth(monitor); // readiness turns 503 as the drain begins; snapshots reach the primary
+
   const profiles = new TieredCache<Profile>({
     name: 'profiles',
     tiers: [
-      new MemoryTier({ maxEntries: 10_000 }),
+      // Drops its least recently used half when the worker turns critical (heap, a stalled loop).
+      new MemoryTier({ maxEntries: 10_000, loadSignal: monitor }),
       ...(redis ? [new RedisTier({ client: redis, prefix: 'express-auth:profiles:' })] : []),
     ],
     // Every write and delete is announced on the bus; the other workers drop their copy.
@@ -59,13 +67,7 @@ async function startWorker(ctx: WorkerContext) {
     negativeTtlMs: 5_000, // "no such user" is cached briefly too; sign-up invalidates it
   });
   ctx.register(profiles);
-
-  const monitor = new HealthMonitor({
-    intervalMs: 500,
-    checks: [passwords.pool, profiles], // a full hashing queue, an open Redis breaker
-    hysteresis: { enterAfter: 2 }, // shed after two bad intervals in a row, not one stall
-  });
-  ctx.useHealth(monitor); // readiness turns 503 as the drain begins; snapshots reach the primary
+  monitor.addCheck(profiles); // an open Redis breaker; added once the cache exists
   ctx.register(monitor);
 
   const loginLimiter = new RateLimiter({

@@ -105,24 +105,34 @@ export async function createServices() {
 
   /**
    * GETs `path` from an upstream the balancer picks, through that upstream's breaker and one of
-   * its pooled connections. Resolves with the upstream's id and the JSON body.
+   * its pooled connections. Resolves with the upstream's id and the JSON body. A GET is
+   * idempotent, so a failed one is retried once on another upstream (`exclude`).
    */
-  function callUpstream(path: string, tier: Tier, signal?: AbortSignal) {
-    return balancer.run(
-      async (upstream, runSignal) => {
-        const data = await upstream.breaker.execute(
-          (callSignal) =>
-            pools.use(
-              upstream.pool,
-              (agent: http.Agent) => getJson(upstream.id, upstream.origin, path, agent, callSignal),
-              { signal: callSignal },
-            ),
-          runSignal,
-        );
-        return { upstream: upstream.id, data };
-      },
-      { group: tier === 'premium' ? 'premium' : undefined, signal },
-    );
+  async function callUpstream(path: string, tier: Tier, signal?: AbortSignal) {
+    const tried: string[] = [];
+    const attempt = () =>
+      balancer.run(
+        async (upstream, runSignal) => {
+          tried.push(upstream.id);
+          const data = await upstream.breaker.execute(
+            (callSignal) =>
+              pools.use(
+                upstream.pool,
+                (agent: http.Agent) => getJson(upstream.id, upstream.origin, path, agent, callSignal),
+                { signal: callSignal },
+              ),
+            runSignal,
+          );
+          return { upstream: upstream.id, data };
+        },
+        { group: tier === 'premium' ? 'premium' : undefined, exclude: tried, signal },
+      );
+    try {
+      return await attempt();
+    } catch (error) {
+      if (signal?.aborted || tried.length === 0) throw error; // the caller gave up, or no upstream
+      return attempt();
+    }
   }
 
   async function close(): Promise<void> {

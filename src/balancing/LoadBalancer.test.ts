@@ -157,6 +157,31 @@ describe('LoadBalancer', () => {
     expect(() => lb.pick({ group: '' })).toThrow(InvalidOptionError);
   });
 
+  it('avoids excluded backends (a retry goes elsewhere), unless that leaves none', async () => {
+    const lb = new LoadBalancer({ backends: backends('a', 'b', 'c'), strategy: new RoundRobinPicker() });
+    // #region retryElsewhere
+    const tried: string[] = [];
+    const call = (exclude: readonly string[]) =>
+      lb.run(
+        async (_target, _signal, backend) => {
+          tried.push(backend.id);
+          if (backend.id !== 'c') throw new Error(`${backend.id} is failing`);
+          return 'ok';
+        },
+        { exclude },
+      );
+    let result: string | undefined;
+    for (let attempt = 0; attempt < 3 && result === undefined; attempt++) {
+      result = await call(tried).catch(() => undefined); // each retry skips the backends tried
+    }
+    // #endregion retryElsewhere
+    expect(result).toBe('ok');
+    expect(tried.at(-1)).toBe('c');
+    expect(new Set(tried).size).toBe(tried.length); // never the same backend twice
+    expect(lb.pick({ exclude: ['a', 'b', 'c'] }).id).toMatch(/^[abc]$/); // all excluded: all allowed
+    expect(() => lb.pick({ exclude: 'a' as never })).toThrow(InvalidOptionError);
+  });
+
   it('ejects a backend after consecutive failures, for base × ejections, and brings it back', () => {
     // #region outlierDetection
     const clock = new FakeClock();

@@ -168,7 +168,8 @@ export class LoadBalancer<T>
    * Chooses a backend with the strategy, without tracking a request on it (load-aware
    * strategies then see no load from it: prefer `run` or `acquire`).
    *
-   * @param ctx - routing hints: `key` for hash strategies, `group` for affinity.
+   * @param ctx - routing hints: `key` for hash strategies, `group` for affinity, `exclude` for
+   * backends to avoid (a retry's previous ones).
    * @returns the chosen backend.
    * @throws {@link NoTargetError} `ERR_LOADSTONE_NO_TARGET` when no backend is up.
    * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` for a bad `ctx`, e.g. no
@@ -453,8 +454,16 @@ export class LoadBalancer<T>
     if (group !== undefined && (typeof group !== 'string' || group === '')) {
       throw new InvalidOptionError('ctx.group', 'a non-empty string', group);
     }
+    const exclude = ctx?.exclude;
+    if (exclude !== undefined && (!Array.isArray(exclude) || exclude.some((id) => typeof id !== 'string'))) {
+      throw new InvalidOptionError('ctx.exclude', 'an array of backend ids', exclude);
+    }
     this.#expireEjections();
-    const candidates = group === undefined ? this.#upList() : this.#groupList(group);
+    let candidates = group === undefined ? this.#upList() : this.#groupList(group);
+    if (exclude !== undefined && exclude.length > 0) {
+      const others = candidates.filter((c) => !exclude.includes(c.id));
+      if (others.length > 0) candidates = others;
+    }
     if (candidates.length === 0) {
       this.#noTarget++;
       throw new NoTargetError(

@@ -47,6 +47,7 @@ const op = fc.oneof(
     kind: fc.constant('acquire' as const),
     key: fc.integer({ min: 0, max: 50 }),
     premium: fc.boolean(),
+    exclude: fc.subarray(['a', 'b', 'c', 'd', 'e', 'f']),
   }),
   fc.record({
     kind: fc.constant('release' as const),
@@ -58,7 +59,7 @@ const op = fc.oneof(
 );
 
 describe('every strategy', () => {
-  it.each(Object.keys(STRATEGIES))('%s only ever returns live backends', (name) => {
+  it.each(Object.keys(STRATEGIES))('%s only ever returns live backends, avoiding excluded ones', (name) => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 120 }), fc.integer(), (ops, seed) => {
         const clock = new FakeClock();
@@ -91,7 +92,7 @@ describe('every strategy', () => {
             lease?.release(o.result);
           } else if (o.kind === 'acquire') {
             const live = [...members].filter(([id, m]) => !m.down && lb.stateOf(id) === 'up');
-            const ctx = { key: o.key, ...(o.premium ? { group: 'premium' } : {}) };
+            const ctx = { key: o.key, exclude: o.exclude, ...(o.premium ? { group: 'premium' } : {}) };
             if (live.length === 0) {
               expect(() => lb.acquire(ctx)).toThrow(NoTargetError);
               continue;
@@ -99,7 +100,11 @@ describe('every strategy', () => {
             const lease = lb.acquire(ctx);
             const id = lease.backend.id;
             expect(live.map(([liveId]) => liveId)).toContain(id);
-            if (o.premium && live.some(([, m]) => m.premium)) expect(members.get(id)?.premium).toBe(true);
+            const preferred = o.premium && live.some(([, m]) => m.premium);
+            if (preferred) expect(members.get(id)?.premium).toBe(true);
+            // An excluded backend is chosen only when every preferred one is excluded.
+            const pool = live.filter(([, m]) => !preferred || m.premium).map(([liveId]) => liveId);
+            if (pool.some((liveId) => !o.exclude.includes(liveId))) expect(o.exclude).not.toContain(id);
             leases.push(lease);
           }
         }

@@ -24,6 +24,12 @@ export type PickContext = {
   readonly key?: string | number;
   /** Affinity group, e.g. `premium`: prefer candidates in this group. */
   readonly group?: string;
+  /**
+   * Candidate ids to avoid, e.g. the backend a failed idempotent request just went to, so its
+   * retry goes elsewhere (Envoy's `previous_hosts` retry predicate). A preference, like `group`:
+   * when it would leave no candidate, every candidate stays in the running.
+   */
+  readonly exclude?: readonly string[];
 };
 
 /** How a request sent to a picked candidate ended, as reported to {@link Picker.report}. */

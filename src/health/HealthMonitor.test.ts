@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
+import { MemoryTier, TieredCache } from '../cache/index.js';
 import { ClosedError, isLoadstoneError } from '../core/errors/index.js';
 import type { HealthCheck, HealthCheckResult } from '../core/HealthCheck.js';
 import type { LoadChange } from '../core/LoadSignal.js';
@@ -361,6 +362,30 @@ describe('HealthMonitor', () => {
       expect(failed.reasons).toEqual(['check "redis" critical: ECONNREFUSED']);
       result = Promise.resolve({ status: 'healthy' });
       expect((await monitor.refresh()).status).toBe('healthy');
+    });
+
+    it('adds a check after construction, and removes it on dispose', async () => {
+      const { monitor, sampler } = scripted({ hysteresis: { recoverAfter: 1 } });
+      // #region addCheck
+      // The memory tier shrinks when the monitor turns critical, and the cache on it is one of
+      // the monitor's checks: build the monitor first, then add the check.
+      const cache = new TieredCache({ tiers: [new MemoryTier({ maxEntries: 1_000, loadSignal: monitor })] });
+      const registration = monitor.addCheck(cache);
+      // #endregion addCheck
+      sampler.next = { ...QUIET };
+      expect((await monitor.refresh()).checks).toEqual({
+        [cache.name]: { status: 'healthy', latencyMs: expect.any(Number) },
+      });
+      let result: HealthCheckResult = { status: 'critical', message: 'down' };
+      monitor.addCheck({ name: 'db', check: async () => result });
+      expect((await monitor.refresh()).status).toBe('critical');
+      expect(() => monitor.addCheck({ name: 'db', check: async () => result })).toThrow(/check\.name/);
+      expectInvalidOption(() => monitor.addCheck({ name: '' } as never), 'check.name', 'a non-empty string');
+      registration[Symbol.dispose]();
+      registration[Symbol.dispose](); // idempotent
+      result = { status: 'healthy' };
+      expect(Object.keys((await monitor.refresh()).checks)).toEqual(['db']);
+      await cache.close();
     });
 
     it('times a hanging check out after checkTimeoutMs and aborts its signal', async () => {

@@ -139,6 +139,8 @@ export class HealthMonitor
   #samples = 0;
   #shed = 0;
   #checks: Readonly<Record<string, HealthCheckState>> = {};
+  /** The checks run each interval: `options.checks`, then those given to `addCheck`. */
+  #checkList: readonly HealthCheck[];
   // Streaks of intervals pointing up (worse) or down (better), and the level they point to.
   #upStreak = 0;
   #upLevel: Level = 0;
@@ -164,6 +166,7 @@ export class HealthMonitor
     super();
     const { resolved, sampler } = resolveOptions(options);
     this.#o = resolved;
+    this.#checkList = resolved.checks;
     this.name = resolved.name;
     this.#ownsSampler = sampler === undefined;
     this.#sampler = sampler ?? new ProcessSampler();
@@ -201,6 +204,32 @@ export class HealthMonitor
     return {
       [Symbol.dispose]: () => {
         this.#listeners.delete(entry);
+      },
+    };
+  }
+
+  /**
+   * Adds a check after construction, run from the next interval on, for parts that need the
+   * monitor before they exist: a `MemoryTier` shrinks on the monitor's `loadSignal`, and the
+   * cache built on it is a check of that monitor.
+   *
+   * @param check - a {@link HealthCheck} whose `name` no other check of this monitor has.
+   * @returns a handle whose `[Symbol.dispose]()` removes the check (idempotent; `using` works).
+   * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` for something that is not a
+   * `HealthCheck`, or a name already taken.
+   *
+   * @example
+   * {@includeCode ./HealthMonitor.test.ts#addCheck}
+   */
+  addCheck(check: HealthCheck): Disposable {
+    const added = validCheck('check', check);
+    if (this.#checkList.some((c) => c.name === added.name)) {
+      throw new InvalidOptionError('check.name', 'a name no other check has', added.name);
+    }
+    this.#checkList = [...this.#checkList, added];
+    return {
+      [Symbol.dispose]: () => {
+        this.#checkList = this.#checkList.filter((c) => c !== added);
       },
     };
   }
@@ -529,10 +558,11 @@ export class HealthMonitor
   /** One interval: sample, run the checks (if any), evaluate. Synchronous without checks. */
   #tick(): HealthSnapshot | Promise<HealthSnapshot> {
     const sample = this.#sampler.sample();
-    if (this.#o.checks.length === 0) return this.#evaluate(sample);
-    return Promise.all(this.#o.checks.map((c) => this.#runCheck(c))).then((states) => {
+    const list = this.#checkList;
+    if (list.length === 0) return this.#evaluate(sample);
+    return Promise.all(list.map((c) => this.#runCheck(c))).then((states) => {
       const checks: Record<string, HealthCheckState> = {};
-      this.#o.checks.forEach((c, i) => {
+      list.forEach((c, i) => {
         checks[c.name] = states[i] as HealthCheckState;
       });
       // Closed while the checks ran: they were aborted, which says nothing about this process.
@@ -804,15 +834,20 @@ function resolveChecks(value: unknown): readonly HealthCheck[] {
   if (!Array.isArray(value)) throw new InvalidOptionError('options.checks', 'an array of HealthCheck', value);
   const names = new Set<string>();
   for (const [i, check] of value.entries()) {
-    if (typeof check !== 'object' || check === null) {
-      throw new InvalidOptionError(`options.checks[${i}]`, 'a HealthCheck (`name` and `check()`)', check);
-    }
-    const name = nonEmptyStringOption(`options.checks[${i}].name`, (check as Partial<HealthCheck>).name);
-    functionOption(`options.checks[${i}].check`, (check as Partial<HealthCheck>).check);
+    const { name } = validCheck(`options.checks[${i}]`, check);
     if (names.has(name)) {
       throw new InvalidOptionError(`options.checks[${i}].name`, 'a name no other check has', name);
     }
     names.add(name);
   }
   return Object.freeze([...(value as HealthCheck[])]);
+}
+
+function validCheck(path: string, check: unknown): HealthCheck {
+  if (typeof check !== 'object' || check === null) {
+    throw new InvalidOptionError(path, 'a HealthCheck (`name` and `check()`)', check);
+  }
+  nonEmptyStringOption(`${path}.name`, (check as Partial<HealthCheck>).name);
+  functionOption(`${path}.check`, (check as Partial<HealthCheck>).check);
+  return check as HealthCheck;
 }

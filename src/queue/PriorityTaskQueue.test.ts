@@ -169,6 +169,34 @@ describe('PriorityTaskQueue', () => {
     await expect(queue.onIdle()).resolves.toBeUndefined();
   });
 
+  it('waits until fewer than n tasks are queued, stops waiting on abort, and checks the limit', async () => {
+    const queue = new PriorityTaskQueue({ concurrency: 1 });
+    const gates = [gate(), gate(), gate(), gate()];
+    const tasks = gates.map((g) => queue.add(() => g.promise).catch(() => 'destroyed')); // 1 running, 3 queued
+    const controller = new AbortController();
+    const aborted = queue.onSizeLessThan(1, { signal: controller.signal });
+    controller.abort(new Error('stop waiting'));
+    await expect(aborted).rejects.toThrow('stop waiting');
+    // #region onSizeLessThan
+    // A producer that keeps at most 3 tasks waiting before it pulls the next job:
+    await queue.onSizeLessThan(4); // 3 are queued: at once
+    // #endregion onSizeLessThan
+    let below3 = false;
+    const three = queue.onSizeLessThan(3).then(() => {
+      below3 = true;
+    });
+    await flush();
+    expect(below3).toBe(false);
+    gates[0]?.open(); // the next starts: 2 queued
+    await three;
+    expect(queue.size).toBe(2);
+    const zero = queue.onSizeLessThan(1);
+    queue.destroy(); // empties the queue: the waiter resolves, never hangs
+    await expect(zero).resolves.toBeUndefined();
+    expect(await Promise.all(tasks)).toEqual([undefined, 'destroyed', 'destroyed', 'destroyed']);
+    await expect(queue.onSizeLessThan(0)).rejects.toMatchObject({ code: 'ERR_LOADSTONE_INVALID_OPTION' });
+  });
+
   describe('retries', () => {
     it('retries with backoff and reports the attempts on final failure', async () => {
       vi.useFakeTimers();

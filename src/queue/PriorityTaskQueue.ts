@@ -150,6 +150,7 @@ export class PriorityTaskQueue
   #rateTimer: NodeJS.Timeout | undefined;
   #emptyWaiters: Waiter[] = [];
   #idleWaiters: Waiter[] = [];
+  #sizeWaiters: (Waiter & { readonly limit: number })[] = [];
   #closePromise: Promise<void> | undefined;
   #closeResolve: (() => void) | undefined;
   // Counters.
@@ -357,6 +358,41 @@ export class PriorityTaskQueue
   }
 
   /**
+   * Waits until fewer than `limit` tasks are queued (running ones are not counted), as p-queue's
+   * `onSizeLessThan`: the way a producer pulling from elsewhere (a Redis list, a socket) keeps
+   * the backlog bounded without `maxQueued` rejections.
+   *
+   * @param limit - resolve once `size < limit`. An integer >= 1.
+   * @param options - a `signal` to stop waiting.
+   * @returns a promise that resolves when the backlog is below `limit` (at once if it is).
+   * @throws `signal.reason`, as a rejection, on abort; {@link InvalidOptionError}
+   * `ERR_LOADSTONE_INVALID_OPTION`, as a rejection, for a bad `limit`.
+   *
+   * @example
+   * {@includeCode ./PriorityTaskQueue.test.ts#onSizeLessThan}
+   */
+  onSizeLessThan(limit: number, options?: WaitOptions): Promise<void> {
+    try {
+      integerOption('limit', limit, 1);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const waiters = this.#sizeWaiters;
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(abortReason(signal, 'wait'));
+    if (this.#size < limit) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#sizeWaiters = this.#sizeWaiters.filter((w) => w !== waiter);
+        reject(abortReason(signal as AbortSignal, 'wait'));
+      };
+      const waiter = { limit, resolve, cleanup: () => signal?.removeEventListener('abort', onAbort) };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      waiters.push(waiter);
+    });
+  }
+
+  /**
    * Waits until no task is queued or running.
    *
    * @param options - a `signal` to stop waiting.
@@ -512,7 +548,19 @@ export class PriorityTaskQueue
     } finally {
       this.#draining = false;
     }
+    if (this.#sizeWaiters.length > 0) this.#notifySizeWaiters();
     if (this.#size === 0) this.#notifyWaiters();
+  }
+
+  #notifySizeWaiters(): void {
+    const size = this.#size;
+    const ready = this.#sizeWaiters.filter((w) => size < w.limit);
+    if (ready.length === 0) return;
+    this.#sizeWaiters = this.#sizeWaiters.filter((w) => size >= w.limit);
+    for (const w of ready) {
+      w.cleanup();
+      w.resolve();
+    }
   }
 
   /** Pops the next startable task, holding back shed ones while the load is critical. */
@@ -712,6 +760,7 @@ export class PriorityTaskQueue
   }
 
   #notifyWaiters(): void {
+    if (this.#sizeWaiters.length > 0) this.#notifySizeWaiters();
     if (this.#size !== 0) return;
     if (this.#emptyWaiters.length > 0) {
       const waiters = this.#emptyWaiters;
