@@ -11,7 +11,7 @@ import type {
   Picker,
 } from '../core/index.js';
 import { systemClock } from '../core/index.js';
-import { abortReason, drainUnlessAborted } from '../core/internal/abort.js';
+import { abortReason, drainWithin } from '../core/internal/abort.js';
 import {
   functionOption,
   integerOption,
@@ -370,13 +370,11 @@ export class LoadBalancer<T>
         this.#resolveDrained = resolve;
       });
     }
-    const drained = drainUnlessAborted(
-      Promise.all([this.#drained, stopping]).then(() => undefined),
-      undefined,
-      (reason) => this.destroy(reason),
-      'close of LoadBalancer',
-      this.#closeTimeoutMs,
-    );
+    const all = Promise.all([this.#drained, stopping]).then(() => undefined);
+    const drained =
+      this.#closeTimeoutMs > 0
+        ? drainWithin(all, this.#closeTimeoutMs, (reason) => this.destroy(reason), 'close of LoadBalancer')
+        : all;
     if (signal === undefined) return drained;
     if (signal.aborted) {
       await this.destroy(signal.reason);

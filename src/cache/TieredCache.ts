@@ -251,14 +251,8 @@ export class TieredCache<V = unknown>
    * @throws {@link ClosedError} `ERR_LOADSTONE_CLOSED`, as a rejection, after `close()`.
    */
   get<T extends V = V>(key: string): Promise<T | undefined> {
-    const memory = this.#memory;
-    if (memory !== undefined && --this.#sampleCountdown !== 0) {
-      const entry = memory.get(key);
-      if (entry !== undefined && entry.tags === undefined && entry.freshUntil > this.#now()) {
-        this.#fastHits++;
-        return Promise.resolve(entry.value as T | undefined);
-      }
-    }
+    const entry = this.#fastHit(key);
+    if (entry !== undefined) return Promise.resolve(entry.value as T | undefined);
     return this.#timed(this.#getSlow(key)) as Promise<T | undefined>;
   }
 
@@ -276,8 +270,26 @@ export class TieredCache<V = unknown>
    */
   peek(key: string): V | undefined {
     const entry = this.#memory?.get(key);
-    if (entry === undefined || entry.tags !== undefined || entry.freshUntil <= this.#now()) return undefined;
-    return entry.value as V | undefined;
+    return entry !== undefined && this.#servableAsIs(entry) ? (entry.value as V | undefined) : undefined;
+  }
+
+  /**
+   * The hot path of `get` and `getOrSet`: a fresh, untagged memory entry, counted as a fast hit;
+   * `undefined` sends the call down the slow path (also every `latencySampleEvery`-th call, which
+   * the slow path times).
+   */
+  #fastHit(key: string): CacheEntry | undefined {
+    const memory = this.#memory;
+    if (memory === undefined || --this.#sampleCountdown === 0) return undefined;
+    const entry = memory.get(key);
+    if (entry === undefined || !this.#servableAsIs(entry)) return undefined;
+    this.#fastHits++;
+    return entry;
+  }
+
+  /** Fresh, and without tags (a tagged entry must be checked against its tags' markers). */
+  #servableAsIs(entry: CacheEntry): boolean {
+    return entry.tags === undefined && entry.freshUntil > this.#now();
   }
 
   /**
@@ -306,14 +318,8 @@ export class TieredCache<V = unknown>
     loader: Loader<T>,
     options?: GetOrSetOptions,
   ): Promise<T | undefined> {
-    const memory = this.#memory;
-    if (memory !== undefined && --this.#sampleCountdown !== 0) {
-      const entry = memory.get(key);
-      if (entry !== undefined && entry.tags === undefined && entry.freshUntil > this.#now()) {
-        this.#fastHits++;
-        return Promise.resolve(entry.value as T | undefined);
-      }
-    }
+    const entry = this.#fastHit(key);
+    if (entry !== undefined) return Promise.resolve(entry.value as T | undefined);
     return this.#timed(this.#getOrSetSlow(key, loader, options)) as Promise<T | undefined>;
   }
 

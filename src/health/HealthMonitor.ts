@@ -17,6 +17,7 @@ import {
   numberOption,
   oneOfOption,
   optionsObject,
+  rejectUnknownOptions,
 } from '../core/internal/validate.js';
 import type { LoadChange, LoadSignal } from '../core/LoadSignal.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
@@ -767,15 +768,7 @@ function resolveOptions(options: HealthMonitorOptions | undefined): {
   sampler: HealthSampler | undefined;
 } {
   const opts = optionsObject('options', options) as Partial<Record<string, unknown>>;
-  for (const key of Object.keys(opts)) {
-    if (KNOWN_OPTIONS.has(key)) continue;
-    const renamed = RENAMED[key];
-    const expected =
-      renamed === undefined
-        ? 'absent: it is not an option of HealthMonitor'
-        : `absent: use \`options.${renamed}\``;
-    throw new InvalidOptionError(`options.${key}`, expected, opts[key]);
-  }
+  rejectUnknownOptions(opts, KNOWN_OPTIONS, 'HealthMonitor', RENAMED);
   const name = nonEmptyStringOption('options.name', opts.name ?? 'health');
   const intervalMs = integerOption('options.intervalMs', opts.intervalMs ?? 1000, 1, MAX_TIMER_MS);
   const thresholds = resolveThresholds(opts.thresholds as HealthMonitorOptions['thresholds']);

@@ -13,6 +13,7 @@ import {
   MAX_TIMER_MS,
   numberOption,
   optionsObject,
+  rejectUnknownOptions,
 } from '../core/internal/validate.js';
 import { LatencyRecorder, type LatencySnapshot } from '../core/LatencyRecorder.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
@@ -1104,15 +1105,7 @@ function resolveFactory<T>(factory: PoolFactory<T>): PoolFactory<T> {
 
 function resolveOptions(options: ConnectionPoolOptions | undefined): ResolvedConnectionPoolOptions {
   const opts = optionsObject('options', options) as Partial<Record<string, unknown>>;
-  for (const key of Object.keys(opts)) {
-    if (KNOWN_OPTIONS.has(key)) continue;
-    const renamed = RENAMED[key];
-    const expected =
-      renamed === undefined
-        ? 'absent: it is not an option of ConnectionPoolManager.register'
-        : `absent: use \`options.${renamed}\``;
-    throw new InvalidOptionError(`options.${key}`, expected, opts[key]);
-  }
+  rejectUnknownOptions(opts, KNOWN_OPTIONS, 'ConnectionPoolManager.register', RENAMED);
   const max = integerOption('options.max', opts.max ?? 10, 1);
   const min = integerOption('options.min', opts.min ?? 0, 0, max);
   const ms = (key: string, fallback: number, lowest = 0): number =>

@@ -10,6 +10,7 @@ import {
   MAX_TIMER_MS,
   nonEmptyStringOption,
   optionsObject,
+  rejectUnknownOptions,
 } from '../core/internal/validate.js';
 import type { JsonValue } from '../core/Json.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
@@ -24,6 +25,8 @@ import type {
   PoolStats,
   ResizeOptions,
 } from './ConnectionPoolOptions.js';
+
+const MANAGER_OPTIONS: ReadonlySet<string> = new Set(['name', 'closeTimeoutMs']);
 
 /**
  * Named pools of connections (or any resource) under one owner: register each pool with its
@@ -61,15 +64,7 @@ export class ConnectionPoolManager
   constructor(options?: ConnectionPoolManagerOptions) {
     super();
     const opts = optionsObject('options', options) as Partial<Record<string, unknown>>;
-    for (const key of Object.keys(opts)) {
-      if (key !== 'name' && key !== 'closeTimeoutMs') {
-        throw new InvalidOptionError(
-          `options.${key}`,
-          'absent: it is not an option of ConnectionPoolManager',
-          opts[key],
-        );
-      }
-    }
+    rejectUnknownOptions(opts, MANAGER_OPTIONS, 'ConnectionPoolManager');
     this.name = nonEmptyStringOption('options.name', opts.name ?? 'pools');
     this.#closeTimeoutMs = integerOption(
       'options.closeTimeoutMs',

@@ -90,7 +90,8 @@ class Entry {
   }
 }
 
-type Waiter = { readonly resolve: () => void; readonly cleanup: () => void };
+/** A caller of `onEmpty`/`onIdle`/`onSizeLessThan`; `limit` is the size it waits to go below. */
+type Waiter = { readonly resolve: () => void; readonly cleanup: () => void; readonly limit: number };
 
 /**
  * Runs async tasks with a concurrency limit, highest priority first and FIFO within one
@@ -150,7 +151,7 @@ export class PriorityTaskQueue
   #rateTimer: NodeJS.Timeout | undefined;
   #emptyWaiters: Waiter[] = [];
   #idleWaiters: Waiter[] = [];
-  #sizeWaiters: (Waiter & { readonly limit: number })[] = [];
+  #sizeWaiters: Waiter[] = [];
   #closePromise: Promise<void> | undefined;
   #closeResolve: (() => void) | undefined;
   // Counters.
@@ -377,19 +378,7 @@ export class PriorityTaskQueue
     } catch (error) {
       return Promise.reject(error);
     }
-    const waiters = this.#sizeWaiters;
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(abortReason(signal, 'wait'));
-    if (this.#size < limit) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.#sizeWaiters = this.#sizeWaiters.filter((w) => w !== waiter);
-        reject(abortReason(signal as AbortSignal, 'wait'));
-      };
-      const waiter = { limit, resolve, cleanup: () => signal?.removeEventListener('abort', onAbort) };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      waiters.push(waiter);
-    });
+    return this.#wait(this.#sizeWaiters, () => this.#size < limit, options, limit);
   }
 
   /**
@@ -553,10 +542,15 @@ export class PriorityTaskQueue
   }
 
   #notifySizeWaiters(): void {
-    const size = this.#size;
-    const ready = this.#sizeWaiters.filter((w) => size < w.limit);
-    if (ready.length === 0) return;
-    this.#sizeWaiters = this.#sizeWaiters.filter((w) => size >= w.limit);
+    // Compacted in place, oldest first: a waiter's abort handler removes it from this very array.
+    const waiters = this.#sizeWaiters;
+    const ready: Waiter[] = [];
+    let kept = 0;
+    for (const w of waiters) {
+      if (this.#size < w.limit) ready.push(w);
+      else waiters[kept++] = w;
+    }
+    waiters.length = kept;
     for (const w of ready) {
       w.cleanup();
       w.resolve();
@@ -740,7 +734,7 @@ export class PriorityTaskQueue
     this.#drain();
   }
 
-  #wait(waiters: Waiter[], ready: () => boolean, options: WaitOptions | undefined): Promise<void> {
+  #wait(waiters: Waiter[], ready: () => boolean, options: WaitOptions | undefined, limit = 0): Promise<void> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(abortReason(signal, 'wait'));
     if (ready()) return Promise.resolve();
@@ -753,6 +747,7 @@ export class PriorityTaskQueue
       const waiter: Waiter = {
         resolve,
         cleanup: () => signal?.removeEventListener('abort', onAbort),
+        limit,
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       waiters.push(waiter);

@@ -12,6 +12,7 @@ import {
   nonEmptyStringOption,
   numberOption,
   optionsObject,
+  rejectUnknownOptions,
 } from '../core/internal/validate.js';
 import { LatencyRecorder } from '../core/LatencyRecorder.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
@@ -628,15 +629,7 @@ export class CircuitBreaker
 function resolveOptions(options: CircuitBreakerOptions): ResolvedCircuitBreakerOptions {
   if (options === undefined) throw new InvalidOptionError('options', 'an object', options);
   const opts = optionsObject('options', options) as Partial<Record<string, unknown>>;
-  for (const key of Object.keys(opts)) {
-    if (KNOWN_OPTIONS.has(key)) continue;
-    const renamed = RENAMED[key];
-    const expected =
-      renamed === undefined
-        ? 'absent: it is not an option of CircuitBreaker'
-        : `absent: use \`options.${renamed}\``;
-    throw new InvalidOptionError(`options.${key}`, expected, opts[key]);
-  }
+  rejectUnknownOptions(opts, KNOWN_OPTIONS, 'CircuitBreaker', RENAMED);
   const name = nonEmptyStringOption('options.name', opts.name);
   const hasRatio = opts.failureRatio !== undefined;
   if (!hasRatio && opts.consecutiveFailures === undefined) {

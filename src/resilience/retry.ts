@@ -6,6 +6,7 @@ import {
   numberOption,
   oneOfOption,
   optionsObject,
+  rejectUnknownOptions,
 } from '../core/internal/validate.js';
 import { backoffDelay, type Jitter, jitters, type RandomSource } from './backoff.js';
 import type { RetryContext, RetryEvent, RetryOptions } from './RetryOptions.js';
@@ -139,13 +140,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 
 function resolveRetryOptions(options: RetryOptions | undefined): ResolvedRetryOptions {
   const opts = optionsObject('options', options) as RetryOptions;
-  for (const key of Object.keys(opts)) {
-    if (KNOWN_OPTIONS.has(key)) continue;
-    const renamed = RENAMED[key];
-    const expected =
-      renamed === undefined ? 'absent: it is not an option of retry' : `absent: use \`options.${renamed}\``;
-    throw new InvalidOptionError(`options.${key}`, expected, (opts as Record<string, unknown>)[key]);
-  }
+  rejectUnknownOptions(opts, KNOWN_OPTIONS, 'retry', RENAMED);
   const attempts = integerOption('options.attempts', opts.attempts ?? 3, 1, 1000);
   const baseDelayMs = numberOption('options.baseDelayMs', opts.baseDelayMs ?? 100, 0);
   const maxDelayMs = numberOption(

@@ -59,7 +59,7 @@ export function drainUnlessAborted(
 }
 
 /** `drained`, or `destroy(TimeoutError)` once `timeoutMs` passed without it (then resolves). */
-function drainWithin(
+export function drainWithin(
   drained: Promise<void>,
   timeoutMs: number,
   destroy: (reason: unknown) => Promise<void>,

@@ -42,6 +42,27 @@ export function numberOption(
   return value;
 }
 
+/**
+ * Throws for the first key of `opts` not in `known`: one that was renamed names its replacement
+ * (`renamed`), any other says it is not an option of `owner`. A typo must not be ignored.
+ */
+export function rejectUnknownOptions(
+  opts: object,
+  known: ReadonlySet<string>,
+  owner: string,
+  renamed: Readonly<Record<string, string>> = {},
+): void {
+  for (const key of Object.keys(opts)) {
+    if (known.has(key)) continue;
+    const replacement = renamed[key];
+    const expected =
+      replacement === undefined
+        ? `absent: it is not an option of ${owner}`
+        : `absent: use \`options.${replacement}\``;
+    throw new InvalidOptionError(`options.${key}`, expected, (opts as Record<string, unknown>)[key]);
+  }
+}
+
 /** Throws unless `value` is a boolean. */
 export function booleanOption(path: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw new InvalidOptionError(path, 'a boolean', value);
