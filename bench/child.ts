@@ -5,8 +5,8 @@
 //
 // Run by hand (no IPC channel), it does one run and prints the replies as JSON lines on stdout.
 import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
+import type { Contender } from './contender.js';
 import { collectGarbage } from './gc.js';
-import type { Contender } from './harness.js';
 import type { ChildMessage, ChildRequest, ParentMessage } from './isolate.js';
 import { type ContenderState, contenderState, timedRun, warmUp } from './measure.js';
 

@@ -17,7 +17,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
-import type { TimingProfile } from './harness.js';
+import type { TimingProfile } from './contender.js';
 import type { ContenderState } from './measure.js';
 
 /** Where a child process finds a case's contenders. */

@@ -3,7 +3,7 @@
 // both modes measure the same way (see harness.ts for the method).
 import { performance } from 'node:perf_hooks';
 import { build as buildHistogram, type Histogram } from 'hdr-histogram-js';
-import type { BatchContender, Contender, TimingProfile } from './harness.js';
+import type { BatchContender, Contender, TimingProfile } from './contender.js';
 import { median } from './stats.js';
 
 /** Histogram resolution: values are recorded in hundredths of a nanosecond. */

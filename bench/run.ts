@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { FULL_TIMING, QUICK_TIMING } from './harness.js';
+import { FULL_TIMING, QUICK_TIMING } from './contender.js';
 import { machineInfo } from './machine.js';
 import { type BenchOptions, parseBenchArgs, USAGE } from './options.js';
 import type { Section } from './report.js';

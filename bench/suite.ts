@@ -2,7 +2,8 @@
 // Its `run(ctx)` decides which measurements to make (asking `ctx.selected`) and reports each one as
 // a markdown section through the context, which prints it and keeps it for `--out`.
 import { performance } from 'node:perf_hooks';
-import { runThroughput, type ThroughputCase, type ThroughputRow, type TimingProfile } from './harness.js';
+import type { TimingProfile } from './contender.js';
+import { runThroughput, type ThroughputCase, type ThroughputRow } from './harness.js';
 import type { BenchOptions } from './options.js';
 import { ISOLATED_LEGEND, type Section, THROUGHPUT_LEGEND, throughputTable } from './report.js';
 

@@ -21,7 +21,8 @@ import { MemoryTier, RedisTier, TieredCache } from 'loadstone/cache';
 import { seededRandom } from 'loadstone/testing';
 import { LRUCache } from 'lru-cache';
 import { type RedisServerHandle, startRedis } from '../../test/helpers/redisServer.js';
-import type { Contender, ThroughputRow } from '../harness.js';
+import type { Contender } from '../contender.js';
+import type { ThroughputRow } from '../harness.js';
 import { formatFixed, formatInt, formatRatio, markdownTable } from '../report.js';
 import { defineSuite } from '../suite.js';
 

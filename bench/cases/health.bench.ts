@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { HealthMonitor, type HealthSample, ProcessSampler } from 'loadstone/health';
-import type { Contender } from '../harness.js';
+import type { Contender } from '../contender.js';
 import { formatFixed, formatSig, markdownTable } from '../report.js';
 import { defineSuite, type SuiteContext } from '../suite.js';
 

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { MemoryRateLimitStore, RateLimiter, RedisRateLimitStore } from 'loadstone/resilience';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { type RedisServerHandle, startRedis } from '../../test/helpers/redisServer.js';
-import type { Contender } from '../harness.js';
+import type { Contender } from '../contender.js';
 import { formatInt } from '../report.js';
 import { defineSuite, type SuiteContext } from '../suite.js';
 

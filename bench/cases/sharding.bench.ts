@@ -12,8 +12,8 @@ import type { ConsistentHashSharderOptions, ShardAlgorithmName } from 'loadstone
 import { ConsistentHashSharder, jumpHash } from 'loadstone/sharding';
 import { seededRandom } from 'loadstone/testing';
 import { measureBuildTime } from '../buildTime.js';
+import type { Contender } from '../contender.js';
 import { collectGarbage } from '../gc.js';
-import type { Contender } from '../harness.js';
 import { measureRetained } from '../memory.js';
 import { formatFixed, formatInt, formatSig, markdownTable } from '../report.js';
 import { defineSuite, type SuiteContext } from '../suite.js';
