@@ -4,13 +4,62 @@
  *
  * Type-only imports count (`tsPreCompilationDeps`): a type cycle still ties two files together for a reader.
  */
-/** Modules other than core; a module is a folder directly under src/. */
 /** The layering rules bind shipped code; a test may reach into any file it tests (and FakeClock). */
 const TESTS = '\\.test\\.ts$';
+/** Modules other than core; a module is a folder directly under src/. */
 const MODULES = '(sharding|balancing|resilience|threads|cluster|health|queue|pool|cache|prometheus|testing)';
+
+/**
+ * Every arrow from one module to another that exists, as `from: [to…]`. Anything else is an error
+ * (`allowed` below): a new arrow is a design decision, made here and in docs/architecture.md.
+ * Every module may also import core/.
+ */
+const MODULE_ARROWS = {
+  balancing: ['sharding'], // the hash pickers place keys with the sharder's rings
+  cache: ['resilience'], // loader retries use the retry policy
+  cluster: ['health', 'sharding'], // worker health aggregation; sticky routing hashes with the sharder
+  queue: ['resilience'], // task retries use the retry policy and backoff
+  prometheus: ['balancing', 'cache', 'cluster', 'health', 'pool', 'queue', 'resilience', 'threads'],
+};
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
+  allowedSeverity: 'error',
+  allowed: [
+    {
+      comment: 'Packages and node: builtins.',
+      from: {},
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-peer', 'npm-optional', 'core'] },
+    },
+    {
+      comment: 'Inside one module, or inside bench/.',
+      from: { path: '^(src/[^/]+|bench)/' },
+      to: { path: '^$1/' },
+    },
+    { comment: 'Every module builds on core.', from: { path: '^src/' }, to: { path: '^src/core/' } },
+    {
+      comment: 'The root index re-exports every module.',
+      from: { path: '^src/index\\.ts$' },
+      to: { path: '^src/' },
+    },
+    {
+      comment: 'Tests (and their helpers in test/) may reach any source file they test.',
+      from: { path: [TESTS, '^test/'] },
+      to: { path: '^(src|test)/' },
+    },
+    {
+      comment:
+        'Benchmarks measure the package through its public entry points, and share the vitest-free ' +
+        'helpers (redis-server, load client) with the tests.',
+      from: { path: '^bench/' },
+      to: { path: ['^src/index\\.ts$', '^src/[^/]+/index\\.ts$', '^test/helpers/'] },
+    },
+    ...Object.entries(MODULE_ARROWS).map(([from, to]) => ({
+      comment: `${from} builds on ${to.join(', ')}.`,
+      from: { path: `^src/${from}/` },
+      to: { path: `^src/(${to.join('|')})/index\\.ts$` },
+    })),
+  ],
   forbidden: [
     {
       name: 'no-circular',
