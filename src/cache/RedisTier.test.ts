@@ -35,14 +35,42 @@ function fakeClient(
       for (const key of keys) if (store.delete(key)) n++;
       return n;
     },
-    async scan(_cursor, _match, pattern) {
-      const prefix = pattern.slice(0, -1).replace(/\\(.)/g, '$1');
-      return ['0', [...store.keys()].filter((key) => key.startsWith(prefix))];
+    async scan(cursor, match, pattern, count, n) {
+      commands.push(`SCAN ${cursor} ${match} ${pattern} ${count} ${n}`);
+      const glob = globRegExp(pattern);
+      return ['0', [...store.keys()].filter((key) => glob.test(key))];
     },
     async eval() {
       return 0;
     },
   };
+}
+
+/** A Redis MATCH glob (`*`, `?`, `[...]`, `[^...]`, `\x`; no ranges) as a RegExp, as Redis reads it. */
+function globRegExp(pattern: string): RegExp {
+  const literal = (c: string) => c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '\\' && i + 1 < pattern.length) source += literal(pattern[++i] as string);
+    else if (c === '*') source += '[\\s\\S]*';
+    else if (c === '?') source += '[\\s\\S]';
+    else if (c === '[') {
+      let set = '';
+      let j = i + 1;
+      if (pattern[j] === '^') {
+        set += '^';
+        j++;
+      }
+      for (; j < pattern.length && pattern[j] !== ']'; j++) {
+        if (pattern[j] === '\\' && j + 1 < pattern.length) j++;
+        set += literal(pattern[j] as string);
+      }
+      source += `[${set}]`;
+      i = j;
+    } else source += literal(c);
+  }
+  return new RegExp(`^${source}$`);
 }
 
 const entry = (value: unknown): CacheEntry => ({ value, createdAt: 1, freshUntil: 2, staleUntil: 3 });
@@ -73,13 +101,26 @@ describe('RedisTier', () => {
     expect(client.commands).toEqual(['GET loadstone:cache:a', 'GET loadstone:cache:b']);
   });
 
-  it('clears only keys with its prefix, matching it literally', async () => {
+  it('clears only keys with its prefix, matching it literally (SCAN MATCH escapes * ? [ ] \\)', async () => {
     const client = fakeClient();
-    client.store.set('p*:x', '{}');
-    client.store.set('p*:y', '{}');
-    client.store.set('p-other', '{}');
-    await new RedisTier({ client, prefix: 'p*:' }).clear();
-    expect([...client.store.keys()]).toEqual(['p-other']);
+    const prefix = 'p*?[ab]\\:';
+    for (const key of [
+      `${prefix}x`,
+      `${prefix}y`,
+      'pZa:k',
+      'p*Z[ab]\\:k',
+      'p*?a\\:k',
+      'p*?[ab]:k',
+      'p-other',
+    ])
+      client.store.set(key, '{}');
+    await new RedisTier({ client, prefix }).clear();
+    expect(client.commands).toEqual([
+      'SCAN 0 MATCH p\\*\\?\\[ab\\]\\\\:* COUNT 1000',
+      `DEL ${prefix}x ${prefix}y`,
+    ]);
+    expect([...client.store.keys()]).toEqual(['pZa:k', 'p*Z[ab]\\:k', 'p*?a\\:k', 'p*?[ab]:k', 'p-other']);
+    // (The same against a real redis-server: test/integration/cache-redis.test.ts.)
   });
 
   it('validates its options, and those of RedisLock and RedisBus', () => {

@@ -97,7 +97,7 @@ describe('TieredCache against a Map model with TTLs (fake clock)', () => {
       fc.asyncProperty(fc.array(commandArb, { maxLength: 60 }), (commands) =>
         agreesWithModel(() => [new MemoryTier({ maxEntries: 100 })], commands),
       ),
-      { numRuns: 200, interruptAfterTimeLimit: 10_000 },
+      { numRuns: 200, interruptAfterTimeLimit: 15_000, markInterruptAsFailure: true },
     );
   });
 
@@ -106,7 +106,7 @@ describe('TieredCache against a Map model with TTLs (fake clock)', () => {
       fc.asyncProperty(fc.array(commandArb, { maxLength: 60 }), (commands) =>
         agreesWithModel(() => [new MemoryTier({ maxEntries: 2 }), new MapRemoteTier()], commands),
       ),
-      { numRuns: 200, interruptAfterTimeLimit: 10_000 },
+      { numRuns: 200, interruptAfterTimeLimit: 15_000, markInterruptAsFailure: true },
     );
   });
 
@@ -139,7 +139,7 @@ describe('TieredCache against a Map model with TTLs (fake clock)', () => {
           }
         }
       }),
-      { numRuns: 200, interruptAfterTimeLimit: 10_000 },
+      { numRuns: 200, interruptAfterTimeLimit: 15_000, markInterruptAsFailure: true },
     );
   });
 });

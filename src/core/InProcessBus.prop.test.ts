@@ -27,7 +27,7 @@ describe('InProcessBus (properties)', () => {
           }
         },
       ),
-      { interruptAfterTimeLimit: 10_000 },
+      { numRuns: 100, interruptAfterTimeLimit: 15_000, markInterruptAsFailure: true },
     );
   });
 });

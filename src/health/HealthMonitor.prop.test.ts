@@ -73,7 +73,7 @@ describe('HealthMonitor hysteresis (property)', () => {
           }
         },
       ),
-      { numRuns: 200, interruptAfterTimeLimit: 10_000 },
+      { numRuns: 200, interruptAfterTimeLimit: 15_000, markInterruptAsFailure: true },
     );
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import { type PromFamily, parsePrometheusText, samplesOf, sampleValue } from '../../test/helpers/promText.js';
 import { LoadBalancer } from '../balancing/index.js';
@@ -13,6 +13,12 @@ import { BatchProcessor, PriorityTaskQueue } from '../queue/index.js';
 import { CircuitBreaker, RateLimiter } from '../resilience/index.js';
 import { WorkerThreadPool } from '../threads/index.js';
 import { PrometheusExporter } from './index.js';
+
+// `supervise` would fork this test file: a stand-in plays both roles for the cluster snippet.
+vi.mock('../cluster/index.js', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../cluster/index.js')>()),
+  supervise: vi.fn(),
+}));
 
 const TASKS = fileURLToPath(new URL('../../test/fixtures/threads/tasks.mjs', import.meta.url));
 const closers: (() => unknown)[] = [];
@@ -339,7 +345,7 @@ describe('PrometheusExporter', () => {
     expect(sampleValue(families, 'loadstone_depth')).toBe(8); // sum by name: the cluster's total
   });
 
-  it('shows the cluster setup (type-checked, not run here)', () => {
+  it('runs the cluster setup: the worker registers its cache and ships its families, the primary serves them', async () => {
     const setUp = (server: import('node:http').Server) => {
       // #region cluster
       // import { Registry } from 'prom-client';
@@ -362,7 +368,54 @@ describe('PrometheusExporter', () => {
       }
       // #endregion cluster
     };
-    expect(typeof setUp).toBe('function');
+    const server = {} as import('node:http').Server;
+    const supervised = vi.mocked(supervise);
+    // As a worker: supervise runs the factory with the worker's context.
+    const registered: unknown[] = [];
+    const shipped: { collect(): unknown }[] = [];
+    supervised.mockImplementationOnce((factory) => {
+      const ctx = {
+        register: (closeable: unknown) => registered.push(closeable),
+        useMetrics: (source: { collect(): unknown }) => shipped.push(source),
+      };
+      expect(factory(ctx as never)).toBe(server);
+      return { role: 'worker' } as never;
+    });
+    setUp(server);
+    expect(registered).toHaveLength(1);
+    const cache = registered[0] as TieredCache;
+    closers.push(() => cache.close());
+    expect(cache).toBeInstanceOf(TieredCache);
+    expect(shipped).toHaveLength(1);
+    await cache.set('k', 1);
+    await cache.get('k');
+    // As the primary: the heartbeats' families (what the worker shipped) reach its registry.
+    const metrics = (shipped[0] as PrometheusExporter).collect();
+    const primary = {
+      role: 'primary',
+      stats: () => ({
+        state: 'running',
+        desiredWorkers: 1,
+        restarts: 0,
+        crashes: 0,
+        droppedMessages: 0,
+        reloads: 0,
+        workers: [{ ...workerStats('w0', 'ready', 1_000), metrics }],
+      }),
+    };
+    supervised.mockImplementationOnce(() => primary as never);
+    setUp(server);
+    expect(supervised.mock.calls.map(([, options]) => options)).toEqual([
+      { port: 3000, metrics: { port: 9464, host: '127.0.0.1', registry: expect.any(Registry) } },
+      { port: 3000, metrics: { port: 9464, host: '127.0.0.1', registry: expect.any(Registry) } },
+    ]);
+    const registry = supervised.mock.calls[1]?.[1]?.metrics?.registry as Registry;
+    const families = parsePrometheusText(await registry.metrics());
+    expect(sampleValue(families, 'loadstone_cluster_workers', { state: 'ready' })).toBe(1);
+    expect(sampleValue(families, 'loadstone_cache_hits_total', { name: 'profiles', worker: 'w0' })).toBe(1);
+    // The worker's own registry got nothing: only the primary registers the exporter.
+    const workerRegistry = supervised.mock.calls[0]?.[1]?.metrics?.registry as Registry;
+    expect(await workerRegistry.getMetricsAsJSON()).toEqual([]);
   });
 
   it('never imports prom-client at run time', () => {

@@ -164,6 +164,7 @@ describe('BatchProcessor', () => {
   });
 
   it('loses nothing across size flushes, time flushes, failures and close (property)', async () => {
+    type Entry = { readonly id: number; readonly n: number };
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 5 }),
@@ -172,50 +173,74 @@ describe('BatchProcessor', () => {
         async (maxBatchSize, concurrency, script) => {
           vi.useFakeTimers();
           try {
-            const processed: number[] = [];
-            const processor = new BatchProcessor<number, number>({
+            // Every call of `process`, with the error it threw (a fresh one per failing batch).
+            const batches: { items: readonly Entry[]; error: Error | undefined }[] = [];
+            const processor = new BatchProcessor<Entry, number>({
               process: async (items) => {
                 await Promise.resolve();
-                if (items.some((n) => n % 7 === 0)) throw new Error('has a multiple of 7');
-                processed.push(...items);
-                return items.map((n) => n + 1);
+                const failing = items.some((e) => e.n % 7 === 0);
+                const error = failing ? new Error(`batch ${batches.length} has a multiple of 7`) : undefined;
+                batches.push({ items, error });
+                if (error !== undefined) throw error;
+                return items.map((e) => e.n + 1);
               },
               maxBatchSize,
               maxWaitMs: 5,
               concurrency,
             });
-            const outcomes: Promise<{ item: number; ok: boolean; value: unknown }>[] = [];
+            const outcomes: Promise<{ entry: Entry; ok: boolean; value: unknown }>[] = [];
             for (const step of script) {
               if (step === 'tick') {
                 await vi.advanceTimersByTimeAsync(5);
                 continue;
               }
+              const entry = { id: outcomes.length, n: step };
               outcomes.push(
-                processor.add(step).then(
-                  (value) => ({ item: step, ok: true, value }),
-                  (value: unknown) => ({ item: step, ok: false, value }),
+                processor.add(entry).then(
+                  (value) => ({ entry, ok: true, value }),
+                  (value: unknown) => ({ entry, ok: false, value }),
                 ),
               );
             }
             await processor.close();
             const settled = await Promise.all(outcomes);
-            const added = script.filter((s): s is number => s !== 'tick');
-            expect(settled.map((s) => s.item)).toEqual(added);
-            for (const s of settled) if (s.ok) expect(s.value).toBe(s.item + 1);
-            // Every successful item was processed exactly once.
-            expect(processed.sort()).toEqual(
-              settled
-                .filter((s) => s.ok)
-                .map((s) => s.item)
-                .sort(),
-            );
-            expect(processor.stats()).toMatchObject({ pendingItems: 0, buffered: 0, batchesInFlight: 0 });
+            expect(settled.map((s) => s.entry.n)).toEqual(script.filter((s) => s !== 'tick'));
+            // Each item went to `process` exactly once, in no batch larger than maxBatchSize.
+            const batchOf = new Map<Entry, (typeof batches)[number]>();
+            for (const batch of batches) {
+              expect(batch.items.length).toBeLessThanOrEqual(maxBatchSize);
+              for (const entry of batch.items) {
+                expect(batchOf.has(entry)).toBe(false);
+                batchOf.set(entry, batch);
+              }
+            }
+            expect(batchOf.size).toBe(settled.length);
+            for (const s of settled) {
+              const batch = batchOf.get(s.entry);
+              // An item succeeds with its own result exactly when its batch succeeded, and
+              // otherwise rejects with the very error its batch threw.
+              expect(s).toEqual(
+                batch?.error === undefined
+                  ? { entry: s.entry, ok: true, value: s.entry.n + 1 }
+                  : { entry: s.entry, ok: false, value: batch.error },
+              );
+              if (!s.ok) expect(s.value).toBe(batch?.error);
+            }
+            const failed = settled.filter((s) => !s.ok).length;
+            expect(processor.stats()).toMatchObject({
+              pendingItems: 0,
+              buffered: 0,
+              batchesInFlight: 0,
+              batches: batches.length,
+              itemsCompleted: settled.length - failed,
+              itemsFailed: failed,
+            });
           } finally {
             vi.useRealTimers();
           }
         },
       ),
-      { numRuns: 100, interruptAfterTimeLimit: 8_000 },
+      { numRuns: 100, interruptAfterTimeLimit: 15_000, markInterruptAsFailure: true },
     );
   });
 

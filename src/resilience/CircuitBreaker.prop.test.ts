@@ -133,7 +133,7 @@ describe('CircuitBreaker against its model', () => {
           expect(breaker.state).toBe(model.state);
         }
       }),
-      { numRuns: 300, interruptAfterTimeLimit: 10_000 },
+      { numRuns: 300, interruptAfterTimeLimit: 15_000, markInterruptAsFailure: true },
     );
   });
 });

@@ -4,7 +4,7 @@ import { FakeClock } from '../testing/FakeClock.js';
 import { MemoryRateLimitStore } from './MemoryRateLimitStore.js';
 import { RateLimiter } from './RateLimiter.js';
 
-const params = { numRuns: 200, interruptAfterTimeLimit: 10_000 };
+const params = { numRuns: 200, interruptAfterTimeLimit: 15_000, markInterruptAsFailure: true };
 
 const config = fc.record({
   limit: fc.integer({ min: 1, max: 20 }),

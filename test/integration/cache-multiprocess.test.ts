@@ -82,14 +82,12 @@ describeWithRedis('TieredCache across processes', (getRedis) => {
     const [a, b] = await Promise.all([startWorker(config('coherence')), startWorker(config('coherence'))]);
     await a.call('set', { key: 'k', value: 'v1' });
     expect(await b.call('get', { key: 'k' })).toBe('v1'); // now in b's memory tier
+    // b drops its copy on the invalidation event: awaited, so the test's timeout bounds the hop,
+    // not a wall-clock figure that a loaded machine can break.
     const invalidated = b.nextInvalidation('k');
-    const started = performance.now();
     await a.call('delete', { key: 'k' });
     await invalidated;
-    const elapsedMs = performance.now() - started;
     expect(await b.call('get', { key: 'k' })).toBe(null);
-    // The bound: one Redis pub/sub hop, generous for a shared machine.
-    expect(elapsedMs).toBeLessThan(5_000);
 
     // A write too: b must not keep serving its old memory copy.
     await b.call('set', { key: 'w', value: 'old' });

@@ -52,6 +52,31 @@ describeWithRedis('TieredCache with Redis', (getRedis) => {
     await cache.close();
   });
 
+  it('clears only keys under a prefix full of glob characters, matching it literally', async () => {
+    const redis = connect();
+    const prefix = 'glob*?[ab]\\:'; // every Redis glob metacharacter: * ? [ ] and \
+    const tier = new RedisTier({ client: redis, prefix });
+    const entry = { value: 1, createdAt: 0, freshUntil: 60_000, staleUntil: 60_000 };
+    await tier.set('x', entry, 60_000);
+    await tier.set('y*', entry, 60_000);
+    expect(await redis.exists(`${prefix}x`, `${prefix}y*`)).toBe(2);
+    // None of these starts with the prefix, but each matches the SCAN pattern if the prefix is
+    // not escaped (`glob*?[ab]\:*`), or if one of * ? [] \ is left unescaped.
+    const strangers = [
+      'globZa:k', // nothing escaped
+      'glob-long-Zb:k', // nothing escaped
+      'globZZ?[ab]\\:k', // * unescaped
+      'glob*Z[ab]\\:k', // ? unescaped
+      'glob*?a\\:k', // [ ] unescaped
+      'glob*?[ab]:k', // \ unescaped (it then escapes the colon)
+    ];
+    for (const key of strangers) await redis.set(key, 'keep');
+    await tier.clear();
+    expect(await redis.exists(`${prefix}x`, `${prefix}y*`)).toBe(0);
+    expect(await redis.mget(...strangers)).toEqual(strangers.map(() => 'keep'));
+    await redis.del(...strangers);
+  });
+
   it('runs the loader once for 1 000 concurrent misses in one process', async () => {
     const cache = new TieredCache({
       tierTimeoutMs: 5_000, // generous: a loaded test machine must not trip the breaker

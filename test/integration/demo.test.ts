@@ -105,9 +105,11 @@ describe('the tour', () => {
       expect(stdout).toMatch(new RegExp(`\\n  ${algorithm} `));
     expect(stdout).toContain('order-1 (DE) -> region:eu -> eu-1');
     // The balancer section: round-robin sends api-3 its fifth; peak-EWMA steers away from it.
+    // How far away depends on real sleeps on a shared machine, so only the direction is asserted
+    // here; the picker's choice is pinned with fixed latencies in src/balancing/pickers.test.ts.
     const share = (label: string) => Number(new RegExp(`${label}\\s+([\\d.]+) %`).exec(stdout)?.[1]);
     expect(share('round-robin')).toBe(20);
-    expect(share('peak-EWMA P2C')).toBeLessThan(10);
+    expect(share('peak-EWMA P2C')).toBeLessThan(share('round-robin'));
     // The primitives' sections: the queue sheds only below `high`, the cache's loader runs once
     // for 1,000 concurrent misses, the hashes ran on two threads.
     expect(stdout).toMatch(/critical\s+2\s+14\/14\s+17\/17\s+0\/13 \(13 shed\)\s+0\/16 \(16 shed\)/);

@@ -41,7 +41,12 @@ it('reports a 500 ms synchronous block in the first sample after it, then recove
   expect(change.snapshot.eventLoopDelay.p99).toBeGreaterThanOrEqual(400);
   expect(change.snapshot.eventLoopDelay.max).toBeLessThanOrEqual(blockedMs + 500);
   expect(change.snapshot.reasons.some((r) => r.startsWith('event loop delay p99'))).toBe(true);
-  expect(change.snapshot.eventLoopUtilization).toBeGreaterThan(0.3);
+  // The loop was busy for the whole block, within the sample's window: utilisation × window
+  // covers it, however long a loaded machine stretched that window (no fixed share).
+  expect(change.snapshot.eventLoopUtilization * (change.snapshot.at - first.at)).toBeGreaterThanOrEqual(
+    blockedMs - 10,
+  );
+  expect(change.snapshot.eventLoopUtilization).toBeLessThanOrEqual(1);
   expect(monitor.status).toBe('critical');
 
   const [recovered] = (await once(monitor, 'status:changed')) as [HealthStatusChangedEvent];
@@ -55,15 +60,16 @@ it('reports a 500 ms synchronous block in the first sample after it, then recove
 it('samples real process figures: heap, limit, RSS, CPU during a busy interval', async () => {
   const monitor = new HealthMonitor({ intervalMs: 300, thresholds: { eventLoopDelayMs: false } });
   monitors.push(monitor);
-  await once(monitor, 'snapshot:taken');
+  const [first] = (await once(monitor, 'snapshot:taken')) as [HealthSnapshot];
   const next = once(monitor, 'snapshot:taken') as Promise<[HealthSnapshot]>;
-  blockFor(200);
+  const blockedMs = blockFor(200);
   const [busy] = await next;
   expect(busy.heapUsedBytes).toBeGreaterThan(0);
   expect(busy.heapLimitBytes).toBeGreaterThan(busy.heapUsedBytes);
   expect(busy.rssBytes).toBeGreaterThan(busy.heapUsedBytes);
-  // 200 ms of spinning in a ~300 ms window; low bound because a shared machine may deschedule us.
-  expect(busy.cpuPercent).toBeGreaterThan(5);
-  expect(busy.eventLoopUtilization).toBeGreaterThan(0.3);
+  // 200 ms of spinning in the window: some CPU (how much depends on the machine's load), and
+  // a loop busy for at least the block, whatever the window's length.
+  expect(busy.cpuPercent).toBeGreaterThan(0);
+  expect(busy.eventLoopUtilization * (busy.at - first.at)).toBeGreaterThanOrEqual(blockedMs - 10);
   expect(busy.eventLoopUtilization).toBeLessThanOrEqual(1);
 });

@@ -1,13 +1,15 @@
 /**
  * Property: whatever the interleaving of run / abort / close / destroy (and threads crashing),
- * every promise WorkerThreadPool hands out settles, exactly once: settled count == call count.
- * Real threads, built package.
+ * every promise WorkerThreadPool hands out settles, and every task's handler runs at most once
+ * (exactly once when its promise fulfils), counted inside the worker threads through shared
+ * memory. Real threads, built package.
  */
 import fc from 'fast-check';
 import { WorkerThreadPool } from 'loadstone/threads';
 import { describe, expect, it } from 'vitest';
 
-const TASKS = new URL('../fixtures/threads/tasks.mjs', import.meta.url);
+/** The tasks of tasks.mjs, each counting its executions in `counts[slot]` first. */
+const TASKS = new URL('../fixtures/threads/counted.mjs', import.meta.url);
 
 type Command =
   | {
@@ -36,7 +38,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 );
 
 describe('WorkerThreadPool properties', () => {
-  it('settles every run promise exactly once, for any interleaving of run, abort, close and destroy', async () => {
+  it('settles every run promise and runs each task at most once (once if it fulfils), for any interleaving of run, abort, close and destroy', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(command, { minLength: 1, maxLength: 30 }),
@@ -46,6 +48,8 @@ describe('WorkerThreadPool properties', () => {
           const pool = new WorkerThreadPool({ filename: TASKS, maxThreads: 2, pipelineDepth, maxQueue });
           const controllers: AbortController[] = [];
           const outcomes: Promise<string>[] = [];
+          // Executions per task, as counted by the handler in the worker thread.
+          const counts = new Int32Array(new SharedArrayBuffer(4 * commands.length));
           let settled = 0;
           let closing: Promise<void> | undefined;
           try {
@@ -55,9 +59,9 @@ describe('WorkerThreadPool properties', () => {
                 controllers.push(controller);
                 // `forever` never ends by itself: it is always given a signal (aborted at the end).
                 const signal = c.abortable || c.task === 'forever' ? controller.signal : undefined;
-                const payload =
+                const arg =
                   c.task === 'add' ? { a: 1, b: 2 } : c.task === 'delayed' ? { ms: 2, value: 1 } : 1;
-                let count = 0;
+                const payload = { counts, slot: outcomes.length, arg };
                 outcomes.push(
                   pool
                     .run(payload, { name: c.task, signal })
@@ -66,9 +70,7 @@ describe('WorkerThreadPool properties', () => {
                       (e: unknown) => (e as { code?: string }).code ?? (e as Error).message,
                     )
                     .finally(() => {
-                      count++;
                       settled++;
-                      expect(count).toBe(1);
                     }),
                 );
               } else if (c.kind === 'abort') {
@@ -84,15 +86,21 @@ describe('WorkerThreadPool properties', () => {
             }
             for (const controller of controllers) controller.abort(new Error('end'));
             await (closing ?? pool.close());
-            await Promise.all(outcomes);
+            const results = await Promise.all(outcomes);
             expect(settled).toBe(outcomes.length);
             expect(pool.stats()).toMatchObject({ queued: 0, running: 0, threads: 0 });
+            // The threads are gone: no handler can still be counting.
+            const runs = results.map((result, slot) => ({ result, executions: Atomics.load(counts, slot) }));
+            for (const run of runs) {
+              if (run.result === 'ok') expect(run).toEqual({ result: 'ok', executions: 1 });
+              else expect(run.executions).toBeLessThanOrEqual(1);
+            }
           } finally {
             await pool.destroy();
           }
         },
       ),
-      { numRuns: 25, interruptAfterTimeLimit: 25_000 },
+      { numRuns: 30, interruptAfterTimeLimit: 50_000, markInterruptAsFailure: true },
     );
   });
 });
