@@ -3,8 +3,10 @@ import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { nonEmptyStringOption, optionsObject } from '../core/internal/validate.js';
 import { mapCluster } from './clusterFamilies.js';
 import { FamilyBuilder } from './FamilyBuilder.js';
-import { KINDS, type Kind, mapGeneric } from './kinds.js';
+import type { Kind } from './Kind.js';
+import { KINDS } from './kinds.js';
 import type { MetricFamily } from './MetricFamily.js';
+import { mapGeneric } from './mapGeneric.js';
 import type { PrometheusExporterOptions, PrometheusRegistry } from './PrometheusExporterOptions.js';
 
 type Source = {
