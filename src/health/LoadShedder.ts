@@ -1,0 +1,94 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { integerOption, oneOfOption, optionsObject } from '../core/internal/validate.js';
+import type { LoadSheddingOptions } from './HealthMonitorOptions.js';
+import { matchesAny, pathList, pathOf } from './pathMatching.js';
+import type { Level } from './thresholds.js';
+
+const DEFAULT_HEALTH_PATHS: readonly string[] = Object.freeze([
+  '/health',
+  '/healthz',
+  '/live',
+  '/livez',
+  '/liveness',
+  '/ready',
+  '/readyz',
+  '/readiness',
+  '/startup',
+  '/startupz',
+]);
+
+/**
+ * Makes the monitor's load-shedding handlers and counts the requests they all refused. Each
+ * handler reads the current level from `levels` on every request.
+ */
+export class LoadShedder {
+  readonly #levels: { readonly level: Level };
+  #shed = 0;
+
+  constructor(levels: { readonly level: Level }) {
+    this.#levels = levels;
+  }
+
+  /** Requests refused so far, by every handler made here. */
+  get shedRequests(): number {
+    return this.#shed;
+  }
+
+  /**
+   * A `(req, res, next)` handler that answers 503 from `shedFrom` on (see `HealthMonitor.loadShedding`).
+   *
+   * @throws `InvalidOptionError` (`ERR_LOADSTONE_INVALID_OPTION`) for a bad option.
+   */
+  handler(
+    options: LoadSheddingOptions | undefined,
+  ): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
+    const levels = this.#levels;
+    const opts = optionsObject('options', options);
+    const shedFrom: Level =
+      (opts.shedFrom === undefined
+        ? 'critical'
+        : oneOfOption('options.shedFrom', opts.shedFrom, ['degraded', 'critical'])) === 'critical'
+        ? 2
+        : 1;
+    const retryAfter = String(integerOption('options.retryAfterSeconds', opts.retryAfterSeconds ?? 5, 0));
+    const healthPaths = pathList('options.healthPaths', opts.healthPaths ?? DEFAULT_HEALTH_PATHS);
+    let allowFn: ((req: IncomingMessage) => boolean) | undefined;
+    let allowPaths: readonly string[] = [];
+    if (typeof opts.allow === 'function') allowFn = opts.allow;
+    else if (opts.allow !== undefined) allowPaths = pathList('options.allow', opts.allow);
+    const headers: OutgoingHttpHeaders = {
+      'Retry-After': retryAfter,
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Cache-Control': 'no-store',
+    };
+    const body = 'Service Unavailable\n';
+    return (req, res, next) => {
+      if (levels.level < shedFrom) {
+        next();
+        return;
+      }
+      const path = pathOf(req.url);
+      if (matchesAny(path, healthPaths) || matchesAny(path, allowPaths)) {
+        next();
+        return;
+      }
+      if (allowFn !== undefined) {
+        let allowed: boolean;
+        try {
+          allowed = Boolean(allowFn(req));
+        } catch (error) {
+          next(error);
+          return;
+        }
+        if (allowed) {
+          next();
+          return;
+        }
+      }
+      this.#shed++;
+      if (res.headersSent || res.writableEnded) return;
+      res.writeHead(503, { ...headers, 'Content-Length': String(Buffer.byteLength(body)) });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+  }
+}
