@@ -1,5 +1,7 @@
 import type { JsonValue } from '../core/Json.js';
-import type { WorkerContext } from './WorkerContext.js';
+
+// The doc links below name `WorkerContext` and `ClusterSupervisor` without importing them (TypeDoc
+// resolves them by name): WorkerContext links back here, and a type import would make a cycle.
 
 /** Lifecycle state of one worker process as the primary sees it. */
 export type WorkerState = 'starting' | 'ready' | 'draining';
