@@ -1,0 +1,52 @@
+/** What the signals drive. */
+export type ProcessSignalHost = {
+  stop(): Promise<void>;
+  reload(): Promise<void>;
+  /** Kills every worker at once, without draining. */
+  killAll(): void;
+};
+
+const noop = (): void => {};
+
+/**
+ * The primary's process signals (`handleSignals`): `SIGTERM`/`SIGINT` stop gracefully then exit,
+ * a second one kills every worker and exits at once; `SIGHUP` reloads.
+ */
+export class ProcessSignalHandlers {
+  readonly #host: ProcessSignalHost;
+  #handlers: [NodeJS.Signals, () => void][] = [];
+  #count = 0;
+
+  constructor(host: ProcessSignalHost) {
+    this.#host = host;
+  }
+
+  install(): void {
+    const host = this.#host;
+    const onStop = (): void => {
+      this.#count++;
+      if (this.#count > 1) {
+        host.killAll();
+        process.exit(1);
+      }
+      host.stop().then(
+        () => process.exit(process.exitCode ?? 0),
+        () => process.exit(1),
+      );
+    };
+    const onReload = (): void => {
+      host.reload().catch(noop);
+    };
+    this.#handlers = [
+      ['SIGTERM', onStop],
+      ['SIGINT', onStop],
+      ['SIGHUP', onReload],
+    ];
+    for (const [signal, handler] of this.#handlers) process.on(signal, handler);
+  }
+
+  remove(): void {
+    for (const [signal, handler] of this.#handlers) process.off(signal, handler);
+    this.#handlers = [];
+  }
+}
