@@ -76,6 +76,8 @@ export class ClusterSupervisor
     if (!cluster.isPrimary) throw new ClosedError('ClusterSupervisor can only run in the cluster primary');
     this.#relay = new ClusterBusRelay({ workers: () => this.#spawner.connectedWorkers() });
     const host: SupervisorHost = { options: this.#options, state: () => this.#state, events: this };
+    // The callbacks read the fields when called, not now: the message handler, the spawner and the
+    // restart policy need one another, so one of them is always built first.
     const slotsChanged = (): void => this.#ready.check();
     this.#messages = new WorkerMessageHandler({
       ...host,
@@ -96,10 +98,10 @@ export class ClusterSupervisor
       slotsChanged,
     });
     this.#spawner = spawner;
-    const restarts = new RestartPolicy(
-      { ...host, enterCrashLoop: () => (this.#state = 'crashed'), slotsChanged },
-      spawner,
-    );
+    const enterCrashLoop = (): void => {
+      this.#state = 'crashed';
+    };
+    const restarts = new RestartPolicy({ ...host, enterCrashLoop, slotsChanged }, spawner);
     this.#restarts = restarts;
     this.#ready = new ReadyWaiters(host, spawner, restarts);
     const replacer = new WorkerReplacer(host, spawner, restarts);
