@@ -1,6 +1,5 @@
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 import type { LatencySnapshot } from '../core/LatencyRecorder.js';
-import type { WorkerThreadPool } from './WorkerThreadPool.js';
 
 /** Options of {@link WorkerThreadPool}. */
 export type WorkerThreadPoolOptions = {
