@@ -1,8 +1,8 @@
 // What happens when a thread's worker exits, by the pool's will or by itself. Internal.
-import type { EventEmitter } from 'node:events';
 import { receiveMessageOnPort } from 'node:worker_threads';
 import { WorkerExitError } from '../core/errors/WorkerExitError.js';
 import type { Dispatcher } from './Dispatcher.js';
+import type { PoolContext } from './PoolContext.js';
 import type { PoolCounters } from './PoolCounters.js';
 import type { PoolState } from './PoolState.js';
 import { STATE_READY, STATE_STARTED } from './protocol.js';
@@ -11,7 +11,6 @@ import type { RunQueue } from './RunQueue.js';
 import { DISPATCHED, QUEUED, type Task } from './Task.js';
 import type { Thread } from './Thread.js';
 import type { ThreadSet } from './ThreadSet.js';
-import type { WorkerThreadPoolEvents } from './WorkerThreadPoolOptions.js';
 
 /**
  * Settles what a dead thread leaves behind: the tasks it had started reject with
@@ -25,24 +24,16 @@ export class CrashRecovery {
   readonly #queue: RunQueue<Task>;
   readonly #counters: PoolCounters;
   readonly #state: PoolState;
-  readonly #events: EventEmitter<WorkerThreadPoolEvents>;
+  readonly #events: PoolContext['events'];
 
-  constructor(
-    threads: ThreadSet,
-    dispatcher: Dispatcher,
-    results: ResultReader,
-    queue: RunQueue<Task>,
-    counters: PoolCounters,
-    state: PoolState,
-    events: EventEmitter<WorkerThreadPoolEvents>,
-  ) {
+  constructor(context: PoolContext, threads: ThreadSet, dispatcher: Dispatcher, results: ResultReader) {
     this.#threads = threads;
     this.#dispatcher = dispatcher;
     this.#results = results;
-    this.#queue = queue;
-    this.#counters = counters;
-    this.#state = state;
-    this.#events = events;
+    this.#queue = context.queue;
+    this.#counters = context.counters;
+    this.#state = context.state;
+    this.#events = context.events;
   }
 
   onExit(thread: Thread<Task>, exitCode: number): void {

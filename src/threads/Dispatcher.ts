@@ -4,6 +4,7 @@ import { CapacityExceededError } from '../core/errors/CapacityExceededError.js';
 import { BatchPoster } from './BatchPoster.js';
 import type { HandlerRegistry } from './HandlerRegistry.js';
 import type { PipelineSizer } from './PipelineSizer.js';
+import type { PoolContext } from './PoolContext.js';
 import type { PoolCounters } from './PoolCounters.js';
 import type { PoolState } from './PoolState.js';
 import type { RunQueue } from './RunQueue.js';
@@ -31,25 +32,19 @@ export class Dispatcher {
   readonly #state: PoolState;
   readonly #poster: BatchPoster;
   readonly #watcher: TaskWatcher;
+  #drained: Promise<void> | undefined;
   #resolveDrained: (() => void) | undefined;
 
-  constructor(
-    o: ResolvedWorkerThreadPoolOptions,
-    queue: RunQueue<Task>,
-    threads: ThreadSet,
-    handlers: HandlerRegistry,
-    counters: PoolCounters,
-    sizer: PipelineSizer,
-    state: PoolState,
-  ) {
+  constructor(context: PoolContext, threads: ThreadSet, handlers: HandlerRegistry, sizer: PipelineSizer) {
+    const o = context.options;
     this.#name = o.name;
     this.#o = o;
-    this.#queue = queue;
+    this.#queue = context.queue;
     this.#threads = threads;
     this.#live = threads.list;
-    this.#counters = counters;
+    this.#counters = context.counters;
     this.#sizer = sizer;
-    this.#state = state;
+    this.#state = context.state;
     this.#poster = new BatchPoster(handlers, this);
     this.#watcher = new TaskWatcher(o.name, this);
   }
@@ -158,16 +153,19 @@ export class Dispatcher {
     if (this.#queue.size > 0) this.pump();
   }
 
-  /** Calls `resolve` once no task is queued or running and every thread has exited. */
-  awaitDrain(resolve: () => void): void {
-    this.#resolveDrained = resolve;
+  /** For `close()`: resolves once no task is queued or running and every thread has exited. */
+  drained(): Promise<void> {
+    this.#drained ??= new Promise<void>((resolve) => {
+      this.#resolveDrained = resolve;
+    });
+    this.checkDrained();
+    return this.#drained;
   }
 
-  /** Takes back the callback of {@link Dispatcher.awaitDrain} not called yet, if any. */
-  takeDrainWaiter(): (() => void) | undefined {
-    const resolve = this.#resolveDrained;
+  /** For `destroy()`, once its threads exited: resolves {@link Dispatcher.drained} if pending. */
+  resolveDrained(): void {
+    this.#resolveDrained?.();
     this.#resolveDrained = undefined;
-    return resolve;
   }
 
   checkDrained(): void {

@@ -1,6 +1,7 @@
 // The counters behind WorkerThreadPool's stats() and check(). Internal.
 import { performance } from 'node:perf_hooks';
 import { LatencyRecorder } from '../core/LatencyRecorder.js';
+import type { WorkerThreadPoolStats } from './WorkerThreadPoolOptions.js';
 
 /** Counts and timings the pool's collaborators update and `stats()` reads. */
 export class PoolCounters {
@@ -16,9 +17,20 @@ export class PoolCounters {
   readonly waitTime = new LatencyRecorder();
   readonly createdAt = performance.now();
 
-  /** Share of `maxThreads` threads' time spent running tasks since the pool was created. */
-  utilization(maxThreads: number): number {
+  /** `stats()`: these counters with the pool's current figures, as a fresh plain object. */
+  snapshot(threads: number, busy: number, queued: number, maxThreads: number): WorkerThreadPoolStats {
     const elapsed = performance.now() - this.createdAt;
-    return elapsed > 0 ? Math.min(1, this.runTotalMs / (elapsed * maxThreads)) : 0;
+    return {
+      threads,
+      busy,
+      queued,
+      running: this.running,
+      completed: this.completed,
+      failed: this.failed,
+      crashes: this.crashes,
+      utilization: elapsed > 0 ? Math.min(1, this.runTotalMs / (elapsed * maxThreads)) : 0,
+      runTime: this.runTime.snapshot(),
+      waitTime: this.waitTime.snapshot(),
+    };
   }
 }

@@ -2,6 +2,7 @@
 import { receiveMessageOnPort } from 'node:worker_threads';
 import type { Dispatcher } from './Dispatcher.js';
 import type { PipelineSizer } from './PipelineSizer.js';
+import type { PoolContext } from './PoolContext.js';
 import type { PoolCounters } from './PoolCounters.js';
 import { RESULT_STRIDE, reviveError, type SerializedError, STATUS_ERROR, STATUS_OK } from './protocol.js';
 import { DISPATCHED, DONE, type Task } from './Task.js';
@@ -14,11 +15,11 @@ export class ResultReader {
   readonly #sizer: PipelineSizer;
   readonly #recordTiming: boolean;
 
-  constructor(dispatcher: Dispatcher, counters: PoolCounters, sizer: PipelineSizer, recordTiming: boolean) {
+  constructor(context: PoolContext, dispatcher: Dispatcher, sizer: PipelineSizer) {
     this.#dispatcher = dispatcher;
-    this.#counters = counters;
+    this.#counters = context.counters;
     this.#sizer = sizer;
-    this.#recordTiming = recordTiming;
+    this.#recordTiming = context.options.recordTiming;
   }
 
   /** A batch arrived on the thread's port: settle it and what else is waiting, then refill. */

@@ -1,14 +1,14 @@
 // The pool's threads from start to exit. Internal.
-import type { EventEmitter } from 'node:events';
 import { MessageChannel, Worker, type WorkerOptions } from 'node:worker_threads';
 import { IdleReaper } from './IdleReaper.js';
+import type { PoolContext } from './PoolContext.js';
 import type { PoolState } from './PoolState.js';
 import { INIT_KEY, type InitMessage, STATE_LENGTH } from './protocol.js';
 import type { ResolvedWorkerThreadPoolOptions } from './resolveOptions.js';
 import { resolveRuntime } from './resolveRuntime.js';
 import type { Task } from './Task.js';
 import { Thread } from './Thread.js';
-import type { ThreadExitReason, WorkerThreadPoolEvents } from './WorkerThreadPoolOptions.js';
+import type { ThreadExitReason } from './WorkerThreadPoolOptions.js';
 
 /** Where a thread's traffic goes. */
 export type ThreadSetHost = {
@@ -28,21 +28,17 @@ export class ThreadSet {
   readonly list: Thread<Task>[] = [];
   readonly #exiting = new Set<Thread<Task>>();
   readonly #o: ResolvedWorkerThreadPoolOptions;
-  readonly #events: EventEmitter<WorkerThreadPoolEvents>;
+  readonly #events: PoolContext['events'];
   readonly #state: PoolState;
   readonly #host: ThreadSetHost;
   readonly #reaper: IdleReaper;
   #runtime: string | undefined;
 
-  constructor(
-    o: ResolvedWorkerThreadPoolOptions,
-    events: EventEmitter<WorkerThreadPoolEvents>,
-    state: PoolState,
-    host: ThreadSetHost,
-  ) {
+  constructor(context: PoolContext, host: ThreadSetHost) {
+    const o = context.options;
     this.#o = o;
-    this.#events = events;
-    this.#state = state;
+    this.#events = context.events;
+    this.#state = context.state;
     this.#host = host;
     this.#reaper = new IdleReaper(this, o.minThreads, o.idleTimeoutMs);
   }

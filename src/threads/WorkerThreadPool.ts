@@ -4,7 +4,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import type { Closeable, CloseOptions } from '../core/Closeable.js';
 import { ClosedError } from '../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
-import type { HealthCheck, HealthCheckResult, HealthStatus } from '../core/HealthCheck.js';
+import type { HealthCheck, HealthCheckResult } from '../core/HealthCheck.js';
 import { abortReason, drainUnlessAborted } from '../core/internal/abort.js';
 import { integerOption, MAX_TIMER_MS, optionsObject } from '../core/internal/validate.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
@@ -12,8 +12,10 @@ import { CrashRecovery } from './CrashRecovery.js';
 import { Dispatcher } from './Dispatcher.js';
 import { HandlerRegistry } from './HandlerRegistry.js';
 import { PipelineSizer } from './PipelineSizer.js';
+import type { PoolContext } from './PoolContext.js';
 import { PoolCounters } from './PoolCounters.js';
 import { PoolState } from './PoolState.js';
+import { queueHealth } from './queueHealth.js';
 import { ResultReader } from './ResultReader.js';
 import { RunQueue } from './RunQueue.js';
 import { type ResolvedWorkerThreadPoolOptions, resolveOptions } from './resolveOptions.js';
@@ -57,7 +59,6 @@ export class WorkerThreadPool
   readonly #threads: ThreadSet;
   readonly #dispatcher: Dispatcher;
   #seq = 0;
-  #drained: Promise<void> | undefined;
   #destroying: Promise<void> | undefined;
 
   /**
@@ -70,31 +71,22 @@ export class WorkerThreadPool
     this.#o = o;
     this.name = o.name;
     this.#handlers = new HandlerRegistry(o.filename);
+    const context: PoolContext = {
+      options: o,
+      queue: this.#queue,
+      counters: this.#counters,
+      state: this.#state,
+      events: this,
+    };
     const sizer = new PipelineSizer(o.pipelineDepth);
     // The threads call back into collaborators built after them (they need the threads).
-    const threads = new ThreadSet(o, this, this.#state, {
+    const threads = new ThreadSet(context, {
       onMessage: (thread, batch) => results.onMessage(thread, batch),
       onExit: (thread, exitCode) => recovery.onExit(thread, exitCode),
     });
-    const dispatcher = new Dispatcher(
-      o,
-      this.#queue,
-      threads,
-      this.#handlers,
-      this.#counters,
-      sizer,
-      this.#state,
-    );
-    const results = new ResultReader(dispatcher, this.#counters, sizer, o.recordTiming);
-    const recovery = new CrashRecovery(
-      threads,
-      dispatcher,
-      results,
-      this.#queue,
-      this.#counters,
-      this.#state,
-      this,
-    );
+    const dispatcher = new Dispatcher(context, threads, this.#handlers, sizer);
+    const results = new ResultReader(context, dispatcher, sizer);
+    const recovery = new CrashRecovery(context, threads, dispatcher, results);
     this.#threads = threads;
     this.#dispatcher = dispatcher;
     threads.fill();
@@ -209,10 +201,8 @@ export class WorkerThreadPool
       throw new InvalidOptionError('options.signal', 'an AbortSignal', signal);
     }
     this.#state.closed = true;
-    this.#drained ??= new Promise<void>((resolve) => this.#dispatcher.awaitDrain(resolve));
-    this.#dispatcher.checkDrained();
     return drainUnlessAborted(
-      this.#drained,
+      this.#dispatcher.drained(),
       signal,
       (reason) => this.destroy(reason),
       `close of WorkerThreadPool "${this.name}"`,
@@ -238,9 +228,7 @@ export class WorkerThreadPool
         reason === undefined ? undefined : { cause: reason },
       );
     this.#dispatcher.settleAll(error);
-    this.#destroying = this.#threads.endAll().then(() => {
-      this.#dispatcher.takeDrainWaiter()?.();
-    });
+    this.#destroying = this.#threads.endAll().then(() => this.#dispatcher.resolveDrained());
     return this.#destroying;
   }
 
@@ -262,28 +250,13 @@ export class WorkerThreadPool
    */
   async check(_signal?: AbortSignal): Promise<HealthCheckResult> {
     const queued = this.#queue.size;
-    const max = this.#o.maxQueue;
-    let status: HealthStatus = 'healthy';
-    let message: string | undefined;
-    if (this.#state.closed) {
-      status = 'critical';
-      message = 'closed';
-    } else if (max !== Number.POSITIVE_INFINITY && queued >= max) {
-      status = 'critical';
-      message = `queue full (${queued} of ${max})`;
-    } else if (max !== Number.POSITIVE_INFINITY && queued * 2 >= max && queued > 0) {
-      status = 'degraded';
-      message = `queue at ${queued} of ${max}`;
-    }
-    const counters = this.#counters;
-    const details = {
+    return queueHealth(this.#state.closed, queued, this.#o.maxQueue, {
       threads: this.#threads.size,
       busy: this.#threads.busy(),
       queued,
-      running: counters.running,
-      crashes: counters.crashes,
-    };
-    return message === undefined ? { status, details } : { status, message, details };
+      running: this.#counters.running,
+      crashes: this.#counters.crashes,
+    });
   }
 
   /**
@@ -292,18 +265,7 @@ export class WorkerThreadPool
    * @returns a fresh plain object.
    */
   stats(): Readonly<WorkerThreadPoolStats> {
-    const counters = this.#counters;
-    return {
-      threads: this.#threads.size,
-      busy: this.#threads.busy(),
-      queued: this.#queue.size,
-      running: counters.running,
-      completed: counters.completed,
-      failed: counters.failed,
-      crashes: counters.crashes,
-      utilization: counters.utilization(this.#o.maxThreads),
-      runTime: counters.runTime.snapshot(),
-      waitTime: counters.waitTime.snapshot(),
-    };
+    const threads = this.#threads;
+    return this.#counters.snapshot(threads.size, threads.busy(), this.#queue.size, this.#o.maxThreads);
   }
 }
