@@ -1,5 +1,4 @@
 // What happens when a thread's worker exits, by the pool's will or by itself. Internal.
-import { receiveMessageOnPort } from 'node:worker_threads';
 import { WorkerExitError } from '../core/errors/WorkerExitError.js';
 import type { Dispatcher } from './Dispatcher.js';
 import type { PoolContext } from './PoolContext.js';
@@ -36,16 +35,11 @@ export class CrashRecovery {
     this.#events = context.events;
   }
 
+  /** The thread's worker exited (`exit` event), whether the pool ended it or it died. */
   onExit(thread: Thread<Task>, exitCode: number): void {
     this.#threads.forget(thread);
     // Results it posted before dying still count.
-    for (
-      let next = receiveMessageOnPort(thread.port);
-      next !== undefined;
-      next = receiveMessageOnPort(thread.port)
-    ) {
-      this.#results.read(thread, next.message as unknown[]);
-    }
+    this.#results.readWaiting(thread);
     thread.port.close();
     const reason = thread.exitReason ?? 'crash';
     if (reason === 'crash') this.#counters.crashes++;

@@ -115,6 +115,7 @@ export class Dispatcher {
     task.slot = -1;
   }
 
+  /** Rejects the task with `error`. */
   settleError(task: Task, error: unknown): void {
     task.state = DONE;
     if (task.onAbort !== undefined || task.timer !== undefined) task.unwatch();
@@ -168,6 +169,7 @@ export class Dispatcher {
     this.#resolveDrained = undefined;
   }
 
+  /** Resolves a pending {@link Dispatcher.drained} (after ending the threads) if nothing is left. */
   checkDrained(): void {
     if (this.#resolveDrained === undefined || this.#queue.size > 0 || this.#counters.running > 0) return;
     const resolve = this.#resolveDrained;

@@ -26,6 +26,13 @@ export class ResultReader {
   onMessage(thread: Thread<Task>, batch: unknown[]): void {
     this.read(thread, batch);
     // Everything else that arrived since the wake-up, without a turn of the event loop each.
+    this.readWaiting(thread);
+    this.#sizer.update();
+    this.#dispatcher.afterChange(thread);
+  }
+
+  /** Reads every batch waiting on the thread's port, synchronously. */
+  readWaiting(thread: Thread<Task>): void {
     for (
       let next = receiveMessageOnPort(thread.port);
       next !== undefined;
@@ -33,8 +40,6 @@ export class ResultReader {
     ) {
       this.read(thread, next.message as unknown[]);
     }
-    this.#sizer.update();
-    this.#dispatcher.afterChange(thread);
   }
 
   /** Settles the tasks of one batch (a task already settled, aborted or timed out, only frees its slot). */

@@ -65,6 +65,7 @@ export class ThreadSet {
     while (this.list.length < this.#o.minThreads) this.spawn();
   }
 
+  /** Starts a thread (it takes tasks at once; they wait in its port until its runtime is up). */
   spawn(): Thread<Task> {
     const o = this.#o;
     const channel = new MessageChannel();
@@ -104,9 +105,7 @@ export class ThreadSet {
     if (thread.exiting) return;
     thread.exiting = true;
     thread.exitReason = reason;
-    this.#reaper.disarm(thread);
-    const i = this.list.indexOf(thread);
-    if (i >= 0) this.list.splice(i, 1);
+    this.#drop(thread);
     this.#exiting.add(thread);
     void thread.worker.terminate();
   }
@@ -119,11 +118,16 @@ export class ThreadSet {
 
   /** Drops a thread whose worker exited. */
   forget(thread: Thread<Task>): void {
+    this.#drop(thread);
+    this.#exiting.delete(thread);
+    thread.exiting = true;
+  }
+
+  /** Takes the thread out of `list` (if still there) and clears its idle timer. */
+  #drop(thread: Thread<Task>): void {
     this.#reaper.disarm(thread);
     const i = this.list.indexOf(thread);
     if (i >= 0) this.list.splice(i, 1);
-    this.#exiting.delete(thread);
-    thread.exiting = true;
   }
 
   #runtimeLocation(): string {
