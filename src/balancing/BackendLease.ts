@@ -1,5 +1,4 @@
 import type { Backend } from './Backend.js';
-import type { LoadBalancer } from './LoadBalancer.js';
 
 /** How a request on a leased backend ended: `cancelled` says nothing about the backend. */
 export type LeaseResult = 'success' | 'failure' | 'cancelled';

@@ -34,6 +34,7 @@ import {
 import type { LoadBalancerOptions } from './LoadBalancerOptions.js';
 import type { LoadBalancerStats } from './LoadBalancerStats.js';
 import { PeakEwmaPicker } from './PeakEwmaPicker.js';
+import type { RunOptions } from './RunOptions.js';
 import {
   makeHealthCheck,
   type ResolvedOutlierDetection,
@@ -43,16 +44,6 @@ import {
   resolveOutlierDetection,
   resolveStrategy,
 } from './resolveOptions.js';
-
-/** Per-call options of {@link LoadBalancer.run}: the routing hints, and a signal. */
-export type RunOptions = PickContext & {
-  /**
-   * Gives up on the request: `run` rejects at once with `signal.reason`, the callback's signal
-   * is aborted, and the backend stays counted as in flight until the callback settles.
-   * @default undefined
-   */
-  readonly signal?: AbortSignal;
-};
 
 const LEASE_RESULTS: readonly LeaseResult[] = ['success', 'failure', 'cancelled'];
 const EMPTY: readonly never[] = Object.freeze([]);

@@ -1,6 +1,5 @@
 import type { Clock, HealthCheck, PickCandidate, Picker } from '../core/index.js';
 import type { Backend, BackendCandidate, BackendInput } from './Backend.js';
-import type { LoadBalancer } from './LoadBalancer.js';
 import type { PeakEwmaPicker } from './PeakEwmaPicker.js';
 
 /**

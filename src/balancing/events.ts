@@ -1,5 +1,3 @@
-import type { LoadBalancer } from './LoadBalancer.js';
-
 /** Why a backend went down or came back up. */
 export type BackendChangeReason = 'manual' | 'health-check' | 'outlier-detection';
 

@@ -13,7 +13,7 @@ export type {
 } from './events.js';
 export type { HashAlgorithm } from './HashRingIndex.js';
 export { LeastConnectionsPicker } from './LeastConnectionsPicker.js';
-export { LoadBalancer, type RunOptions } from './LoadBalancer.js';
+export { LoadBalancer } from './LoadBalancer.js';
 export type {
   ActiveHealthCheckOptions,
   LoadBalancerOptions,
@@ -24,5 +24,6 @@ export { PeakEwmaPicker, type PeakEwmaPickerOptions } from './PeakEwmaPicker.js'
 export { PowerOfTwoPicker } from './PowerOfTwoPicker.js';
 export { RandomPicker, type RandomPickerOptions } from './RandomPicker.js';
 export { RoundRobinPicker } from './RoundRobinPicker.js';
+export type { RunOptions } from './RunOptions.js';
 export { WeightedRandomPicker } from './WeightedRandomPicker.js';
 export { WeightedRoundRobinPicker } from './WeightedRoundRobinPicker.js';
