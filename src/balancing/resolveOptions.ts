@@ -1,16 +1,72 @@
 // Internal: validation of the LoadBalancer's options into their resolved, frozen form.
 import type { Clock, HealthCheck, Picker } from '../core/index.js';
-import { InvalidOptionError } from '../core/index.js';
+import { InvalidOptionError, systemClock } from '../core/index.js';
 import {
   functionOption,
   integerOption,
+  MAX_TIMER_MS,
   nonEmptyStringOption,
   numberOption,
   optionsObject,
 } from '../core/internal/validate.js';
 import type { ResolvedHealthCheckOptions } from './ActiveHealthChecker.js';
 import type { Backend, BackendCandidate, BackendInput } from './Backend.js';
-import type { ActiveHealthCheckOptions, OutlierDetectionOptions } from './LoadBalancerOptions.js';
+import type {
+  ActiveHealthCheckOptions,
+  LoadBalancerOptions,
+  OutlierDetectionOptions,
+} from './LoadBalancerOptions.js';
+import { PeakEwmaPicker } from './PeakEwmaPicker.js';
+
+/** @internal The balancer's options, validated, with their defaults (the backends are checked one by one as they are added). */
+export type ResolvedLoadBalancerOptions<T> = {
+  readonly strategy: Picker<BackendCandidate<T>>;
+  readonly clock: Clock;
+  readonly ewmaDecayMs: number;
+  readonly closeTimeoutMs: number;
+  readonly outlierDetection: ResolvedOutlierDetection | undefined;
+  readonly isFailure: (error: unknown) => boolean;
+  readonly healthCheck: ResolvedHealthCheck<T> | undefined;
+};
+
+/** @internal Active health checks: how to make a backend's check, and how often to run it. */
+export type ResolvedHealthCheck<T> = {
+  readonly factory: (backend: Backend<T>) => HealthCheck;
+  readonly options: ResolvedHealthCheckOptions;
+};
+
+/** @internal Validates the options, in the order of their fields, into their frozen resolved form. */
+export function resolveLoadBalancerOptions<T>(
+  options: LoadBalancerOptions<T>,
+): ResolvedLoadBalancerOptions<T> {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', 'an object with a `backends` array', options);
+  }
+  if (!Array.isArray(options.backends)) {
+    throw new InvalidOptionError(
+      'options.backends',
+      'an array of `{ id, weight?, target }`',
+      options.backends,
+    );
+  }
+  return Object.freeze({
+    strategy: resolveStrategy<T>(options.strategy) ?? new PeakEwmaPicker(),
+    clock: resolveClock(options.clock, systemClock),
+    ewmaDecayMs: numberOption('options.ewmaDecayMs', options.ewmaDecayMs ?? 10_000, 1),
+    closeTimeoutMs: integerOption(
+      'options.closeTimeoutMs',
+      options.closeTimeoutMs ?? 30_000,
+      0,
+      MAX_TIMER_MS,
+    ),
+    outlierDetection: resolveOutlierDetection(options.outlierDetection),
+    isFailure:
+      options.isFailure === undefined
+        ? () => true
+        : functionOption<(error: unknown) => boolean>('options.isFailure', options.isFailure),
+    healthCheck: resolveHealthCheck(options.healthCheck),
+  });
+}
 
 /** @internal */
 export type ResolvedOutlierDetection = {
@@ -80,7 +136,7 @@ export function resolveOutlierDetection(
 /** @internal */
 export function resolveHealthCheck<T>(
   value: ActiveHealthCheckOptions<T> | undefined,
-): { factory: (backend: Backend<T>) => HealthCheck; options: ResolvedHealthCheckOptions } | undefined {
+): ResolvedHealthCheck<T> | undefined {
   if (value === undefined) return undefined;
   const opts = optionsObject('options.healthCheck', value);
   return {
