@@ -1,33 +1,25 @@
 import { EventEmitter } from 'node:events';
-import type { Bus } from '../core/Bus.js';
-import type { CacheEntry, CacheTier } from '../core/CacheTier.js';
+import type { CacheEntry } from '../core/CacheTier.js';
 import type { Clock } from '../core/Clock.js';
 import type { Closeable, CloseOptions } from '../core/Closeable.js';
 import { isCloseable } from '../core/Closeable.js';
 import type { AbortedError } from '../core/errors/AbortedError.js';
-import { CircuitOpenError } from '../core/errors/CircuitOpenError.js';
 import { ClosedError } from '../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
-import { LoaderError } from '../core/errors/LoaderError.js';
-import { TierError } from '../core/errors/TierError.js';
 import type { HealthCheck, HealthCheckResult } from '../core/HealthCheck.js';
 import { abortReason } from '../core/internal/abort.js';
-import {
-  booleanOption,
-  functionOption,
-  implementationOption,
-  integerOption,
-  nonEmptyStringOption,
-  numberOption,
-  optionsObject,
-} from '../core/internal/validate.js';
+import { functionOption, nonEmptyStringOption, optionsObject } from '../core/internal/validate.js';
 import type { JsonValue } from '../core/Json.js';
 import { LatencyRecorder } from '../core/LatencyRecorder.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
-import type { RandomSource } from '../core/RandomSource.js';
-import { CircuitBreaker } from '../resilience/index.js';
-import type { CacheLock } from './CacheLock.js';
+import { CrossProcessLock } from './CrossProcessLock.js';
+import { checkKey, checkSetOptions } from './checkSetOptions.js';
+import { GuardedTier } from './GuardedTier.js';
+import { InvalidationRelay } from './InvalidationRelay.js';
 import { MemoryTier } from './MemoryTier.js';
+import { raceAbort } from './raceAbort.js';
+import { type ResolvedTieredCacheOptions, resolveOptions } from './resolveOptions.js';
+import { SingleFlight } from './SingleFlight.js';
 import type {
   GetOrSetOptions,
   Loader,
@@ -35,53 +27,15 @@ import type {
   TieredCacheEvents,
   TieredCacheOptions,
   TieredCacheStats,
-  TierStats,
-  TtlPolicy,
 } from './TieredCacheOptions.js';
+import { TierReader } from './TierReader.js';
+import { TierWriter } from './TierWriter.js';
+import { TAG_PREFIX } from './tagMarker.js';
 
-type ResolvedPolicy = {
-  readonly prefix: string;
-  readonly ttlMs: number;
-  readonly graceMs: number;
-  readonly negativeTtlMs: number;
-};
-
-/** The resolved, frozen form of {@link TieredCacheOptions}. */
-type ResolvedTieredCacheOptions = {
-  readonly defaultPolicy: ResolvedPolicy;
-  readonly policies: readonly ResolvedPolicy[];
-  readonly staleWhileRevalidate: boolean;
-  readonly jitterRatio: number;
-  readonly channel: string;
-  readonly lockTtlMs: number;
-  readonly lockWaitMs: number;
-  readonly lockPollMs: number;
-  readonly tierTimeoutMs: number;
-  readonly tagTtlMs: number;
-  readonly latencySampleEvery: number;
-  readonly closeTimeoutMs: number;
-};
-
-type Slot = {
-  readonly tier: CacheTier;
-  readonly name: string;
-  readonly remote: boolean;
-  readonly breaker: CircuitBreaker | undefined;
-  readonly getMany: ((keys: readonly string[]) => Promise<(CacheEntry | undefined)[]>) | undefined;
-  hits: number;
-  misses: number;
-  skipped: number;
-  errors: number;
-};
-
-type Found = { readonly entry: CacheEntry; readonly fresh: boolean };
-
-/** An invalidation on the bus: origin, and keys or "clear". */
-/** An invalidation on the bus: origin, and keys or "clear"; `t` marks a tag invalidation at that time. */
-type Invalidation = { o: string; k?: string[]; c?: 1; t?: number };
-
-const wallClock: Clock = Object.freeze({ now: () => Date.now() });
-const TAG_PREFIX = '__loadstone:tag:';
+// The façade: options, events, the public methods and the memory fast hit. The read path
+// (TierReader), the write path (TierWriter), the single flight of loads (SingleFlight, with
+// CrossProcessLock), the per-tier guard (GuardedTier) and bus coherence (InvalidationRelay) are
+// collaborators made once in the constructor.
 
 /**
  * A cache over an ordered list of tiers (memory, then Redis, or your own), with one
@@ -113,8 +67,7 @@ export class TieredCache<V = unknown>
   /** {@inheritDoc HealthCheck.name} */
   readonly name: string;
   readonly #o: ResolvedTieredCacheOptions;
-  readonly #slots: readonly Slot[];
-  readonly #remote: Slot | undefined;
+  readonly #tiers: readonly GuardedTier[];
   /**
    * The first tier's store when it is a MemoryTier: the hot path reads it directly. Cleared on
    * close, so the hot path needs no `closed` check.
@@ -123,13 +76,11 @@ export class TieredCache<V = unknown>
   readonly #clock: Clock;
   /** Only the default clock may be read through a coarse cache (a fake clock must be exact). */
   readonly #coarse: boolean;
-  readonly #random: RandomSource;
-  readonly #bus: Bus | undefined;
-  readonly #lock: CacheLock | undefined;
-  readonly #origin = `${process.pid}-${Math.random().toString(36).slice(2)}`;
-  readonly #subscription: Disposable | undefined;
-  readonly #flights = new Map<string, Promise<unknown>>();
-  readonly #refreshing = new Set<string>();
+  readonly #reader: TierReader;
+  readonly #writer: TierWriter;
+  readonly #lock: CrossProcessLock | undefined;
+  readonly #flight: SingleFlight<V>;
+  readonly #relay: InvalidationRelay;
   readonly #latency = new LatencyRecorder();
   readonly #lifetime = new AbortController();
   #nowCache = 0;
@@ -137,21 +88,8 @@ export class TieredCache<V = unknown>
   #sampleCountdown: number;
   #closed = false;
   #closing: Promise<void> | undefined;
-  #lastTagInvalidation = Number.NEGATIVE_INFINITY;
-  // Counters: plain fields, so the hit path pays one increment.
+  // The fast hit's counter: a plain field, so the hit path pays one increment.
   #fastHits = 0;
-  #hits = 0;
-  #misses = 0;
-  #loaderCalls = 0;
-  #loaderErrors = 0;
-  #collapsed = 0;
-  #staleServed = 0;
-  #refreshes = 0;
-  #locksAcquired = 0;
-  #lockWaits = 0;
-  #sent = 0;
-  #sendFailures = 0;
-  #received = 0;
 
   /**
    * @param options - tiers, TTLs, bus, lock, breaker settings.
@@ -159,80 +97,31 @@ export class TieredCache<V = unknown>
    */
   constructor(options: TieredCacheOptions) {
     super();
-    const opts = optionsObject('options', options) as Partial<TieredCacheOptions>;
-    const tiers = opts.tiers;
-    if (!Array.isArray(tiers) || tiers.length === 0) {
-      throw new InvalidOptionError('options.tiers', 'a non-empty array of cache tiers', tiers);
-    }
-    const resolved = resolveOptions(opts);
-    this.#o = resolved;
-    this.name = nonEmptyStringOption('options.name', opts.name ?? 'cache');
-    const failures = integerOption('options.tierFailureThreshold', opts.tierFailureThreshold ?? 3, 1);
-    const openMs = integerOption('options.tierOpenDurationMs', opts.tierOpenDurationMs ?? 2_000, 1);
-    this.#slots = tiers.map((tier: CacheTier, i: number) => {
-      const path = `options.tiers[${i}]`;
-      if (
-        typeof tier !== 'object' ||
-        tier === null ||
-        typeof tier.get !== 'function' ||
-        typeof tier.set !== 'function' ||
-        typeof tier.delete !== 'function' ||
-        typeof tier.clear !== 'function'
-      ) {
-        throw new InvalidOptionError(path, 'a CacheTier (get, set, delete, clear)', tier);
-      }
-      const name = nonEmptyStringOption(`${path}.name`, tier.name);
-      const remote = tier.remote === true;
-      const many = (tier as { getMany?: unknown }).getMany;
-      return {
-        tier,
-        name,
-        remote,
-        breaker: remote
-          ? new CircuitBreaker({
-              name: `${this.name}:${name}`,
-              consecutiveFailures: failures,
-              openDurationMs: openMs,
-              timeoutMs: resolved.tierTimeoutMs,
-            })
-          : undefined,
-        getMany:
-          typeof many === 'function'
-            ? (keys: readonly string[]) => many.call(tier, keys) as Promise<(CacheEntry | undefined)[]>
-            : undefined,
-        hits: 0,
-        misses: 0,
-        skipped: 0,
-        errors: 0,
-      };
-    });
-    this.#remote = this.#slots.find((slot) => slot.remote);
-    const first = tiers[0];
+    const o = resolveOptions(options);
+    this.#o = o;
+    this.name = o.name;
+    this.#tiers = o.tiers.map((tier) => new GuardedTier(tier, o.name, o, this));
+    const first = o.tiers[0]?.tier;
     this.#memory = first instanceof MemoryTier ? first.lru : undefined;
-    if (
-      opts.clock !== undefined &&
-      (typeof opts.clock !== 'object' || typeof opts.clock?.now !== 'function')
-    ) {
-      throw new InvalidOptionError('options.clock', 'a Clock', opts.clock);
-    }
-    this.#clock = opts.clock ?? wallClock;
-    this.#coarse = opts.clock === undefined;
-    this.#random =
-      opts.random === undefined ? Math.random : functionOption<RandomSource>('options.random', opts.random);
-    this.#sampleCountdown = resolved.latencySampleEvery;
-    if (opts.lock !== undefined) {
-      this.#lock = implementationOption<CacheLock>(
-        'options.lock',
-        opts.lock,
-        ['acquire', 'release'],
-        'a CacheLock',
-      );
-    }
-    if (opts.bus !== undefined) {
-      const bus = implementationOption<Bus>('options.bus', opts.bus, ['publish', 'subscribe'], 'a Bus');
-      this.#bus = bus;
-      this.#subscription = bus.subscribe(resolved.channel, this.#onInvalidation);
-    }
+    this.#clock = o.clock;
+    this.#coarse = o.coarseClock;
+    this.#sampleCountdown = o.latencySampleEvery;
+    const lifetime = this.#lifetime.signal;
+    this.#reader = new TierReader(this.#tiers, o.clock);
+    this.#writer = new TierWriter(this.#tiers, o);
+    // The lock lives with the first remote tier: its calls go through that tier's breaker.
+    const breaker = this.#tiers.find((tier) => tier.remote)?.breaker;
+    this.#lock =
+      o.lock === undefined ? undefined : new CrossProcessLock(o.lock, breaker, this.#reader, o, lifetime);
+    this.#flight = new SingleFlight(
+      this.#reader,
+      this.#writer,
+      this.#lock,
+      o.clock,
+      o.staleWhileRevalidate,
+      lifetime,
+    );
+    this.#relay = new InvalidationRelay(o.bus, o.channel, this.#tiers, o.tagTtlMs, this);
   }
 
   /** `true` once `close()` or `destroy()` has been called. */
@@ -332,7 +221,7 @@ export class TieredCache<V = unknown>
   async has(key: string): Promise<boolean> {
     this.#checkOpen();
     checkKey(key);
-    const found = await this.#lookup(key);
+    const found = await this.#reader.lookup(key);
     return found?.fresh === true && found.entry.value !== undefined;
   }
 
@@ -352,8 +241,8 @@ export class TieredCache<V = unknown>
     if (value === undefined) throw new InvalidOptionError('value', 'defined (use delete())', value);
     const opts = optionsObject('options', options);
     checkSetOptions(opts, 'options');
-    await this.#write(key, value, opts);
-    this.#publish({ o: this.#origin, k: [key] });
+    await this.#writer.write(key, value, opts);
+    this.#relay.keysChanged([key]);
   }
 
   /**
@@ -373,8 +262,10 @@ export class TieredCache<V = unknown>
         throw new InvalidOptionError(`entries[${i}].value`, 'defined', undefined);
       checkSetOptions(optionsObject(`entries[${i}].options`, entry.options), `entries[${i}].options`);
     }
-    await Promise.all(entries.map((entry) => this.#write(entry.key, entry.value, entry.options ?? {})));
-    if (entries.length > 0) this.#publish({ o: this.#origin, k: entries.map((entry) => entry.key) });
+    await Promise.all(
+      entries.map((entry) => this.#writer.write(entry.key, entry.value, entry.options ?? {})),
+    );
+    if (entries.length > 0) this.#relay.keysChanged(entries.map((entry) => entry.key));
   }
 
   /**
@@ -383,43 +274,17 @@ export class TieredCache<V = unknown>
    * @returns the values in the order of `keys`, `undefined` where missing.
    * @throws {@link ClosedError} `ERR_LOADSTONE_CLOSED`, as a rejection, after `close()`.
    */
-  async getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
-    this.#checkOpen();
-    if (!Array.isArray(keys)) throw new InvalidOptionError('keys', 'an array', keys);
-    for (let i = 0; i < keys.length; i++) checkKey(keys[i], `keys[${i}]`);
-    const results: (V | undefined)[] = new Array(keys.length).fill(undefined);
-    let pending: number[] = keys.map((_, i) => i);
-    const foundAt = new Map<number, { entry: CacheEntry; slot: number }>();
-    for (let s = 0; s < this.#slots.length && pending.length > 0; s++) {
-      const slot = this.#slots[s] as Slot;
-      const wanted = pending.map((i) => keys[i] as string);
-      let entries: (CacheEntry | undefined)[];
-      if (slot.getMany !== undefined) {
-        const many = slot.getMany;
-        entries = (await this.#guard(slot, 'getMany', () => many(wanted))) ?? [];
-      } else {
-        entries = await Promise.all(wanted.map((key) => this.#readSlot(slot, key)));
-      }
-      const next: number[] = [];
-      const now = this.#clock.now();
-      for (let j = 0; j < pending.length; j++) {
-        const i = pending[j] as number;
-        const entry = entries[j];
-        if (entry !== undefined && entry.freshUntil > now && !(await this.#tagged(entry))) {
-          slot.hits++;
-          foundAt.set(i, { entry, slot: s });
-          results[i] = entry.value as V | undefined;
-        } else {
-          slot.misses++;
-          next.push(i);
-        }
-      }
-      pending = next;
+  getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
+    // Not async: the read path's promise is returned as it is, so the call settles exactly when
+    // the reads are done (an async wrapper adds a promise hop); a bad call still rejects.
+    try {
+      this.#checkOpen();
+      if (!Array.isArray(keys)) throw new InvalidOptionError('keys', 'an array', keys);
+      for (let i = 0; i < keys.length; i++) checkKey(keys[i], `keys[${i}]`);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    for (const [i, { entry, slot }] of foundAt) if (slot > 0) this.#backfill(keys[i] as string, entry, slot);
-    this.#hits += keys.length - pending.length;
-    this.#misses += pending.length;
-    return results;
+    return this.#reader.readMany(keys) as Promise<(V | undefined)[]>;
   }
 
   /**
@@ -431,8 +296,8 @@ export class TieredCache<V = unknown>
   async delete(key: string): Promise<void> {
     this.#checkOpen();
     checkKey(key);
-    await this.#deleteEverywhere([key]);
-    this.#publish({ o: this.#origin, k: [key] });
+    await this.#writer.delete([key]);
+    this.#relay.keysChanged([key]);
   }
 
   /**
@@ -443,8 +308,8 @@ export class TieredCache<V = unknown>
    */
   async clear(): Promise<void> {
     this.#checkOpen();
-    await Promise.all(this.#slots.map((slot) => this.#guard(slot, 'clear', () => slot.tier.clear())));
-    this.#publish({ o: this.#origin, c: 1 });
+    await this.#writer.clear();
+    this.#relay.cleared();
   }
 
   /**
@@ -462,16 +327,9 @@ export class TieredCache<V = unknown>
     if (!Array.isArray(tags)) throw new InvalidOptionError('tags', 'an array of strings', tags);
     for (let i = 0; i < tags.length; i++) nonEmptyStringOption(`tags[${i}]`, tags[i]);
     const now = this.#clock.now();
-    this.#lastTagInvalidation = now;
-    const marker: CacheEntry = {
-      value: now,
-      createdAt: now,
-      freshUntil: now + this.#o.tagTtlMs,
-      staleUntil: now + this.#o.tagTtlMs,
-    };
     const keys = tags.map((tag) => TAG_PREFIX + tag);
-    await Promise.all(keys.map((key) => this.#writeEntry(key, marker, this.#o.tagTtlMs)));
-    this.#publish({ o: this.#origin, k: keys, t: now });
+    await this.#writer.writeTagMarkers(keys, now);
+    this.#relay.tagsInvalidated(keys, now);
   }
 
   /**
@@ -480,28 +338,23 @@ export class TieredCache<V = unknown>
    * values served, lock and bus counts, sampled latency.
    */
   stats(): TieredCacheStats {
-    const tiers: TierStats[] = this.#slots.map((slot, i) => ({
-      name: slot.name,
-      state: slot.breaker === undefined ? 'local' : slot.breaker.state,
-      hits: slot.hits + (i === 0 ? this.#fastHits : 0),
-      misses: slot.misses,
-      skipped: slot.skipped,
-      errors: slot.errors,
-    }));
+    const tiers = this.#tiers.map((tier, i) => tier.stats(i === 0 ? this.#fastHits : 0));
+    const flight = this.#flight;
+    const relay = this.#relay;
     return {
-      hits: this.#hits + this.#fastHits,
-      misses: this.#misses,
+      hits: this.#reader.hits + this.#fastHits,
+      misses: this.#reader.misses,
       tiers,
-      loaderCalls: this.#loaderCalls,
-      loaderErrors: this.#loaderErrors,
-      stampedesCollapsed: this.#collapsed,
-      staleServed: this.#staleServed,
-      refreshes: this.#refreshes,
-      locksAcquired: this.#locksAcquired,
-      lockWaits: this.#lockWaits,
-      invalidationsSent: this.#sent,
-      invalidationsFailed: this.#sendFailures,
-      invalidationsReceived: this.#received,
+      loaderCalls: flight.loaderCalls,
+      loaderErrors: flight.loaderErrors,
+      stampedesCollapsed: flight.collapsed,
+      staleServed: flight.staleServed,
+      refreshes: flight.refreshes,
+      locksAcquired: this.#lock?.acquired ?? 0,
+      lockWaits: this.#lock?.waits ?? 0,
+      invalidationsSent: relay.sent,
+      invalidationsFailed: relay.sendFailures,
+      invalidationsReceived: relay.received,
       latency: this.#latency.snapshot(),
     };
   }
@@ -515,7 +368,7 @@ export class TieredCache<V = unknown>
   async check(_signal?: AbortSignal): Promise<HealthCheckResult> {
     const details: Record<string, JsonValue> = {};
     const down: string[] = [];
-    for (const slot of this.#slots) {
+    for (const slot of this.#tiers) {
       if (slot.breaker === undefined) continue;
       const state = slot.breaker.state;
       details[slot.name] = state;
@@ -605,12 +458,12 @@ export class TieredCache<V = unknown>
   async #getSlow(key: string): Promise<V | undefined> {
     this.#checkOpen();
     checkKey(key);
-    const found = await this.#lookup(key);
+    const found = await this.#reader.lookup(key);
     if (found === undefined || !found.fresh) {
-      this.#misses++;
+      this.#reader.misses++;
       return undefined;
     }
-    this.#hits++;
+    this.#reader.hits++;
     return found.entry.value as V | undefined;
   }
 
@@ -630,317 +483,16 @@ export class TieredCache<V = unknown>
       if (signal.aborted) throw abortReason(signal, 'TieredCache getOrSet');
     }
     checkSetOptions(opts, 'options');
-    let flight = this.#flights.get(key) as Promise<V | undefined> | undefined;
-    if (flight !== undefined) {
-      this.#collapsed++;
-    } else {
-      flight = this.#load(key, loader, opts);
-      this.#flights.set(key, flight);
-      const started = flight;
-      const forget = (): void => {
-        if (this.#flights.get(key) === started) this.#flights.delete(key);
-      };
-      started.then(forget, forget);
-    }
+    const flight = this.#flight.join(key, loader, opts);
     return signal === undefined ? flight : raceAbort(flight, signal);
   }
-
-  async #load(key: string, loader: Loader<V>, opts: GetOrSetOptions): Promise<V | undefined> {
-    const found = await this.#lookup(key);
-    if (found?.fresh === true) {
-      this.#hits++;
-      return found.entry.value as V | undefined;
-    }
-    this.#misses++;
-    const stale = found?.entry;
-    if (stale !== undefined && this.#o.staleWhileRevalidate) {
-      this.#staleServed++;
-      if (!this.#refreshing.has(key)) {
-        this.#refreshing.add(key);
-        this.#refreshes++;
-        void this.#runLoader(key, loader, opts, undefined)
-          .catch(() => undefined)
-          .finally(() => this.#refreshing.delete(key));
-      }
-      return stale.value as V | undefined;
-    }
-    return this.#runLoader(key, loader, opts, stale);
-  }
-
-  async #runLoader(
-    key: string,
-    loader: Loader<V>,
-    opts: GetOrSetOptions,
-    stale: CacheEntry | undefined,
-  ): Promise<V | undefined> {
-    let token: string | undefined;
-    if (this.#lock !== undefined) {
-      const outcome = await this.#acquireOrWait(key);
-      if (outcome.entry !== undefined) return outcome.entry.value as V | undefined;
-      token = outcome.token;
-    }
-    try {
-      this.#loaderCalls++;
-      let value: V | undefined;
-      try {
-        value = await loader({ key, signal: this.#lifetime.signal });
-      } catch (error) {
-        this.#loaderErrors++;
-        if (stale !== undefined && stale.staleUntil > this.#clock.now()) {
-          this.#staleServed++;
-          return stale.value as V | undefined;
-        }
-        throw new LoaderError(key, { cause: error });
-      }
-      // A loaded value is not a change: it came from the source of truth, like the copies other
-      // processes hold, so it publishes no invalidation. (Publishing made memory-only workers on
-      // one bus evict each other's hot keys on every load: 0 hits in 40 round-robin reads.) Whoever
-      // changes the data says so with set, delete or invalidateTags.
-      if (!this.#lifetime.signal.aborted) await this.#write(key, value, opts);
-      return value;
-    } finally {
-      if (token !== undefined) await this.#unlock(key, token);
-    }
-  }
-
-  /** Takes the cross-process lock, or waits for its holder's value, or gives up waiting. */
-  async #acquireOrWait(key: string): Promise<{ entry?: CacheEntry; token?: string }> {
-    const lock = this.#lock as CacheLock;
-    const deadline = performance.now() + this.#o.lockWaitMs;
-    let waited = false;
-    for (;;) {
-      let token: string | undefined;
-      try {
-        token = await this.#guardLock(() => lock.acquire(key, this.#o.lockTtlMs));
-      } catch {
-        return {}; // no lock service: load without it
-      }
-      if (token !== undefined) {
-        this.#locksAcquired++;
-        // Someone may have loaded and released between our miss and our lock.
-        const found = waited ? await this.#lookup(key) : undefined;
-        if (found?.fresh === true) {
-          await this.#unlock(key, token);
-          return { entry: found.entry };
-        }
-        return { token };
-      }
-      if (!waited) this.#lockWaits++;
-      waited = true;
-      await sleep(this.#o.lockPollMs);
-      const found = await this.#lookup(key);
-      if (found?.fresh === true) return { entry: found.entry };
-      if (performance.now() >= deadline || this.#lifetime.signal.aborted) return {};
-    }
-  }
-
-  async #unlock(key: string, token: string): Promise<void> {
-    const lock = this.#lock as CacheLock;
-    try {
-      await this.#guardLock(() => lock.release(key, token));
-    } catch {
-      // The lock expires by itself.
-    }
-  }
-
-  #guardLock<T>(fn: () => Promise<T>): Promise<T> {
-    const breaker = this.#remote?.breaker;
-    return breaker === undefined ? fn() : breaker.execute(fn);
-  }
-
-  /** Reads tier by tier; back-fills faster tiers on a fresh hit; returns the first fresh entry or a stale one. */
-  async #lookup(key: string): Promise<Found | undefined> {
-    let stale: CacheEntry | undefined;
-    for (let i = 0; i < this.#slots.length; i++) {
-      const slot = this.#slots[i] as Slot;
-      const entry = await this.#readSlot(slot, key);
-      if (entry === undefined) {
-        slot.misses++;
-        continue;
-      }
-      const now = this.#clock.now();
-      if (entry.staleUntil <= now || (entry.tags !== undefined && (await this.#tagged(entry)))) {
-        slot.misses++;
-        if (!slot.remote) this.#guard(slot, 'delete', () => slot.tier.delete([key]));
-        continue;
-      }
-      if (entry.freshUntil > now) {
-        slot.hits++;
-        if (i > 0) this.#backfill(key, entry, i);
-        return { entry, fresh: true };
-      }
-      slot.misses++;
-      stale ??= entry;
-    }
-    return stale === undefined ? undefined : { entry: stale, fresh: false };
-  }
-
-  /** True when a tag of `entry` was invalidated after the entry was written. */
-  async #tagged(entry: CacheEntry): Promise<boolean> {
-    const tags = entry.tags;
-    if (tags === undefined) return false;
-    for (const tag of tags) {
-      const key = TAG_PREFIX + tag;
-      for (let i = 0; i < this.#slots.length; i++) {
-        const slot = this.#slots[i] as Slot;
-        const marker = await this.#readSlot(slot, key);
-        if (marker === undefined || marker.staleUntil <= this.#clock.now()) continue;
-        if (i > 0) this.#backfill(key, marker, i);
-        if (typeof marker.value === 'number' && marker.value >= entry.createdAt) return true;
-        break;
-      }
-    }
-    return false;
-  }
-
-  #backfill(key: string, entry: CacheEntry, below: number): void {
-    const ttlMs = entry.staleUntil - this.#clock.now();
-    if (ttlMs < 1) return;
-    for (let j = 0; j < below; j++) {
-      const slot = this.#slots[j] as Slot;
-      this.#guard(slot, 'set', () => slot.tier.set(key, entry, ttlMs));
-    }
-  }
-
-  #readSlot(slot: Slot, key: string): CacheEntry | undefined | Promise<CacheEntry | undefined> {
-    if (slot.breaker === undefined) {
-      try {
-        const result = slot.tier.get(key);
-        if (result instanceof Promise)
-          return result.catch((error: unknown) => this.#failed(slot, 'get', error));
-        return result;
-      } catch (error) {
-        return this.#failed(slot, 'get', error);
-      }
-    }
-    return this.#guard(slot, 'get', () => slot.tier.get(key));
-  }
-
-  /** Runs one tier call; a failure is counted, reported and turned into `undefined`. */
-  #guard<T>(slot: Slot, operation: string, fn: () => T | Promise<T>): T | undefined | Promise<T | undefined> {
-    if (slot.breaker === undefined) {
-      try {
-        const result = fn();
-        if (result instanceof Promise)
-          return result.catch((error: unknown) => this.#failed(slot, operation, error));
-        return result;
-      } catch (error) {
-        return this.#failed(slot, operation, error);
-      }
-    }
-    return slot.breaker.execute(fn).catch((error: unknown) => this.#failed(slot, operation, error));
-  }
-
-  #failed(slot: Slot, operation: string, error: unknown): undefined {
-    if (error instanceof CircuitOpenError) {
-      slot.skipped++;
-      return undefined;
-    }
-    slot.errors++;
-    if (this.listenerCount('tier:failed') > 0) {
-      this.emit('tier:failed', {
-        tier: slot.name,
-        operation,
-        error: new TierError(slot.name, operation, { cause: error }),
-      });
-    }
-    return undefined;
-  }
-
-  async #write(key: string, value: V | undefined, opts: SetOptions): Promise<void> {
-    const policy = this.#policy(key);
-    const now = this.#clock.now();
-    let ttlMs: number;
-    if (value === undefined) {
-      ttlMs = (opts as GetOrSetOptions).negativeTtlMs ?? policy.negativeTtlMs;
-      if (ttlMs === 0) return;
-    } else {
-      ttlMs = opts.ttlMs ?? policy.ttlMs;
-    }
-    if (this.#o.jitterRatio > 0)
-      ttlMs = Math.max(1, ttlMs - Math.floor(ttlMs * this.#o.jitterRatio * this.#random()));
-    const graceMs = opts.graceMs ?? policy.graceMs;
-    const tags = opts.tags;
-    const entry: CacheEntry =
-      tags === undefined || tags.length === 0
-        ? { value, createdAt: now, freshUntil: now + ttlMs, staleUntil: now + ttlMs + graceMs }
-        : {
-            value,
-            // A set right after an invalidation in the same millisecond must survive it.
-            createdAt: now <= this.#lastTagInvalidation ? this.#lastTagInvalidation + 0.001 : now,
-            freshUntil: now + ttlMs,
-            staleUntil: now + ttlMs + graceMs,
-            tags: [...tags],
-          };
-    await this.#writeEntry(key, entry, ttlMs + graceMs);
-  }
-
-  async #writeEntry(key: string, entry: CacheEntry, ttlMs: number): Promise<void> {
-    const writes: Promise<unknown>[] = [];
-    for (const slot of this.#slots) {
-      const result = this.#guard(slot, 'set', () => slot.tier.set(key, entry, ttlMs));
-      if (result instanceof Promise) writes.push(result);
-    }
-    if (writes.length > 0) await Promise.all(writes);
-  }
-
-  async #deleteEverywhere(keys: string[]): Promise<void> {
-    const writes: Promise<unknown>[] = [];
-    for (const slot of this.#slots) {
-      const result = this.#guard(slot, 'delete', () => slot.tier.delete(keys));
-      if (result instanceof Promise) writes.push(result);
-    }
-    if (writes.length > 0) await Promise.all(writes);
-  }
-
-  #policy(key: string): ResolvedPolicy {
-    for (const policy of this.#o.policies) if (key.startsWith(policy.prefix)) return policy;
-    return this.#o.defaultPolicy;
-  }
-
-  #publish(message: Invalidation): void {
-    const bus = this.#bus;
-    if (bus === undefined) return;
-    this.#sent++;
-    bus.publish(this.#o.channel, message as unknown as JsonValue).catch(() => {
-      this.#sendFailures++;
-    });
-  }
-
-  readonly #onInvalidation = (message: JsonValue): void => {
-    if (typeof message !== 'object' || message === null || Array.isArray(message)) return;
-    const m = message as Partial<Invalidation>;
-    if (m.o === this.#origin || this.#closed) return;
-    this.#received++;
-    const keys = Array.isArray(m.k) ? m.k.filter((key): key is string => typeof key === 'string') : [];
-    // A tag invalidation is replayed as markers, not deletes: a process whose only tiers are
-    // local would otherwise never learn of it.
-    const marker: CacheEntry | undefined =
-      typeof m.t === 'number'
-        ? {
-            value: m.t,
-            createdAt: m.t,
-            freshUntil: m.t + this.#o.tagTtlMs,
-            staleUntil: m.t + this.#o.tagTtlMs,
-          }
-        : undefined;
-    for (const slot of this.#slots) {
-      if (slot.remote) continue;
-      if (m.c === 1) this.#guard(slot, 'clear', () => slot.tier.clear());
-      else if (marker !== undefined) {
-        for (const key of keys) this.#guard(slot, 'set', () => slot.tier.set(key, marker, this.#o.tagTtlMs));
-      } else if (keys.length > 0) {
-        this.#guard(slot, 'delete', () => slot.tier.delete(keys));
-      }
-    }
-  };
 
   #checkOpen(): void {
     if (this.#closed) throw new ClosedError('TieredCache');
   }
 
   async #drain(): Promise<void> {
-    const running = [...this.#flights.values()];
+    const running = this.#flight.running();
     if (running.length > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -956,85 +508,12 @@ export class TieredCache<V = unknown>
   }
 
   async #release(): Promise<void> {
-    this.#subscription?.[Symbol.dispose]();
+    this.#relay.dispose();
     clearTimeout(this.#nowTimer);
     await Promise.all(
-      this.#slots.map((slot) =>
+      this.#tiers.map((slot) =>
         isCloseable(slot.tier) && !slot.tier.closed ? slot.tier.close() : undefined,
       ),
     );
   }
-}
-
-function resolveOptions(opts: Partial<TieredCacheOptions>): ResolvedTieredCacheOptions {
-  const ttlMs = integerOption('options.defaultTtlMs', opts.defaultTtlMs ?? 60_000, 1);
-  const graceMs = integerOption('options.graceMs', opts.graceMs ?? 0, 0);
-  const negativeTtlMs = integerOption('options.negativeTtlMs', opts.negativeTtlMs ?? 0, 0);
-  const policies = opts.policies ?? [];
-  if (!Array.isArray(policies)) throw new InvalidOptionError('options.policies', 'an array', policies);
-  const resolvedPolicies = policies
-    .map((policy: TtlPolicy, i: number) => {
-      const path = `options.policies[${i}]`;
-      optionsObject(path, policy);
-      return Object.freeze({
-        prefix: nonEmptyStringOption(`${path}.prefix`, policy.prefix),
-        ttlMs: integerOption(`${path}.ttlMs`, policy.ttlMs, 1),
-        graceMs: integerOption(`${path}.graceMs`, policy.graceMs ?? graceMs, 0),
-        negativeTtlMs: integerOption(`${path}.negativeTtlMs`, policy.negativeTtlMs ?? negativeTtlMs, 0),
-      });
-    })
-    .sort((a, b) => b.prefix.length - a.prefix.length);
-  const swr = booleanOption('options.staleWhileRevalidate', opts.staleWhileRevalidate ?? false);
-  return Object.freeze({
-    defaultPolicy: Object.freeze({ prefix: '', ttlMs, graceMs, negativeTtlMs }),
-    policies: Object.freeze(resolvedPolicies),
-    staleWhileRevalidate: swr,
-    jitterRatio: numberOption('options.jitterRatio', opts.jitterRatio ?? 0.1, 0, 0.999),
-    channel: nonEmptyStringOption('options.channel', opts.channel ?? 'loadstone:cache:invalidate'),
-    lockTtlMs: integerOption('options.lockTtlMs', opts.lockTtlMs ?? 10_000, 1),
-    lockWaitMs: integerOption('options.lockWaitMs', opts.lockWaitMs ?? 5_000, 0),
-    lockPollMs: integerOption('options.lockPollMs', opts.lockPollMs ?? 20, 1),
-    tierTimeoutMs: integerOption('options.tierTimeoutMs', opts.tierTimeoutMs ?? 250, 1),
-    tagTtlMs: integerOption('options.tagTtlMs', opts.tagTtlMs ?? 604_800_000, 1),
-    latencySampleEvery: integerOption('options.latencySampleEvery', opts.latencySampleEvery ?? 64, 0),
-    closeTimeoutMs: integerOption('options.closeTimeoutMs', opts.closeTimeoutMs ?? 5_000, 0),
-  });
-}
-
-function checkKey(key: unknown, path = 'key'): asserts key is string {
-  if (typeof key !== 'string') throw new InvalidOptionError(path, 'a string', key);
-}
-
-function checkSetOptions(opts: SetOptions & { negativeTtlMs?: number }, path: string): void {
-  if (opts.ttlMs !== undefined) integerOption(`${path}.ttlMs`, opts.ttlMs, 1);
-  if (opts.graceMs !== undefined) integerOption(`${path}.graceMs`, opts.graceMs, 0);
-  if (opts.negativeTtlMs !== undefined) integerOption(`${path}.negativeTtlMs`, opts.negativeTtlMs, 0);
-  if (opts.tags !== undefined) {
-    if (!Array.isArray(opts.tags))
-      throw new InvalidOptionError(`${path}.tags`, 'an array of strings', opts.tags);
-    for (let i = 0; i < opts.tags.length; i++) nonEmptyStringOption(`${path}.tags[${i}]`, opts.tags[i]);
-  }
-}
-
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortReason(signal, 'TieredCache getOrSet'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    setTimeout(resolve, ms).unref();
-  });
 }
