@@ -2,7 +2,11 @@ import type { CacheEntry } from '../core/CacheTier.js';
 import type { CircuitBreaker } from '../resilience/index.js';
 import type { CacheLock } from './CacheLock.js';
 import type { ResolvedTieredCacheOptions } from './resolveOptions.js';
+import type { TieredCacheStats } from './TieredCacheOptions.js';
 import type { TierReader } from './TierReader.js';
+
+/** The lock's counters, in the cache's stats. */
+export type LockStats = Pick<TieredCacheStats, 'locksAcquired' | 'lockWaits'>;
 
 /** The options the lock reads. */
 export type CrossProcessLockOptions = Pick<
@@ -48,14 +52,9 @@ export class CrossProcessLock {
     this.#lifetime = lifetime;
   }
 
-  /** Locks taken. */
-  get acquired(): number {
-    return this.#acquired;
-  }
-
-  /** Times this process waited on another's lock. */
-  get waits(): number {
-    return this.#waits;
+  /** Its part of the cache's stats. */
+  stats(): LockStats {
+    return { locksAcquired: this.#acquired, lockWaits: this.#waits };
   }
 
   /** Takes the cross-process lock, or waits for its holder's value, or gives up waiting. */

@@ -2,7 +2,14 @@ import type { Bus } from '../core/Bus.js';
 import type { CacheEntry } from '../core/CacheTier.js';
 import type { JsonValue } from '../core/Json.js';
 import type { GuardedTier } from './GuardedTier.js';
+import type { TieredCacheStats } from './TieredCacheOptions.js';
 import { tagMarker } from './tagMarker.js';
+
+/** The bus counters, in the cache's stats. */
+export type InvalidationStats = Pick<
+  TieredCacheStats,
+  'invalidationsSent' | 'invalidationsFailed' | 'invalidationsReceived'
+>;
 
 /** An invalidation on the bus: origin, and keys or "clear"; `t` marks a tag invalidation at that time. */
 type Invalidation = { o: string; k?: string[]; c?: 1; t?: number };
@@ -50,19 +57,13 @@ export class InvalidationRelay {
     this.#subscription = bus?.subscribe(channel, this.#onInvalidation);
   }
 
-  /** Invalidations published on the bus. */
-  get sent(): number {
-    return this.#sent;
-  }
-
-  /** Invalidations the bus failed to publish. */
-  get sendFailures(): number {
-    return this.#sendFailures;
-  }
-
-  /** Invalidations received from other processes. */
-  get received(): number {
-    return this.#received;
+  /** Its part of the cache's stats. */
+  stats(): InvalidationStats {
+    return {
+      invalidationsSent: this.#sent,
+      invalidationsFailed: this.#sendFailures,
+      invalidationsReceived: this.#received,
+    };
   }
 
   /** Tells the other processes that `keys` changed. */

@@ -1,8 +1,32 @@
 import type { CacheEntry } from '../core/CacheTier.js';
 import type { Clock } from '../core/Clock.js';
 import { LoaderError } from '../core/errors/LoaderError.js';
-import type { CrossProcessLock } from './CrossProcessLock.js';
-import type { GetOrSetOptions, Loader } from './TieredCacheOptions.js';
+import type { CircuitBreaker } from '../resilience/index.js';
+import { CrossProcessLock, type CrossProcessLockOptions, type LockStats } from './CrossProcessLock.js';
+import { type CacheState, checkGetOrSet, checkOpen } from './checkArguments.js';
+import { raceAbort } from './raceAbort.js';
+import type { ResolvedTieredCacheOptions } from './resolveOptions.js';
+import type { GetOrSetOptions, Loader, TieredCacheStats } from './TieredCacheOptions.js';
+
+/** The counters of the loads and the lock, in the cache's stats. */
+export type LoadStats = Pick<
+  TieredCacheStats,
+  | 'loaderCalls'
+  | 'loaderErrors'
+  | 'stampedesCollapsed'
+  | 'staleServed'
+  | 'refreshes'
+  | 'locksAcquired'
+  | 'lockWaits'
+>;
+
+/** The lock counters of a cache without a lock. */
+const NO_LOCK_STATS: LockStats = Object.freeze({ locksAcquired: 0, lockWaits: 0 });
+
+/** The options the loads read. */
+export type SingleFlightOptions = CrossProcessLockOptions &
+  Pick<ResolvedTieredCacheOptions, 'clock' | 'staleWhileRevalidate' | 'lock'>;
+
 import type { TierReader } from './TierReader.js';
 import type { TierWriter } from './TierWriter.js';
 
@@ -20,6 +44,7 @@ export class SingleFlight<V> {
   readonly #clock: Clock;
   readonly #staleWhileRevalidate: boolean;
   readonly #lifetime: AbortSignal;
+  readonly #cache: CacheState;
   #loaderCalls = 0;
   #loaderErrors = 0;
   #collapsed = 0;
@@ -29,50 +54,42 @@ export class SingleFlight<V> {
   /**
    * @param reader - looks the key up before loading.
    * @param writer - stores what the loader returned.
-   * @param lock - the cross-process lock, if the cache has one.
-   * @param clock - the cache's clock, to tell whether a stale entry is still within grace.
-   * @param staleWhileRevalidate - the cache's option.
+   * @param options - the cache's clock (is a stale entry still within grace?),
+   * `staleWhileRevalidate`, and the `lock` with its settings.
+   * @param breaker - the first remote tier's breaker, if any: the lock's calls go through it.
    * @param lifetime - aborted when the cache is destroyed: the loaders' signal.
+   * @param cache - the cache, which rejects calls once closed.
    */
   constructor(
     reader: TierReader,
     writer: TierWriter,
-    lock: CrossProcessLock | undefined,
-    clock: Clock,
-    staleWhileRevalidate: boolean,
+    options: SingleFlightOptions,
+    breaker: CircuitBreaker | undefined,
     lifetime: AbortSignal,
+    cache: CacheState,
   ) {
+    this.#cache = cache;
     this.#reader = reader;
     this.#writer = writer;
-    this.#lock = lock;
-    this.#clock = clock;
-    this.#staleWhileRevalidate = staleWhileRevalidate;
+    this.#lock =
+      options.lock === undefined
+        ? undefined
+        : new CrossProcessLock(options.lock, breaker, reader, options, lifetime);
+    this.#clock = options.clock;
+    this.#staleWhileRevalidate = options.staleWhileRevalidate;
     this.#lifetime = lifetime;
   }
 
-  /** Loader runs. */
-  get loaderCalls(): number {
-    return this.#loaderCalls;
-  }
-
-  /** Loader runs that failed. */
-  get loaderErrors(): number {
-    return this.#loaderErrors;
-  }
-
-  /** Calls that joined a load already running instead of starting one. */
-  get collapsed(): number {
-    return this.#collapsed;
-  }
-
-  /** Stale values returned. */
-  get staleServed(): number {
-    return this.#staleServed;
-  }
-
-  /** Background refreshes started. */
-  get refreshes(): number {
-    return this.#refreshes;
+  /** Its part of the cache's stats. */
+  stats(): LoadStats {
+    return {
+      loaderCalls: this.#loaderCalls,
+      loaderErrors: this.#loaderErrors,
+      stampedesCollapsed: this.#collapsed,
+      staleServed: this.#staleServed,
+      refreshes: this.#refreshes,
+      ...(this.#lock?.stats() ?? NO_LOCK_STATS),
+    };
   }
 
   /** The loads running now, for `close()` to wait on. */
@@ -81,10 +98,24 @@ export class SingleFlight<V> {
   }
 
   /**
-   * The load of `key` running in this process, or a new one.
-   * @returns its value, shared by every caller of this key meanwhile.
+   * `TieredCache.getOrSet` past the memory fast hit: joins the load of `key` running in this
+   * process, or starts one; a caller's signal stops only its own wait.
+   * @returns the value, shared by every caller of this key meanwhile.
    */
-  join(key: string, loader: Loader<V>, opts: GetOrSetOptions): Promise<V | undefined> {
+  async getOrSet(
+    key: string,
+    loader: Loader<V>,
+    options: GetOrSetOptions | undefined,
+  ): Promise<V | undefined> {
+    checkOpen(this.#cache);
+    const opts = checkGetOrSet(key, loader, options);
+    const signal = opts.signal;
+    const flight = this.#join(key, loader, opts);
+    return signal === undefined ? flight : raceAbort(flight, signal);
+  }
+
+  /** The load of `key` running in this process, or a new one. */
+  #join(key: string, loader: Loader<V>, opts: GetOrSetOptions): Promise<V | undefined> {
     let flight = this.#flights.get(key) as Promise<V | undefined> | undefined;
     if (flight !== undefined) {
       this.#collapsed++;
@@ -102,11 +133,7 @@ export class SingleFlight<V> {
 
   async #load(key: string, loader: Loader<V>, opts: GetOrSetOptions): Promise<V | undefined> {
     const found = await this.#reader.lookup(key);
-    if (found?.fresh === true) {
-      this.#reader.hits++;
-      return found.entry.value as V | undefined;
-    }
-    this.#reader.misses++;
+    if (this.#reader.countRead(found)) return found.entry.value as V | undefined;
     const stale = found?.entry;
     if (stale !== undefined && this.#staleWhileRevalidate) {
       this.#staleServed++;

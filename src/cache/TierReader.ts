@@ -1,5 +1,6 @@
 import type { CacheEntry } from '../core/CacheTier.js';
 import type { Clock } from '../core/Clock.js';
+import { type CacheState, checkKey, checkKeys, checkOpen } from './checkArguments.js';
 import type { GuardedTier } from './GuardedTier.js';
 import { TAG_PREFIX } from './tagMarker.js';
 
@@ -12,20 +13,60 @@ export type Found = { readonly entry: CacheEntry; readonly fresh: boolean };
  * expired entries from the local tiers.
  */
 export class TierReader {
-  /** Reads of a value answered from a tier: counted by the callers (a `has` is not such a read). */
-  hits = 0;
-  /** Reads of a value that found no fresh entry, counted like {@link TierReader.hits}. */
-  misses = 0;
+  #hits = 0;
+  #misses = 0;
   readonly #tiers: readonly GuardedTier[];
   readonly #clock: Clock;
+  readonly #cache: CacheState;
 
   /**
    * @param tiers - the guarded tiers, fastest first.
    * @param clock - the cache's clock (exact, never the coarse one).
+   * @param cache - the cache, which rejects calls once closed.
    */
-  constructor(tiers: readonly GuardedTier[], clock: Clock) {
+  constructor(tiers: readonly GuardedTier[], clock: Clock, cache: CacheState) {
     this.#tiers = tiers;
     this.#clock = clock;
+    this.#cache = cache;
+  }
+
+  /** Reads of a value answered from a tier. */
+  get hits(): number {
+    return this.#hits;
+  }
+
+  /** Reads of a value that found no fresh entry. */
+  get misses(): number {
+    return this.#misses;
+  }
+
+  /** `TieredCache.get` past the memory fast hit. */
+  async get(key: string): Promise<unknown> {
+    checkOpen(this.#cache);
+    checkKey(key);
+    const found = await this.lookup(key);
+    return this.countRead(found) ? found.entry.value : undefined;
+  }
+
+  /** `TieredCache.has`: a fresh value (not a cached "not found") in some tier; not counted as a read. */
+  async has(key: string): Promise<boolean> {
+    checkOpen(this.#cache);
+    checkKey(key);
+    const found = await this.lookup(key);
+    return found?.fresh === true && found.entry.value !== undefined;
+  }
+
+  /**
+   * Counts a read of a value (`get`, `getOrSet`; a `has` is not one) that found `found`.
+   * @returns `true` for a hit: `found` is fresh.
+   */
+  countRead(found: Found | undefined): found is Found & { readonly fresh: true } {
+    if (found?.fresh === true) {
+      this.#hits++;
+      return true;
+    }
+    this.#misses++;
+    return false;
   }
 
   /** Reads tier by tier; back-fills faster tiers on a fresh hit; returns the first fresh entry or a stale one. */
@@ -56,11 +97,13 @@ export class TierReader {
   }
 
   /**
-   * Reads several keys: each tier is asked only for the keys the tiers above it missed, with one
-   * multi-get where the tier has one. Counts its hits and misses.
+   * `TieredCache.getMany`: each tier is asked only for the keys the tiers above it missed, with
+   * one multi-get where the tier has one. Counts its hits and misses.
    * @returns the values in the order of `keys`, `undefined` where missing.
    */
-  async readMany(keys: readonly string[]): Promise<unknown[]> {
+  async getMany(keys: readonly string[]): Promise<unknown[]> {
+    checkOpen(this.#cache);
+    checkKeys(keys);
     const results: unknown[] = new Array(keys.length).fill(undefined);
     let pending: number[] = keys.map((_, i) => i);
     const foundAt = new Map<number, { entry: CacheEntry; slot: number }>();
@@ -91,8 +134,8 @@ export class TierReader {
       pending = next;
     }
     for (const [i, { entry, slot }] of foundAt) if (slot > 0) this.#backfill(keys[i] as string, entry, slot);
-    this.hits += keys.length - pending.length;
-    this.misses += pending.length;
+    this.#hits += keys.length - pending.length;
+    this.#misses += pending.length;
     return results;
   }
 

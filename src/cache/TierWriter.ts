@@ -1,10 +1,12 @@
 import type { CacheEntry } from '../core/CacheTier.js';
 import type { Clock } from '../core/Clock.js';
 import type { RandomSource } from '../core/RandomSource.js';
+import { type CacheState, checkEntries, checkKey, checkOpen, checkSet, checkTags } from './checkArguments.js';
 import type { GuardedTier } from './GuardedTier.js';
+import type { InvalidationRelay } from './InvalidationRelay.js';
 import type { ResolvedPolicy, ResolvedTieredCacheOptions } from './resolveOptions.js';
 import type { GetOrSetOptions, SetOptions } from './TieredCacheOptions.js';
-import { tagMarker } from './tagMarker.js';
+import { TAG_PREFIX, tagMarker } from './tagMarker.js';
 
 /** The options the write path reads. */
 export type TierWriterOptions = Pick<
@@ -15,24 +17,83 @@ export type TierWriterOptions = Pick<
 /**
  * The write and invalidate path of a TieredCache: builds an entry from the TTL policy of its key
  * (with jitter, grace and tags) and writes it, deletes, clears and writes tag markers, in every
- * tier at once. Publishing the change is the caller's business.
+ * tier at once; each change then goes on the bus (a loaded value, written by `write`, does not).
  */
 export class TierWriter {
   readonly #tiers: readonly GuardedTier[];
   readonly #o: TierWriterOptions;
   readonly #clock: Clock;
   readonly #random: RandomSource;
+  readonly #relay: InvalidationRelay;
+  readonly #cache: CacheState;
   #lastTagInvalidation = Number.NEGATIVE_INFINITY;
 
   /**
    * @param tiers - the guarded tiers.
    * @param options - the policies, jitter, tag TTL, clock and random source.
+   * @param relay - tells the other processes of each change.
+   * @param cache - the cache, which rejects calls once closed.
    */
-  constructor(tiers: readonly GuardedTier[], options: TierWriterOptions) {
+  constructor(
+    tiers: readonly GuardedTier[],
+    options: TierWriterOptions,
+    relay: InvalidationRelay,
+    cache: CacheState,
+  ) {
     this.#tiers = tiers;
     this.#o = options;
     this.#clock = options.clock;
     this.#random = options.random;
+    this.#relay = relay;
+    this.#cache = cache;
+  }
+
+  /** `TieredCache.set`. */
+  async set(key: string, value: unknown, options: SetOptions | undefined): Promise<void> {
+    checkOpen(this.#cache);
+    const opts = checkSet(key, value, options);
+    await this.write(key, value, opts);
+    this.#relay.keysChanged([key]);
+  }
+
+  /** `TieredCache.setMany`: one invalidation message for all. */
+  async setMany(
+    entries: readonly { readonly key: string; readonly value: unknown; readonly options?: SetOptions }[],
+  ): Promise<void> {
+    checkOpen(this.#cache);
+    checkEntries(entries);
+    await Promise.all(entries.map((entry) => this.write(entry.key, entry.value, entry.options ?? {})));
+    if (entries.length > 0) this.#relay.keysChanged(entries.map((entry) => entry.key));
+  }
+
+  /** `TieredCache.delete`. */
+  async delete(key: string): Promise<void> {
+    checkOpen(this.#cache);
+    checkKey(key);
+    await this.#deleteEverywhere([key]);
+    this.#relay.keysChanged([key]);
+  }
+
+  /** `TieredCache.clear`. */
+  async clear(): Promise<void> {
+    checkOpen(this.#cache);
+    await Promise.all(this.#tiers.map((slot) => slot.run('clear', () => slot.tier.clear())));
+    this.#relay.cleared();
+  }
+
+  /**
+   * `TieredCache.invalidateTags`: writes a marker per tag; entries with those tags written
+   * before now read as misses from now on.
+   */
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    checkOpen(this.#cache);
+    checkTags(tags);
+    const now = this.#clock.now();
+    this.#lastTagInvalidation = now;
+    const marker = tagMarker(now, this.#o.tagTtlMs);
+    const keys = tags.map((tag) => TAG_PREFIX + tag);
+    await Promise.all(keys.map((key) => this.#writeEntry(key, marker, this.#o.tagTtlMs)));
+    this.#relay.tagsInvalidated(keys, now);
   }
 
   /** Writes `value` (`undefined`: a "not found", kept `negativeTtlMs`, or not at all when 0). */
@@ -64,35 +125,19 @@ export class TierWriter {
     await this.#writeEntry(key, entry, ttlMs + graceMs);
   }
 
-  /**
-   * Writes the markers of tags invalidated at `now` (the keys are the tags under `TAG_PREFIX`);
-   * entries with those tags written before then read as misses from now on.
-   */
-  writeTagMarkers(keys: readonly string[], now: number): Promise<unknown> {
-    this.#lastTagInvalidation = now;
-    const marker = tagMarker(now, this.#o.tagTtlMs);
-    return Promise.all(keys.map((key) => this.#writeEntry(key, marker, this.#o.tagTtlMs)));
-  }
-
-  /** Removes `keys` from every tier. */
-  async delete(keys: string[]): Promise<void> {
+  async #writeEntry(key: string, entry: CacheEntry, ttlMs: number): Promise<void> {
     const writes: Promise<unknown>[] = [];
     for (const slot of this.#tiers) {
-      const result = slot.run('delete', () => slot.tier.delete(keys));
+      const result = slot.run('set', () => slot.tier.set(key, entry, ttlMs));
       if (result instanceof Promise) writes.push(result);
     }
     if (writes.length > 0) await Promise.all(writes);
   }
 
-  /** Empties every tier. */
-  clear(): Promise<unknown> {
-    return Promise.all(this.#tiers.map((slot) => slot.run('clear', () => slot.tier.clear())));
-  }
-
-  async #writeEntry(key: string, entry: CacheEntry, ttlMs: number): Promise<void> {
+  async #deleteEverywhere(keys: string[]): Promise<void> {
     const writes: Promise<unknown>[] = [];
     for (const slot of this.#tiers) {
-      const result = slot.run('set', () => slot.tier.set(key, entry, ttlMs));
+      const result = slot.run('delete', () => slot.tier.delete(keys));
       if (result instanceof Promise) writes.push(result);
     }
     if (writes.length > 0) await Promise.all(writes);

@@ -2,22 +2,20 @@ import { EventEmitter } from 'node:events';
 import type { CacheEntry } from '../core/CacheTier.js';
 import type { Clock } from '../core/Clock.js';
 import type { Closeable, CloseOptions } from '../core/Closeable.js';
-import { isCloseable } from '../core/Closeable.js';
 import type { AbortedError } from '../core/errors/AbortedError.js';
 import { ClosedError } from '../core/errors/ClosedError.js';
-import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+import type { LoaderError } from '../core/errors/LoaderError.js';
 import type { HealthCheck, HealthCheckResult } from '../core/HealthCheck.js';
 import { abortReason } from '../core/internal/abort.js';
-import { functionOption, nonEmptyStringOption, optionsObject } from '../core/internal/validate.js';
-import type { JsonValue } from '../core/Json.js';
+import { optionsObject } from '../core/internal/validate.js';
 import { LatencyRecorder } from '../core/LatencyRecorder.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
-import { CrossProcessLock } from './CrossProcessLock.js';
-import { checkKey, checkSetOptions } from './checkSetOptions.js';
+import { CacheShutdown } from './CacheShutdown.js';
 import { GuardedTier } from './GuardedTier.js';
 import { InvalidationRelay } from './InvalidationRelay.js';
 import { MemoryTier } from './MemoryTier.js';
-import { raceAbort } from './raceAbort.js';
+import { raceAbortClose } from './raceAbort.js';
 import { type ResolvedTieredCacheOptions, resolveOptions } from './resolveOptions.js';
 import { SingleFlight } from './SingleFlight.js';
 import type {
@@ -30,12 +28,12 @@ import type {
 } from './TieredCacheOptions.js';
 import { TierReader } from './TierReader.js';
 import { TierWriter } from './TierWriter.js';
-import { TAG_PREFIX } from './tagMarker.js';
+import { tiersHealth } from './tiersHealth.js';
 
-// The façade: options, events, the public methods and the memory fast hit. The read path
-// (TierReader), the write path (TierWriter), the single flight of loads (SingleFlight, with
-// CrossProcessLock), the per-tier guard (GuardedTier) and bus coherence (InvalidationRelay) are
-// collaborators made once in the constructor.
+// The façade: the public methods and the memory fast hit (see #fastHit); the rest is done by
+// collaborators made once in the constructor: TierReader (read path), TierWriter (write and
+// invalidate path), SingleFlight (loads, with CrossProcessLock), GuardedTier (per-tier guard),
+// InvalidationRelay (bus coherence) and CacheShutdown.
 
 /**
  * A cache over an ordered list of tiers (memory, then Redis, or your own), with one
@@ -78,16 +76,15 @@ export class TieredCache<V = unknown>
   readonly #coarse: boolean;
   readonly #reader: TierReader;
   readonly #writer: TierWriter;
-  readonly #lock: CrossProcessLock | undefined;
   readonly #flight: SingleFlight<V>;
   readonly #relay: InvalidationRelay;
+  readonly #shutdown: CacheShutdown;
   readonly #latency = new LatencyRecorder();
   readonly #lifetime = new AbortController();
   #nowCache = 0;
   #nowTimer: NodeJS.Timeout | undefined;
   #sampleCountdown: number;
   #closed = false;
-  #closing: Promise<void> | undefined;
   // The fast hit's counter: a plain field, so the hit path pays one increment.
   #fastHits = 0;
 
@@ -107,21 +104,14 @@ export class TieredCache<V = unknown>
     this.#coarse = o.coarseClock;
     this.#sampleCountdown = o.latencySampleEvery;
     const lifetime = this.#lifetime.signal;
-    this.#reader = new TierReader(this.#tiers, o.clock);
-    this.#writer = new TierWriter(this.#tiers, o);
+    this.#relay = new InvalidationRelay(o.bus, o.channel, this.#tiers, o.tagTtlMs, this);
+    this.#reader = new TierReader(this.#tiers, o.clock, this);
+    this.#writer = new TierWriter(this.#tiers, o, this.#relay, this);
     // The lock lives with the first remote tier: its calls go through that tier's breaker.
     const breaker = this.#tiers.find((tier) => tier.remote)?.breaker;
-    this.#lock =
-      o.lock === undefined ? undefined : new CrossProcessLock(o.lock, breaker, this.#reader, o, lifetime);
-    this.#flight = new SingleFlight(
-      this.#reader,
-      this.#writer,
-      this.#lock,
-      o.clock,
-      o.staleWhileRevalidate,
-      lifetime,
-    );
-    this.#relay = new InvalidationRelay(o.bus, o.channel, this.#tiers, o.tagTtlMs, this);
+    this.#flight = new SingleFlight(this.#reader, this.#writer, o, breaker, lifetime, this);
+    const stopClock = (): void => clearTimeout(this.#nowTimer);
+    this.#shutdown = new CacheShutdown(this.#flight, this.#relay, this.#tiers, o.closeTimeoutMs, stopClock);
   }
 
   /** `true` once `close()` or `destroy()` has been called. */
@@ -142,7 +132,7 @@ export class TieredCache<V = unknown>
   get<T extends V = V>(key: string): Promise<T | undefined> {
     const entry = this.#fastHit(key);
     if (entry !== undefined) return Promise.resolve(entry.value as T | undefined);
-    return this.#timed(this.#getSlow(key)) as Promise<T | undefined>;
+    return this.#timed(this.#reader.get(key)) as Promise<T | undefined>;
   }
 
   /**
@@ -166,6 +156,10 @@ export class TieredCache<V = unknown>
    * The hot path of `get` and `getOrSet`: a fresh, untagged memory entry, counted as a fast hit;
    * `undefined` sends the call down the slow path (also every `latencySampleEvery`-th call, which
    * the slow path times).
+   *
+   * It stays inline in the façade on purpose, with `peek`, `#now` and the counters it touches:
+   * these hits are benchmarked against lru-cache and cache-manager, and must cost the lru lookup,
+   * a clock read and an increment, with no call into a collaborator.
    */
   #fastHit(key: string): CacheEntry | undefined {
     const memory = this.#memory;
@@ -209,7 +203,7 @@ export class TieredCache<V = unknown>
   ): Promise<T | undefined> {
     const entry = this.#fastHit(key);
     if (entry !== undefined) return Promise.resolve(entry.value as T | undefined);
-    return this.#timed(this.#getOrSetSlow(key, loader, options)) as Promise<T | undefined>;
+    return this.#timed(this.#flight.getOrSet(key, loader, options)) as Promise<T | undefined>;
   }
 
   /**
@@ -218,11 +212,8 @@ export class TieredCache<V = unknown>
    * @returns whether a fresh value exists in some tier.
    * @throws {@link ClosedError} `ERR_LOADSTONE_CLOSED`, as a rejection, after `close()`.
    */
-  async has(key: string): Promise<boolean> {
-    this.#checkOpen();
-    checkKey(key);
-    const found = await this.#reader.lookup(key);
-    return found?.fresh === true && found.entry.value !== undefined;
+  has(key: string): Promise<boolean> {
+    return this.#reader.has(key);
   }
 
   /**
@@ -235,14 +226,8 @@ export class TieredCache<V = unknown>
    * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION`, as a rejection, for a bad
    * key, value or option; {@link ClosedError} `ERR_LOADSTONE_CLOSED` after `close()`.
    */
-  async set(key: string, value: V, options?: SetOptions): Promise<void> {
-    this.#checkOpen();
-    checkKey(key);
-    if (value === undefined) throw new InvalidOptionError('value', 'defined (use delete())', value);
-    const opts = optionsObject('options', options);
-    checkSetOptions(opts, 'options');
-    await this.#writer.write(key, value, opts);
-    this.#relay.keysChanged([key]);
+  set(key: string, value: V, options?: SetOptions): Promise<void> {
+    return this.#writer.set(key, value, options);
   }
 
   /**
@@ -251,21 +236,10 @@ export class TieredCache<V = unknown>
    * @returns a promise that resolves once written.
    * @throws as {@link TieredCache.set}.
    */
-  async setMany(
+  setMany(
     entries: readonly { readonly key: string; readonly value: V; readonly options?: SetOptions }[],
   ): Promise<void> {
-    this.#checkOpen();
-    if (!Array.isArray(entries)) throw new InvalidOptionError('entries', 'an array', entries);
-    for (const [i, entry] of entries.entries()) {
-      checkKey(entry?.key, `entries[${i}].key`);
-      if (entry.value === undefined)
-        throw new InvalidOptionError(`entries[${i}].value`, 'defined', undefined);
-      checkSetOptions(optionsObject(`entries[${i}].options`, entry.options), `entries[${i}].options`);
-    }
-    await Promise.all(
-      entries.map((entry) => this.#writer.write(entry.key, entry.value, entry.options ?? {})),
-    );
-    if (entries.length > 0) this.#relay.keysChanged(entries.map((entry) => entry.key));
+    return this.#writer.setMany(entries);
   }
 
   /**
@@ -275,16 +249,7 @@ export class TieredCache<V = unknown>
    * @throws {@link ClosedError} `ERR_LOADSTONE_CLOSED`, as a rejection, after `close()`.
    */
   getMany(keys: readonly string[]): Promise<(V | undefined)[]> {
-    // Not async: the read path's promise is returned as it is, so the call settles exactly when
-    // the reads are done (an async wrapper adds a promise hop); a bad call still rejects.
-    try {
-      this.#checkOpen();
-      if (!Array.isArray(keys)) throw new InvalidOptionError('keys', 'an array', keys);
-      for (let i = 0; i < keys.length; i++) checkKey(keys[i], `keys[${i}]`);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#reader.readMany(keys) as Promise<(V | undefined)[]>;
+    return this.#reader.getMany(keys) as Promise<(V | undefined)[]>;
   }
 
   /**
@@ -293,11 +258,8 @@ export class TieredCache<V = unknown>
    * @returns a promise that resolves once every tier has been updated or skipped.
    * @throws {@link ClosedError} `ERR_LOADSTONE_CLOSED`, as a rejection, after `close()`.
    */
-  async delete(key: string): Promise<void> {
-    this.#checkOpen();
-    checkKey(key);
-    await this.#writer.delete([key]);
-    this.#relay.keysChanged([key]);
+  delete(key: string): Promise<void> {
+    return this.#writer.delete(key);
   }
 
   /**
@@ -306,10 +268,8 @@ export class TieredCache<V = unknown>
    * @returns a promise that resolves once done.
    * @throws {@link ClosedError} `ERR_LOADSTONE_CLOSED`, as a rejection, after `close()`.
    */
-  async clear(): Promise<void> {
-    this.#checkOpen();
-    await this.#writer.clear();
-    this.#relay.cleared();
+  clear(): Promise<void> {
+    return this.#writer.clear();
   }
 
   /**
@@ -322,14 +282,8 @@ export class TieredCache<V = unknown>
    * @returns a promise that resolves once the markers are written.
    * @throws {@link ClosedError} `ERR_LOADSTONE_CLOSED`, as a rejection, after `close()`.
    */
-  async invalidateTags(tags: readonly string[]): Promise<void> {
-    this.#checkOpen();
-    if (!Array.isArray(tags)) throw new InvalidOptionError('tags', 'an array of strings', tags);
-    for (let i = 0; i < tags.length; i++) nonEmptyStringOption(`tags[${i}]`, tags[i]);
-    const now = this.#clock.now();
-    const keys = tags.map((tag) => TAG_PREFIX + tag);
-    await this.#writer.writeTagMarkers(keys, now);
-    this.#relay.tagsInvalidated(keys, now);
+  invalidateTags(tags: readonly string[]): Promise<void> {
+    return this.#writer.invalidateTags(tags);
   }
 
   /**
@@ -338,23 +292,12 @@ export class TieredCache<V = unknown>
    * values served, lock and bus counts, sampled latency.
    */
   stats(): TieredCacheStats {
-    const tiers = this.#tiers.map((tier, i) => tier.stats(i === 0 ? this.#fastHits : 0));
-    const flight = this.#flight;
-    const relay = this.#relay;
     return {
       hits: this.#reader.hits + this.#fastHits,
       misses: this.#reader.misses,
-      tiers,
-      loaderCalls: flight.loaderCalls,
-      loaderErrors: flight.loaderErrors,
-      stampedesCollapsed: flight.collapsed,
-      staleServed: flight.staleServed,
-      refreshes: flight.refreshes,
-      locksAcquired: this.#lock?.acquired ?? 0,
-      lockWaits: this.#lock?.waits ?? 0,
-      invalidationsSent: relay.sent,
-      invalidationsFailed: relay.sendFailures,
-      invalidationsReceived: relay.received,
+      tiers: this.#tiers.map((tier, i) => tier.stats(i === 0 ? this.#fastHits : 0)),
+      ...this.#flight.stats(),
+      ...this.#relay.stats(),
       latency: this.#latency.snapshot(),
     };
   }
@@ -366,17 +309,7 @@ export class TieredCache<V = unknown>
    * @returns the status, with each remote tier's breaker state in `details`.
    */
   async check(_signal?: AbortSignal): Promise<HealthCheckResult> {
-    const details: Record<string, JsonValue> = {};
-    const down: string[] = [];
-    for (const slot of this.#tiers) {
-      if (slot.breaker === undefined) continue;
-      const state = slot.breaker.state;
-      details[slot.name] = state;
-      if (state !== 'closed') down.push(slot.name);
-    }
-    if (this.#closed) return { status: 'critical', message: 'closed', details };
-    if (down.length === 0) return { status: 'healthy', details };
-    return { status: 'degraded', message: `tier ${down.join(', ')} skipped (circuit open)`, details };
+    return tiersHealth(this.#tiers, this.#closed);
   }
 
   /**
@@ -391,24 +324,13 @@ export class TieredCache<V = unknown>
     const signal = optionsObject('options', options).signal;
     this.#closed = true;
     this.#memory = undefined;
-    this.#closing ??= this.#drain();
-    if (signal === undefined) return this.#closing;
+    const closing = this.#shutdown.close();
+    if (signal === undefined) return closing;
     if (signal.aborted) {
       await this.destroy(signal.reason);
       throw abortReason(signal, 'TieredCache close');
     }
-    const closing = this.#closing;
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        void this.destroy(signal.reason);
-        reject(abortReason(signal, 'TieredCache close'));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      void closing.then(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      });
-    });
+    await raceAbortClose(closing, signal, () => void this.destroy(signal.reason));
   }
 
   /**
@@ -420,7 +342,7 @@ export class TieredCache<V = unknown>
     this.#closed = true;
     this.#memory = undefined;
     if (!this.#lifetime.signal.aborted) this.#lifetime.abort(reason ?? new ClosedError('TieredCache'));
-    await this.#release();
+    await this.#shutdown.release();
   }
 
   /** Calls {@link TieredCache.close}, for `await using`. */
@@ -453,67 +375,5 @@ export class TieredCache<V = unknown>
     const done = (): void => this.#latency.record(performance.now() - started);
     promise.then(done, done);
     return promise;
-  }
-
-  async #getSlow(key: string): Promise<V | undefined> {
-    this.#checkOpen();
-    checkKey(key);
-    const found = await this.#reader.lookup(key);
-    if (found === undefined || !found.fresh) {
-      this.#reader.misses++;
-      return undefined;
-    }
-    this.#reader.hits++;
-    return found.entry.value as V | undefined;
-  }
-
-  async #getOrSetSlow(
-    key: string,
-    loader: Loader<V>,
-    options: GetOrSetOptions | undefined,
-  ): Promise<V | undefined> {
-    this.#checkOpen();
-    checkKey(key);
-    functionOption('loader', loader);
-    const opts = optionsObject('options', options);
-    const signal = opts.signal;
-    if (signal !== undefined) {
-      if (!(signal instanceof AbortSignal))
-        throw new InvalidOptionError('options.signal', 'an AbortSignal', signal);
-      if (signal.aborted) throw abortReason(signal, 'TieredCache getOrSet');
-    }
-    checkSetOptions(opts, 'options');
-    const flight = this.#flight.join(key, loader, opts);
-    return signal === undefined ? flight : raceAbort(flight, signal);
-  }
-
-  #checkOpen(): void {
-    if (this.#closed) throw new ClosedError('TieredCache');
-  }
-
-  async #drain(): Promise<void> {
-    const running = this.#flight.running();
-    if (running.length > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.allSettled(running),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, this.#o.closeTimeoutMs);
-          timer.unref();
-        }),
-      ]);
-      clearTimeout(timer);
-    }
-    await this.#release();
-  }
-
-  async #release(): Promise<void> {
-    this.#relay.dispose();
-    clearTimeout(this.#nowTimer);
-    await Promise.all(
-      this.#tiers.map((slot) =>
-        isCloseable(slot.tier) && !slot.tier.closed ? slot.tier.close() : undefined,
-      ),
-    );
   }
 }

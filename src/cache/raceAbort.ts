@@ -20,3 +20,26 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<
     );
   });
 }
+
+/**
+ * The wait of `close({ signal })` on `closing`: resolves with it, or on abort calls `onAbort`
+ * (which destroys) and rejects with the signal's reason at once. Unlike {@link raceAbort}, a
+ * `closing` that rejects leaves this pending, as the cache's close always has.
+ */
+export function raceAbortClose(
+  closing: Promise<void>,
+  signal: AbortSignal,
+  onAbort: () => void,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const abort = (): void => {
+      onAbort();
+      reject(abortReason(signal, 'TieredCache close'));
+    };
+    signal.addEventListener('abort', abort, { once: true });
+    void closing.then(() => {
+      signal.removeEventListener('abort', abort);
+      resolve();
+    });
+  });
+}
