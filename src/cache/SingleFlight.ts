@@ -7,6 +7,8 @@ import { type CacheState, checkGetOrSet, checkOpen } from './checkArguments.js';
 import { raceAbort } from './raceAbort.js';
 import type { ResolvedTieredCacheOptions } from './resolveOptions.js';
 import type { GetOrSetOptions, Loader, TieredCacheStats } from './TieredCacheOptions.js';
+import type { TierReader } from './TierReader.js';
+import type { TierWriter } from './TierWriter.js';
 
 /** The counters of the loads and the lock, in the cache's stats. */
 export type LoadStats = Pick<
@@ -27,13 +29,11 @@ const NO_LOCK_STATS: LockStats = Object.freeze({ locksAcquired: 0, lockWaits: 0 
 export type SingleFlightOptions = CrossProcessLockOptions &
   Pick<ResolvedTieredCacheOptions, 'clock' | 'staleWhileRevalidate' | 'lock'>;
 
-import type { TierReader } from './TierReader.js';
-import type { TierWriter } from './TierWriter.js';
-
 /**
  * The miss path of `getOrSet`: one load per key per process, shared (value or error) by every
  * caller that asks meanwhile; a stale entry within grace stands in for a failing loader, or with
- * stale-while-revalidate is returned at once while one background refresh runs.
+ * stale-while-revalidate is returned at once while one background refresh runs. With the `lock`
+ * option, a load first takes the key's lock shared by all processes ({@link CrossProcessLock}).
  */
 export class SingleFlight<V> {
   readonly #flights = new Map<string, Promise<unknown>>();
@@ -68,7 +68,6 @@ export class SingleFlight<V> {
     lifetime: AbortSignal,
     cache: CacheState,
   ) {
-    this.#cache = cache;
     this.#reader = reader;
     this.#writer = writer;
     this.#lock =
@@ -78,6 +77,7 @@ export class SingleFlight<V> {
     this.#clock = options.clock;
     this.#staleWhileRevalidate = options.staleWhileRevalidate;
     this.#lifetime = lifetime;
+    this.#cache = cache;
   }
 
   /** Its part of the cache's stats. */
