@@ -1,97 +1,33 @@
-import { EventEmitter, setMaxListeners } from 'node:events';
-import type { Clock } from '../core/Clock.js';
-import { systemClock } from '../core/Clock.js';
+import { EventEmitter } from 'node:events';
 import type { Closeable, CloseOptions } from '../core/Closeable.js';
 import { CapacityExceededError } from '../core/errors/CapacityExceededError.js';
 import { ClosedError } from '../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
-import { RetriesExhaustedError } from '../core/errors/RetriesExhaustedError.js';
 import { ShedError } from '../core/errors/ShedError.js';
-import { TimeoutError } from '../core/errors/TimeoutError.js';
 import type { HealthStatus } from '../core/HealthCheck.js';
 import { abortReason, drainUnlessAborted } from '../core/internal/abort.js';
-import {
-  booleanOption,
-  functionOption,
-  integerOption,
-  MAX_TIMER_MS,
-  nonEmptyStringOption,
-  numberOption,
-  oneOfOption,
-  optionsObject,
-} from '../core/internal/validate.js';
-import type { LoadChange, LoadSignal } from '../core/LoadSignal.js';
+import { booleanOption, integerOption } from '../core/internal/validate.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
-import { retry } from '../resilience/index.js';
+import { LoadShedding } from './LoadShedding.js';
 import type {
   AddOptions,
-  Priority,
   PriorityTaskQueueEvents,
   PriorityTaskQueueOptions,
   PriorityTaskQueueStats,
   Task,
-  TaskContext,
-  TaskRetryOptions,
   WaitOptions,
 } from './PriorityTaskQueueOptions.js';
-import { BucketQueue, TaskHeap, type TaskStore } from './TaskHeap.js';
+import { QueueCounters } from './QueueCounters.js';
+import { QueueWaiters } from './QueueWaiters.js';
+import {
+  addRank,
+  concurrencyOption,
+  type ResolvedPriorityTaskQueueOptions,
+  resolvePriorityTaskQueueOptions,
+} from './resolvePriorityTaskQueueOptions.js';
+import { TaskDispatcher } from './TaskDispatcher.js';
 
-const DEFAULT_PRIORITIES: readonly string[] = Object.freeze(['critical', 'high', 'medium', 'low']);
 const WHAT = 'PriorityTaskQueue';
-
-const QUEUED = 0;
-const RUNNING = 1;
-const DONE = 2;
-
-type ResolvedPriorityTaskQueueOptions = {
-  readonly concurrency: number;
-  readonly maxQueued: number;
-  readonly closeTimeoutMs: number;
-  readonly levels: ReadonlyMap<string, number>;
-  readonly defaultRank: number;
-  readonly defaultPriority: Priority;
-  readonly retry: TaskRetryOptions | undefined;
-  readonly timeoutMs: number;
-  readonly loadSignal: LoadSignal | undefined;
-  readonly shedRank: number;
-  readonly shedAction: 'reject' | 'defer';
-  readonly degradedConcurrency: number | undefined;
-  readonly rateLimit: number;
-  readonly rateIntervalMs: number;
-  readonly agingIntervalMs: number;
-  readonly clock: Clock;
-};
-
-/**
- * One queued or running task. A class with fixed fields (and no per-task closures besides the
- * promise's own) keeps a queued task to a few hundred bytes.
- */
-class Entry {
-  key: number;
-  readonly seq: number;
-  readonly rank: number;
-  state = QUEUED;
-  readonly fn: Task<unknown>;
-  readonly options: AddOptions | undefined;
-  resolve!: (value: unknown) => void;
-  reject!: (error: unknown) => void;
-  /** The queued-phase abort listener, when the task has a signal. */
-  onAbort: (() => void) | undefined = undefined;
-  /** Neighbours in the running list (destroy() walks it). */
-  prev: Entry | undefined = undefined;
-  next: Entry | undefined = undefined;
-
-  constructor(fn: Task<unknown>, rank: number, key: number, seq: number, options: AddOptions | undefined) {
-    this.fn = fn;
-    this.rank = rank;
-    this.key = key;
-    this.seq = seq;
-    this.options = options;
-  }
-}
-
-/** A caller of `onEmpty`/`onIdle`/`onSizeLessThan`; `limit` is the size it waits to go below. */
-type Waiter = { readonly resolve: () => void; readonly cleanup: () => void; readonly limit: number };
 
 /**
  * Runs async tasks with a concurrency limit, highest priority first and FIFO within one
@@ -123,47 +59,16 @@ export class PriorityTaskQueue
   implements Closeable, MetricsSource<PriorityTaskQueueStats>
 {
   readonly #o: ResolvedPriorityTaskQueueOptions;
-  readonly #heap: TaskStore<Entry>;
-  /** Tasks popped while the load is critical and their priority is shed: they wait here. */
-  #held: Entry[] = [];
-  #seq = 0;
-  /** Live queued tasks (cancelled ones still in the heap are not counted). */
-  #size = 0;
-  /** Cancelled tasks still in the heap, removed lazily. */
-  #dead = 0;
-  #running = 0;
-  #runningHead: Entry | undefined = undefined;
+  readonly #counters = new QueueCounters();
+  readonly #shedding: LoadShedding;
+  readonly #waiters: QueueWaiters;
+  readonly #dispatcher: TaskDispatcher;
   #baseConcurrency: number;
-  #concurrency: number;
-  #paused: boolean;
-  #emptyNotified = true;
-  #idleNotified = true;
   #closed = false;
   #destroyed = false;
-  #draining = false;
-  #load: HealthStatus = 'healthy';
   #subscription: Disposable | undefined;
-  readonly #lifecycle = new AbortController();
-  readonly #plainContext: TaskContext;
-  // Rate cap window.
-  #windowEnd = 0;
-  #windowStarts = 0;
-  #rateTimer: NodeJS.Timeout | undefined;
-  #emptyWaiters: Waiter[] = [];
-  #idleWaiters: Waiter[] = [];
-  #sizeWaiters: Waiter[] = [];
   #closePromise: Promise<void> | undefined;
   #closeResolve: (() => void) | undefined;
-  // Counters.
-  #added = 0;
-  #started = 0;
-  #completed = 0;
-  #failed = 0;
-  #timedOut = 0;
-  #retries = 0;
-  #shed = 0;
-  #rejectedFull = 0;
-  #aborted = 0;
 
   /**
    * @param options - concurrency, bounds, priorities, retries, timeouts, shedding, rate cap, aging.
@@ -171,35 +76,32 @@ export class PriorityTaskQueue
    */
   constructor(options?: PriorityTaskQueueOptions) {
     super();
-    this.#o = resolveOptions(options);
-    // Aging makes every key distinct, which suits a heap; fixed priorities suit buckets.
-    this.#heap = this.#o.agingIntervalMs > 0 ? new TaskHeap<Entry>() : new BucketQueue<Entry>();
+    this.#o = resolvePriorityTaskQueueOptions(options);
     this.#baseConcurrency = this.#o.concurrency;
-    this.#concurrency = this.#o.concurrency;
-    this.#paused = booleanOption('options.paused', options?.paused ?? false);
-    // Every running task with a signal or timeout listens to the lifecycle signal.
-    setMaxListeners(0, this.#lifecycle.signal);
-    this.#plainContext = Object.freeze({ signal: this.#lifecycle.signal, attempt: 1, id: undefined });
+    const paused = booleanOption('options.paused', options?.paused ?? false);
+    this.#shedding = new LoadShedding(this.#o);
+    this.#waiters = new QueueWaiters(this, () => this.#checkClosed());
+    this.#dispatcher = new TaskDispatcher(this.#o, this.#shedding, this.#counters, this.#waiters, paused);
     const signal = this.#o.loadSignal;
     if (signal !== undefined) {
-      this.#subscription = signal.subscribe((change) => this.#onLoad(change));
+      this.#subscription = signal.subscribe((change) => this.#applyLoad(change.status, true));
       this.#applyLoad(signal.status, false);
     }
   }
 
   /** Tasks waiting to start, deferred ones included. */
   get size(): number {
-    return this.#size;
+    return this.#dispatcher.size;
   }
 
   /** Tasks running now. */
   get pending(): number {
-    return this.#running;
+    return this.#dispatcher.running;
   }
 
   /** Whether the queue is paused. */
   get isPaused(): boolean {
-    return this.#paused;
+    return this.#dispatcher.paused;
   }
 
   /** `true` from the moment `close()` or `destroy()` is first called. */
@@ -226,8 +128,8 @@ export class PriorityTaskQueue
    */
   set concurrency(value: number) {
     this.#baseConcurrency = concurrencyOption('concurrency', value);
-    this.#applyLoad(this.#load, false);
-    this.#drain();
+    this.#applyLoad(this.#shedding.status, false);
+    this.#dispatcher.drain();
   }
 
   /**
@@ -251,66 +153,32 @@ export class PriorityTaskQueue
    */
   add<T>(fn: Task<T>, options?: AddOptions): Promise<T> {
     let rank: number;
-    let priority: Priority;
     try {
-      functionOption('fn', fn);
-      if (options === undefined || options.priority === undefined) {
-        if (options !== undefined) validateAddOptions(options);
-        rank = this.#o.defaultRank;
-        priority = this.#o.defaultPriority;
-      } else {
-        validateAddOptions(options);
-        priority = options.priority;
-        rank = this.#rankOf('options.priority', priority);
-      }
+      rank = addRank(this.#o, fn as Task<unknown>, options);
     } catch (error) {
       return Promise.reject(error);
     }
     if (this.#closed) return Promise.reject(new ClosedError(WHAT));
     const signal = options?.signal;
     if (signal?.aborted) {
-      this.#aborted++;
+      this.#counters.aborted++;
       return Promise.reject(abortReason(signal, 'task'));
     }
-    if (this.#load === 'critical' && rank < this.#o.shedRank && this.#o.shedAction === 'reject') {
-      this.#shed++;
+    if (this.#shedding.refuses(rank)) {
+      // A shed task was given a valid priority, or none: then it has the default one.
+      const priority = options?.priority ?? this.#o.defaultPriority;
+      this.#counters.shed++;
       if (this.listenerCount('task:shed') > 0) {
         this.emit('task:shed', { priority, id: options?.id });
       }
       return Promise.reject(new ShedError(WHAT, priority));
     }
-    if (this.#size >= this.#o.maxQueued && !this.#hasFreeSlot()) {
-      this.#rejectedFull++;
+    const dispatcher = this.#dispatcher;
+    if (dispatcher.size >= this.#o.maxQueued && !dispatcher.hasFreeSlot()) {
+      this.#counters.rejectedFull++;
       return Promise.reject(new CapacityExceededError(`${WHAT} queue`, this.#o.maxQueued));
     }
-    const aging = this.#o.agingIntervalMs;
-    const key = aging > 0 ? rank - this.#o.clock.now() / aging : rank;
-    // Only options that change how the task runs are kept: a bare `{ priority }` stays on the fast path.
-    const kept =
-      options !== undefined &&
-      (signal !== undefined ||
-        options.retry !== undefined ||
-        options.timeoutMs !== undefined ||
-        options.id !== undefined)
-        ? options
-        : undefined;
-    const entry = new Entry(fn as Task<unknown>, rank, key, this.#seq++, kept);
-    const promise = new Promise<T>((resolve, reject) => {
-      entry.resolve = resolve as (value: unknown) => void;
-      entry.reject = reject;
-    });
-    this.#added++;
-    if (signal !== undefined) {
-      const onAbort = (): void => this.#abortQueued(entry, signal);
-      entry.onAbort = onAbort;
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
-    this.#heap.push(entry);
-    this.#size++;
-    this.#emptyNotified = false;
-    this.#idleNotified = false;
-    this.#drain();
-    return promise;
+    return dispatcher.enqueue(fn as Task<unknown>, rank, options) as Promise<T>;
   }
 
   /**
@@ -337,14 +205,15 @@ export class PriorityTaskQueue
    * {@includeCode ./PriorityTaskQueue.test.ts#pause}
    */
   pause(): void {
-    this.#paused = true;
+    this.#dispatcher.paused = true;
   }
 
   /** Starts queued tasks again after {@link PriorityTaskQueue.pause}. */
   resume(): void {
-    if (!this.#paused) return;
-    this.#paused = false;
-    this.#drain();
+    const dispatcher = this.#dispatcher;
+    if (!dispatcher.paused) return;
+    dispatcher.paused = false;
+    dispatcher.drain();
   }
 
   /**
@@ -355,7 +224,7 @@ export class PriorityTaskQueue
    * @throws `signal.reason`, as a rejection, on abort.
    */
   onEmpty(options?: WaitOptions): Promise<void> {
-    return this.#wait(this.#emptyWaiters, () => this.#size === 0, options);
+    return this.#waiters.empty.wait(this.#dispatcher.size === 0, options?.signal);
   }
 
   /**
@@ -378,7 +247,7 @@ export class PriorityTaskQueue
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#wait(this.#sizeWaiters, () => this.#size < limit, options, limit);
+    return this.#waiters.sizeBelow.wait(this.#dispatcher.size < limit, options?.signal, limit);
   }
 
   /**
@@ -392,7 +261,8 @@ export class PriorityTaskQueue
    * {@includeCode ./PriorityTaskQueue.test.ts#onIdle}
    */
   onIdle(options?: WaitOptions): Promise<void> {
-    return this.#wait(this.#idleWaiters, () => this.#size === 0 && this.#running === 0, options);
+    const dispatcher = this.#dispatcher;
+    return this.#waiters.idle.wait(dispatcher.size === 0 && dispatcher.running === 0, options?.signal);
   }
 
   /**
@@ -401,23 +271,25 @@ export class PriorityTaskQueue
    * @returns a fresh {@link PriorityTaskQueueStats}.
    */
   stats(): PriorityTaskQueueStats {
+    const dispatcher = this.#dispatcher;
+    const counters = this.#counters;
     return {
-      queued: this.#size,
-      deferred: this.#held.length,
-      running: this.#running,
-      concurrency: this.#concurrency,
-      load: this.#load,
-      paused: this.#paused,
+      queued: dispatcher.size,
+      deferred: dispatcher.held,
+      running: dispatcher.running,
+      concurrency: dispatcher.concurrency,
+      load: this.#shedding.status,
+      paused: dispatcher.paused,
       closed: this.#closed,
-      added: this.#added,
-      started: this.#started,
-      completed: this.#completed,
-      failed: this.#failed,
-      timedOut: this.#timedOut,
-      retries: this.#retries,
-      shed: this.#shed,
-      rejectedFull: this.#rejectedFull,
-      aborted: this.#aborted,
+      added: counters.added,
+      started: counters.started,
+      completed: counters.completed,
+      failed: counters.failed,
+      timedOut: counters.timedOut,
+      retries: counters.retries,
+      shed: counters.shed,
+      rejectedFull: counters.rejectedFull,
+      aborted: counters.aborted,
     };
   }
 
@@ -441,8 +313,8 @@ export class PriorityTaskQueue
       this.#closePromise = new Promise<void>((resolve) => {
         this.#closeResolve = resolve;
       });
-      this.#paused = false;
-      this.#drain();
+      this.#dispatcher.paused = false;
+      this.#dispatcher.drain();
       this.#checkClosed();
     }
     const drained = this.#closePromise ?? Promise.resolve();
@@ -468,26 +340,8 @@ export class PriorityTaskQueue
     if (this.#destroyed) return Promise.resolve();
     this.#destroyed = true;
     const error = new ClosedError(WHAT, reason === undefined ? undefined : { cause: reason });
-    const queued = [...this.#heap.drain(), ...this.#held];
-    this.#held = [];
-    for (const entry of queued) {
-      if (entry.state !== QUEUED) continue;
-      entry.state = DONE;
-      this.#detachAbort(entry);
-      entry.reject(error);
-    }
-    this.#size = 0;
-    this.#dead = 0;
-    this.#lifecycle.abort(error);
-    for (let entry = this.#runningHead; entry !== undefined; entry = entry.next) {
-      entry.state = DONE;
-      entry.reject(error);
-    }
-    this.#runningHead = undefined;
-    this.#running = 0;
-    if (this.#rateTimer !== undefined) clearTimeout(this.#rateTimer);
-    this.#rateTimer = undefined;
-    this.#notifyWaiters();
+    this.#dispatcher.abandonAll(error);
+    this.#waiters.notify(this.#dispatcher);
     this.#finishClose();
     return Promise.resolve();
   }
@@ -501,293 +355,22 @@ export class PriorityTaskQueue
     return this.close();
   }
 
-  #hasFreeSlot(): boolean {
-    return !this.#paused && this.#running < this.#concurrency && this.#size === 0;
-  }
-
-  #rankOf(path: string, priority: Priority): number {
-    if (typeof priority === 'number') {
-      if (!Number.isFinite(priority))
-        throw new InvalidOptionError(path, 'a level name or a finite number', priority);
-      return priority;
-    }
-    const rank = this.#o.levels.get(priority);
-    if (rank === undefined) {
-      throw new InvalidOptionError(
-        path,
-        `one of ${[...this.#o.levels.keys()].map((l) => `"${l}"`).join(', ')} or a finite number`,
-        priority,
-      );
-    }
-    return rank;
-  }
-
-  // Starts as many tasks as the limits allow. Re-entrant calls (a task adding a task
-  // synchronously) return at once: the outer loop re-reads the state on each turn.
-  #drain(): void {
-    if (this.#draining) return;
-    this.#draining = true;
-    try {
-      while (!this.#paused && this.#running < this.#concurrency && this.#size > this.#held.length) {
-        if (this.#o.rateLimit > 0 && !this.#rateAllows()) break;
-        const entry = this.#take();
-        if (entry === undefined) break;
-        this.#start(entry);
-      }
-    } finally {
-      this.#draining = false;
-    }
-    if (this.#sizeWaiters.length > 0) this.#notifySizeWaiters();
-    if (this.#size === 0) this.#notifyWaiters();
-  }
-
-  #notifySizeWaiters(): void {
-    // Compacted in place, oldest first: a waiter's abort handler removes it from this very array.
-    const waiters = this.#sizeWaiters;
-    const ready: Waiter[] = [];
-    let kept = 0;
-    for (const w of waiters) {
-      if (this.#size < w.limit) ready.push(w);
-      else waiters[kept++] = w;
-    }
-    waiters.length = kept;
-    for (const w of ready) {
-      w.cleanup();
-      w.resolve();
-    }
-  }
-
-  /** Pops the next startable task, holding back shed ones while the load is critical. */
-  #take(): Entry | undefined {
-    const heap = this.#heap;
-    for (;;) {
-      const entry = heap.pop();
-      if (entry === undefined) return undefined;
-      if (entry.state !== QUEUED) {
-        this.#dead--;
-        continue;
-      }
-      if (this.#load === 'critical' && entry.rank < this.#o.shedRank) {
-        this.#held.push(entry);
-        continue;
-      }
-      return entry;
-    }
-  }
-
-  #rateAllows(): boolean {
-    const now = this.#o.clock.now();
-    if (now >= this.#windowEnd) {
-      this.#windowEnd = now + this.#o.rateIntervalMs;
-      this.#windowStarts = 0;
-    }
-    if (this.#windowStarts < this.#o.rateLimit) {
-      this.#windowStarts++;
-      return true;
-    }
-    if (this.#rateTimer === undefined) {
-      this.#rateTimer = setTimeout(
-        () => {
-          this.#rateTimer = undefined;
-          this.#drain();
-        },
-        Math.max(1, this.#windowEnd - now),
-      );
-    }
-    return false;
-  }
-
-  #start(entry: Entry): void {
-    this.#size--;
-    entry.state = RUNNING;
-    this.#running++;
-    this.#started++;
-    const head = this.#runningHead;
-    entry.next = head;
-    if (head !== undefined) head.prev = entry;
-    this.#runningHead = entry;
-    const options = entry.options;
-    if (
-      this.#o.retry === undefined &&
-      this.#o.timeoutMs === 0 &&
-      (options === undefined ||
-        (options.signal === undefined && options.retry === undefined && options.timeoutMs === undefined))
-    ) {
-      this.#runPlain(entry, options?.id);
-    } else {
-      this.#detachAbort(entry);
-      this.#runGuarded(entry, options);
-    }
-  }
-
-  async #runPlain(entry: Entry, id: string | undefined): Promise<void> {
-    try {
-      const context =
-        id === undefined ? this.#plainContext : { signal: this.#lifecycle.signal, attempt: 1, id };
-      const value = await entry.fn(context);
-      this.#settle(entry, true, value);
-    } catch (error) {
-      this.#settle(entry, false, error);
-    }
-  }
-
-  async #runGuarded(entry: Entry, options: AddOptions | undefined): Promise<void> {
-    const retryOptions = options?.retry === undefined ? this.#o.retry : options.retry || undefined;
-    const timeoutMs = options?.timeoutMs ?? this.#o.timeoutMs;
-    const callerSignal = options?.signal;
-    const id = options?.id;
-    const lifecycle = this.#lifecycle.signal;
-    const attempts = retryOptions?.attempts ?? (retryOptions === undefined ? 1 : 3);
-    let made = 0;
-    const attempt = (n: number): Promise<unknown> => {
-      made = n;
-      if (n > 1) this.#retries++;
-      return runAttempt(entry.fn, n, id, callerSignal, lifecycle, timeoutMs);
-    };
-    try {
-      let value: unknown;
-      if (attempts <= 1) {
-        value = await attempt(1);
-      } else {
-        const signal = callerSignal === undefined ? lifecycle : AbortSignal.any([callerSignal, lifecycle]);
-        value = await retry(({ attempt: n }) => attempt(n), { ...retryOptions, signal });
-      }
-      this.#settle(entry, true, value);
-    } catch (error) {
-      if (callerSignal?.aborted) {
-        this.#aborted++;
-        this.#settle(entry, false, abortReason(callerSignal, 'task'), true);
-        return;
-      }
-      if (error instanceof TimeoutError) this.#timedOut++;
-      const final =
-        attempts > 1 && !lifecycle.aborted && made > 0
-          ? new RetriesExhaustedError(id === undefined ? 'task' : `task "${id}"`, made, { cause: error })
-          : error;
-      this.#settle(entry, false, final);
-    }
-  }
-
-  #settle(entry: Entry, ok: boolean, value: unknown, aborted = false): void {
-    if (entry.state !== RUNNING) return;
-    entry.state = DONE;
-    const { prev, next } = entry;
-    if (prev === undefined) this.#runningHead = next;
-    else prev.next = next;
-    if (next !== undefined) next.prev = prev;
-    entry.prev = undefined;
-    entry.next = undefined;
-    this.#running--;
-    if (ok) {
-      this.#completed++;
-      entry.resolve(value);
-    } else {
-      if (!aborted) this.#failed++;
-      entry.reject(value);
-    }
-    this.#drain();
-    if (this.#running === 0 && this.#size === 0) this.#notifyWaiters();
-  }
-
-  #abortQueued(entry: Entry, signal: AbortSignal): void {
-    if (entry.state !== QUEUED) return;
-    entry.state = DONE;
-    entry.onAbort = undefined;
-    this.#size--;
-    this.#aborted++;
-    const heldIndex = this.#held.indexOf(entry);
-    if (heldIndex >= 0) this.#held.splice(heldIndex, 1);
-    else this.#dead++;
-    entry.reject(abortReason(signal, 'task'));
-    // Many cancelled tasks would otherwise sit in the heap until popped.
-    if (this.#dead > 1024 && this.#dead > this.#size) {
-      this.#heap.filter((e) => e.state === QUEUED);
-      this.#dead = 0;
-    }
-    if (this.#size === 0) this.#notifyWaiters();
-    this.#drain();
-  }
-
-  #detachAbort(entry: Entry): void {
-    const onAbort = entry.onAbort;
-    if (onAbort === undefined) return;
-    entry.onAbort = undefined;
-    entry.options?.signal?.removeEventListener('abort', onAbort);
-  }
-
-  #onLoad(change: LoadChange): void {
-    this.#applyLoad(change.status, true);
-  }
-
   #applyLoad(status: HealthStatus, emit: boolean): void {
-    const previous = this.#load;
-    this.#load = status;
-    this.#concurrency =
-      status === 'healthy' ? this.#baseConcurrency : (this.#o.degradedConcurrency ?? this.#baseConcurrency);
-    if (previous === 'critical' && status !== 'critical' && this.#held.length > 0) {
-      this.#heap.restore(this.#held);
-      this.#held = [];
-    }
+    const shedding = this.#shedding;
+    const dispatcher = this.#dispatcher;
+    const previous = shedding.status;
+    shedding.status = status;
+    dispatcher.concurrency = shedding.concurrency(this.#baseConcurrency);
+    if (previous === 'critical' && status !== 'critical') dispatcher.releaseHeld();
     if (emit && previous !== status) {
-      this.emit('load:changed', { status, concurrency: this.#concurrency });
+      this.emit('load:changed', { status, concurrency: dispatcher.concurrency });
     }
-    this.#drain();
-  }
-
-  #wait(waiters: Waiter[], ready: () => boolean, options: WaitOptions | undefined, limit = 0): Promise<void> {
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(abortReason(signal, 'wait'));
-    if (ready()) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        const i = waiters.indexOf(waiter);
-        if (i >= 0) waiters.splice(i, 1);
-        reject(abortReason(signal as AbortSignal, 'wait'));
-      };
-      const waiter: Waiter = {
-        resolve,
-        cleanup: () => signal?.removeEventListener('abort', onAbort),
-        limit,
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      waiters.push(waiter);
-    });
-  }
-
-  #notifyWaiters(): void {
-    if (this.#sizeWaiters.length > 0) this.#notifySizeWaiters();
-    if (this.#size !== 0) return;
-    if (this.#emptyWaiters.length > 0) {
-      const waiters = this.#emptyWaiters;
-      this.#emptyWaiters = [];
-      for (const w of waiters) {
-        w.cleanup();
-        w.resolve();
-      }
-    }
-    if (!this.#emptyNotified) {
-      this.#emptyNotified = true;
-      this.emit('queue:emptied');
-    }
-    if (this.#running === 0) {
-      if (this.#idleWaiters.length > 0) {
-        const waiters = this.#idleWaiters;
-        this.#idleWaiters = [];
-        for (const w of waiters) {
-          w.cleanup();
-          w.resolve();
-        }
-      }
-      if (!this.#idleNotified) {
-        this.#idleNotified = true;
-        this.emit('queue:idled');
-      }
-      this.#checkClosed();
-    }
+    dispatcher.drain();
   }
 
   #checkClosed(): void {
-    if (this.#closed && this.#size === 0 && this.#running === 0) this.#finishClose();
+    const dispatcher = this.#dispatcher;
+    if (this.#closed && dispatcher.size === 0 && dispatcher.running === 0) this.#finishClose();
   }
 
   #finishClose(): void {
@@ -797,179 +380,4 @@ export class PriorityTaskQueue
     this.#closeResolve = undefined;
     resolve?.();
   }
-}
-
-/**
- * Runs one attempt of a task: its own controller follows the caller's signal, the queue's
- * lifecycle and the time limit, and the attempt rejects as soon as any of them fires.
- */
-function runAttempt(
-  fn: Task<unknown>,
-  attempt: number,
-  id: string | undefined,
-  callerSignal: AbortSignal | undefined,
-  lifecycle: AbortSignal,
-  timeoutMs: number,
-): Promise<unknown> {
-  return new Promise<unknown>((resolve, reject) => {
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const stop = (reason: unknown): void => {
-      cleanup();
-      controller.abort(reason);
-      reject(reason);
-    };
-    const onCaller = (): void => stop(abortReason(callerSignal as AbortSignal, 'task'));
-    const onLifecycle = (): void => stop(lifecycle.reason);
-    const cleanup = (): void => {
-      if (timer !== undefined) clearTimeout(timer);
-      callerSignal?.removeEventListener('abort', onCaller);
-      lifecycle.removeEventListener('abort', onLifecycle);
-    };
-    if (callerSignal?.aborted) return reject(abortReason(callerSignal, 'task'));
-    if (lifecycle.aborted) return reject(lifecycle.reason);
-    callerSignal?.addEventListener('abort', onCaller, { once: true });
-    lifecycle.addEventListener('abort', onLifecycle, { once: true });
-    if (timeoutMs > 0) {
-      timer = setTimeout(
-        () => stop(new TimeoutError(id === undefined ? 'task' : `task "${id}"`, timeoutMs)),
-        timeoutMs,
-      );
-    }
-    let result: unknown;
-    try {
-      result = fn({ signal: controller.signal, attempt, id });
-    } catch (error) {
-      cleanup();
-      reject(error);
-      return;
-    }
-    Promise.resolve(result).then(
-      (value) => {
-        cleanup();
-        resolve(value);
-      },
-      (error: unknown) => {
-        cleanup();
-        reject(error);
-      },
-    );
-  });
-}
-
-function concurrencyOption(path: string, value: unknown): number {
-  if (value === Number.POSITIVE_INFINITY) return value;
-  return integerOption(path, value, 1);
-}
-
-function validateRetry(path: string, value: unknown): TaskRetryOptions {
-  const opts = optionsObject(path, value as TaskRetryOptions);
-  if ('signal' in opts) {
-    throw new InvalidOptionError(
-      `${path}.signal`,
-      'absent: pass the signal to `add`',
-      (opts as Record<string, unknown>).signal,
-    );
-  }
-  if (opts.attempts !== undefined) integerOption(`${path}.attempts`, opts.attempts, 1, 1000);
-  if (opts.baseDelayMs !== undefined) numberOption(`${path}.baseDelayMs`, opts.baseDelayMs, 0);
-  if (opts.maxDelayMs !== undefined) numberOption(`${path}.maxDelayMs`, opts.maxDelayMs, 0);
-  if (opts.retryIf !== undefined) functionOption(`${path}.retryIf`, opts.retryIf);
-  if (opts.onRetry !== undefined) functionOption(`${path}.onRetry`, opts.onRetry);
-  return opts;
-}
-
-function validateAddOptions(options: AddOptions): void {
-  optionsObject('options', options);
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw new InvalidOptionError('options.signal', 'an AbortSignal', options.signal);
-  }
-  if (options.retry !== undefined && options.retry !== false) validateRetry('options.retry', options.retry);
-  if (options.timeoutMs !== undefined) numberOption('options.timeoutMs', options.timeoutMs, 0);
-  if (options.id !== undefined) nonEmptyStringOption('options.id', options.id);
-}
-
-function resolveOptions(options: PriorityTaskQueueOptions | undefined): ResolvedPriorityTaskQueueOptions {
-  const opts = optionsObject('options', options) as PriorityTaskQueueOptions;
-  const concurrency = concurrencyOption('options.concurrency', opts.concurrency ?? 1);
-  const maxQueued =
-    opts.maxQueued === undefined || opts.maxQueued === Number.POSITIVE_INFINITY
-      ? Number.POSITIVE_INFINITY
-      : integerOption('options.maxQueued', opts.maxQueued, 0);
-  const closeTimeoutMs = integerOption(
-    'options.closeTimeoutMs',
-    opts.closeTimeoutMs ?? 30_000,
-    0,
-    MAX_TIMER_MS,
-  );
-  const names = opts.priorities ?? DEFAULT_PRIORITIES;
-  if (!Array.isArray(names) || names.length === 0) {
-    throw new InvalidOptionError('options.priorities', 'a non-empty array of distinct level names', names);
-  }
-  const levels = new Map<string, number>();
-  names.forEach((name, i) => {
-    nonEmptyStringOption(`options.priorities[${i}]`, name);
-    if (levels.has(name)) {
-      throw new InvalidOptionError(`options.priorities[${i}]`, 'a level name not used before', name);
-    }
-    levels.set(name, names.length - 1 - i);
-  });
-  const rankOf = (path: string, value: unknown): number => {
-    if (typeof value === 'number') return numberOption(path, value);
-    const level = oneOfOption(path, value, [...levels.keys()]);
-    return levels.get(level) as number;
-  };
-  const defaultRank =
-    opts.defaultPriority === undefined ? 0 : rankOf('options.defaultPriority', opts.defaultPriority);
-  const retryOptions = opts.retry === undefined ? undefined : validateRetry('options.retry', opts.retry);
-  const timeoutMs = numberOption('options.timeoutMs', opts.timeoutMs ?? 0, 0);
-  const loadSignal = opts.loadSignal;
-  if (loadSignal !== undefined) {
-    const candidate = loadSignal as Partial<LoadSignal> | null;
-    if (typeof candidate !== 'object' || candidate === null || typeof candidate.subscribe !== 'function') {
-      throw new InvalidOptionError('options.loadSignal', 'a LoadSignal', loadSignal);
-    }
-  }
-  const shed = optionsObject('options.shed', opts.shed);
-  const shedRank =
-    shed.minPriority === undefined ? names.length - 1 : rankOf('options.shed.minPriority', shed.minPriority);
-  const shedAction = oneOfOption('options.shed.action', shed.action ?? 'reject', [
-    'reject',
-    'defer',
-  ] as const);
-  const degradedConcurrency =
-    shed.degradedConcurrency === undefined
-      ? undefined
-      : concurrencyOption('options.shed.degradedConcurrency', shed.degradedConcurrency);
-  let rateLimit = 0;
-  let rateIntervalMs = 0;
-  if (opts.rate !== undefined) {
-    const rate = optionsObject('options.rate', opts.rate);
-    rateLimit = integerOption('options.rate.limit', rate.limit, 1);
-    rateIntervalMs = numberOption('options.rate.intervalMs', rate.intervalMs, 1);
-  }
-  const agingIntervalMs =
-    opts.aging === undefined
-      ? 0
-      : numberOption('options.aging.intervalMs', optionsObject('options.aging', opts.aging).intervalMs, 1);
-  if (opts.clock !== undefined)
-    functionOption('options.clock.now', (opts.clock as Partial<Clock> | null)?.now);
-  return {
-    concurrency,
-    maxQueued,
-    closeTimeoutMs,
-    levels,
-    defaultRank,
-    defaultPriority: opts.defaultPriority ?? (names[names.length - 1] as string),
-    retry: retryOptions,
-    timeoutMs,
-    loadSignal,
-    shedRank,
-    shedAction,
-    degradedConcurrency,
-    rateLimit,
-    rateIntervalMs,
-    agingIntervalMs,
-    clock: opts.clock ?? systemClock,
-  };
 }

@@ -1,0 +1,205 @@
+// A PriorityTaskQueue's options (internal): the constructor's, resolved once into a frozen
+// form, and the per-call ones of `add`, validated on each call.
+import type { Clock } from '../core/Clock.js';
+import { systemClock } from '../core/Clock.js';
+import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+import {
+  functionOption,
+  integerOption,
+  MAX_TIMER_MS,
+  nonEmptyStringOption,
+  numberOption,
+  oneOfOption,
+  optionsObject,
+} from '../core/internal/validate.js';
+import type { LoadSignal } from '../core/LoadSignal.js';
+import type {
+  AddOptions,
+  Priority,
+  PriorityTaskQueueOptions,
+  Task,
+  TaskRetryOptions,
+} from './PriorityTaskQueueOptions.js';
+
+const DEFAULT_PRIORITIES: readonly string[] = Object.freeze(['critical', 'high', 'medium', 'low']);
+
+/** The options of a PriorityTaskQueue, validated and with their defaults. */
+export type ResolvedPriorityTaskQueueOptions = {
+  readonly concurrency: number;
+  readonly maxQueued: number;
+  readonly closeTimeoutMs: number;
+  readonly levels: ReadonlyMap<string, number>;
+  readonly defaultRank: number;
+  readonly defaultPriority: Priority;
+  readonly retry: TaskRetryOptions | undefined;
+  readonly timeoutMs: number;
+  readonly loadSignal: LoadSignal | undefined;
+  readonly shedRank: number;
+  readonly shedAction: 'reject' | 'defer';
+  readonly degradedConcurrency: number | undefined;
+  readonly rateLimit: number;
+  readonly rateIntervalMs: number;
+  readonly agingIntervalMs: number;
+  readonly clock: Clock;
+};
+
+/** A concurrency: an integer >= 1, or `Infinity`. */
+export function concurrencyOption(path: string, value: unknown): number {
+  if (value === Number.POSITIVE_INFINITY) return value;
+  return integerOption(path, value, 1);
+}
+
+/**
+ * Validates `add`'s arguments and returns the task's rank (its priority as a number).
+ *
+ * @throws an {@link InvalidOptionError} for a bad argument.
+ */
+export function addRank(
+  o: ResolvedPriorityTaskQueueOptions,
+  fn: Task<unknown>,
+  options?: AddOptions,
+): number {
+  functionOption('fn', fn);
+  if (options === undefined || options.priority === undefined) {
+    if (options !== undefined) validateAddOptions(options);
+    return o.defaultRank;
+  }
+  validateAddOptions(options);
+  return priorityRank(o, 'options.priority', options.priority);
+}
+
+function priorityRank(o: ResolvedPriorityTaskQueueOptions, path: string, priority: Priority): number {
+  if (typeof priority === 'number') {
+    if (!Number.isFinite(priority))
+      throw new InvalidOptionError(path, 'a level name or a finite number', priority);
+    return priority;
+  }
+  const rank = o.levels.get(priority);
+  if (rank === undefined) {
+    throw new InvalidOptionError(
+      path,
+      `one of ${[...o.levels.keys()].map((l) => `"${l}"`).join(', ')} or a finite number`,
+      priority,
+    );
+  }
+  return rank;
+}
+
+function validateRetry(path: string, value: unknown): TaskRetryOptions {
+  const opts = optionsObject(path, value as TaskRetryOptions);
+  if ('signal' in opts) {
+    throw new InvalidOptionError(
+      `${path}.signal`,
+      'absent: pass the signal to `add`',
+      (opts as Record<string, unknown>).signal,
+    );
+  }
+  if (opts.attempts !== undefined) integerOption(`${path}.attempts`, opts.attempts, 1, 1000);
+  if (opts.baseDelayMs !== undefined) numberOption(`${path}.baseDelayMs`, opts.baseDelayMs, 0);
+  if (opts.maxDelayMs !== undefined) numberOption(`${path}.maxDelayMs`, opts.maxDelayMs, 0);
+  if (opts.retryIf !== undefined) functionOption(`${path}.retryIf`, opts.retryIf);
+  if (opts.onRetry !== undefined) functionOption(`${path}.onRetry`, opts.onRetry);
+  return opts;
+}
+
+function validateAddOptions(options: AddOptions): void {
+  optionsObject('options', options);
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new InvalidOptionError('options.signal', 'an AbortSignal', options.signal);
+  }
+  if (options.retry !== undefined && options.retry !== false) validateRetry('options.retry', options.retry);
+  if (options.timeoutMs !== undefined) numberOption('options.timeoutMs', options.timeoutMs, 0);
+  if (options.id !== undefined) nonEmptyStringOption('options.id', options.id);
+}
+
+/**
+ * Validates a PriorityTaskQueue's options and fills in the defaults.
+ *
+ * @throws an {@link InvalidOptionError} for a bad option.
+ */
+export function resolvePriorityTaskQueueOptions(
+  options: PriorityTaskQueueOptions | undefined,
+): ResolvedPriorityTaskQueueOptions {
+  const opts = optionsObject('options', options) as PriorityTaskQueueOptions;
+  const concurrency = concurrencyOption('options.concurrency', opts.concurrency ?? 1);
+  const maxQueued =
+    opts.maxQueued === undefined || opts.maxQueued === Number.POSITIVE_INFINITY
+      ? Number.POSITIVE_INFINITY
+      : integerOption('options.maxQueued', opts.maxQueued, 0);
+  const closeTimeoutMs = integerOption(
+    'options.closeTimeoutMs',
+    opts.closeTimeoutMs ?? 30_000,
+    0,
+    MAX_TIMER_MS,
+  );
+  const names = opts.priorities ?? DEFAULT_PRIORITIES;
+  if (!Array.isArray(names) || names.length === 0) {
+    throw new InvalidOptionError('options.priorities', 'a non-empty array of distinct level names', names);
+  }
+  const levels = new Map<string, number>();
+  names.forEach((name, i) => {
+    nonEmptyStringOption(`options.priorities[${i}]`, name);
+    if (levels.has(name)) {
+      throw new InvalidOptionError(`options.priorities[${i}]`, 'a level name not used before', name);
+    }
+    levels.set(name, names.length - 1 - i);
+  });
+  const rankOf = (path: string, value: unknown): number => {
+    if (typeof value === 'number') return numberOption(path, value);
+    const level = oneOfOption(path, value, [...levels.keys()]);
+    return levels.get(level) as number;
+  };
+  const defaultRank =
+    opts.defaultPriority === undefined ? 0 : rankOf('options.defaultPriority', opts.defaultPriority);
+  const retryOptions = opts.retry === undefined ? undefined : validateRetry('options.retry', opts.retry);
+  const timeoutMs = numberOption('options.timeoutMs', opts.timeoutMs ?? 0, 0);
+  const loadSignal = opts.loadSignal;
+  if (loadSignal !== undefined) {
+    const candidate = loadSignal as Partial<LoadSignal> | null;
+    if (typeof candidate !== 'object' || candidate === null || typeof candidate.subscribe !== 'function') {
+      throw new InvalidOptionError('options.loadSignal', 'a LoadSignal', loadSignal);
+    }
+  }
+  const shed = optionsObject('options.shed', opts.shed);
+  const shedRank =
+    shed.minPriority === undefined ? names.length - 1 : rankOf('options.shed.minPriority', shed.minPriority);
+  const shedAction = oneOfOption('options.shed.action', shed.action ?? 'reject', [
+    'reject',
+    'defer',
+  ] as const);
+  const degradedConcurrency =
+    shed.degradedConcurrency === undefined
+      ? undefined
+      : concurrencyOption('options.shed.degradedConcurrency', shed.degradedConcurrency);
+  let rateLimit = 0;
+  let rateIntervalMs = 0;
+  if (opts.rate !== undefined) {
+    const rate = optionsObject('options.rate', opts.rate);
+    rateLimit = integerOption('options.rate.limit', rate.limit, 1);
+    rateIntervalMs = numberOption('options.rate.intervalMs', rate.intervalMs, 1);
+  }
+  const agingIntervalMs =
+    opts.aging === undefined
+      ? 0
+      : numberOption('options.aging.intervalMs', optionsObject('options.aging', opts.aging).intervalMs, 1);
+  if (opts.clock !== undefined)
+    functionOption('options.clock.now', (opts.clock as Partial<Clock> | null)?.now);
+  return {
+    concurrency,
+    maxQueued,
+    closeTimeoutMs,
+    levels,
+    defaultRank,
+    defaultPriority: opts.defaultPriority ?? (names[names.length - 1] as string),
+    retry: retryOptions,
+    timeoutMs,
+    loadSignal,
+    shedRank,
+    shedAction,
+    degradedConcurrency,
+    rateLimit,
+    rateIntervalMs,
+    agingIntervalMs,
+    clock: opts.clock ?? systemClock,
+  };
+}
