@@ -271,26 +271,7 @@ export class PriorityTaskQueue
    * @returns a fresh {@link PriorityTaskQueueStats}.
    */
   stats(): PriorityTaskQueueStats {
-    const dispatcher = this.#dispatcher;
-    const counters = this.#counters;
-    return {
-      queued: dispatcher.size,
-      deferred: dispatcher.held,
-      running: dispatcher.running,
-      concurrency: dispatcher.concurrency,
-      load: this.#shedding.status,
-      paused: dispatcher.paused,
-      closed: this.#closed,
-      added: counters.added,
-      started: counters.started,
-      completed: counters.completed,
-      failed: counters.failed,
-      timedOut: counters.timedOut,
-      retries: counters.retries,
-      shed: counters.shed,
-      rejectedFull: counters.rejectedFull,
-      aborted: counters.aborted,
-    };
+    return this.#counters.stats(this.#dispatcher, this.#shedding.status, this.#closed);
   }
 
   /**
@@ -356,12 +337,8 @@ export class PriorityTaskQueue
   }
 
   #applyLoad(status: HealthStatus, emit: boolean): void {
-    const shedding = this.#shedding;
     const dispatcher = this.#dispatcher;
-    const previous = shedding.status;
-    shedding.status = status;
-    dispatcher.concurrency = shedding.concurrency(this.#baseConcurrency);
-    if (previous === 'critical' && status !== 'critical') dispatcher.releaseHeld();
+    const previous = dispatcher.applyLoad(status, this.#baseConcurrency);
     if (emit && previous !== status) {
       this.emit('load:changed', { status, concurrency: dispatcher.concurrency });
     }

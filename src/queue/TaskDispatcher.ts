@@ -1,6 +1,7 @@
 // The engine of a PriorityTaskQueue (internal): the queued tasks in priority order, the tasks
 // held back by load shedding, the running ones, and the loop that starts tasks as the limits
 // (pause, concurrency, rate cap, shedding) allow.
+import type { HealthStatus } from '../core/HealthCheck.js';
 import { abortReason } from '../core/internal/abort.js';
 import type { LoadShedding } from './LoadShedding.js';
 import type { AddOptions, Task } from './PriorityTaskQueueOptions.js';
@@ -107,11 +108,23 @@ export class TaskDispatcher {
     return promise;
   }
 
-  /** The load left `critical`: tasks held back go back to the store, ahead of later ones of their priority. */
-  releaseHeld(): void {
-    if (this.#held.length === 0) return;
-    this.#store.restore(this.#held);
-    this.#held = [];
+  /**
+   * Adapts to a new load: the concurrency that applies under it and, when it leaves `critical`,
+   * the tasks held back, which go back to the store ahead of later ones of their priority.
+   *
+   * @param base - the configured concurrency.
+   * @returns the previous load.
+   */
+  applyLoad(status: HealthStatus, base: number): HealthStatus {
+    const shedding = this.#shedding;
+    const previous = shedding.status;
+    shedding.status = status;
+    this.concurrency = shedding.concurrency(base);
+    if (previous === 'critical' && status !== 'critical' && this.#held.length > 0) {
+      this.#store.restore(this.#held);
+      this.#held = [];
+    }
+    return previous;
   }
 
   // Starts as many tasks as the limits allow. Re-entrant calls (a task adding a task
