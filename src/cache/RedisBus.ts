@@ -13,6 +13,7 @@ import {
   nonEmptyStringOption,
   optionsObject,
 } from '../core/internal/validate.js';
+import { warnThrew } from '../core/internal/warnThrew.js';
 import type { JsonValue } from '../core/Json.js';
 
 /** The subscriber side of an ioredis client, as {@link RedisBus} uses it. */
@@ -318,8 +319,9 @@ export class RedisBus implements Bus, Closeable {
 }
 
 function warnHandlerThrew(error: unknown, channel: string): void {
-  process.emitWarning(`A RedisBus handler for channel ${JSON.stringify(channel)} threw: ${String(error)}`, {
-    code: 'LOADSTONE_WARN_BUS_HANDLER_THREW',
-    detail: error instanceof Error ? error.stack : undefined,
-  });
+  warnThrew(
+    'LOADSTONE_WARN_BUS_HANDLER_THREW',
+    `A RedisBus handler for channel ${JSON.stringify(channel)} threw`,
+    error,
+  );
 }

@@ -6,6 +6,7 @@ import { InvalidOptionError } from './errors/InvalidOptionError.js';
 import { drainUnlessAborted } from './internal/abort.js';
 import { toJsonText } from './internal/json.js';
 import { functionOption, nonEmptyStringOption, optionsObject } from './internal/validate.js';
+import { warnThrew } from './internal/warnThrew.js';
 import type { JsonValue } from './Json.js';
 
 /** Options of {@link InProcessBus}. */
@@ -167,11 +168,9 @@ export class InProcessBus implements Bus {
 }
 
 function warnHandlerThrew(error: unknown, channel: string): void {
-  process.emitWarning(
-    `An InProcessBus handler for channel ${JSON.stringify(channel)} threw: ${String(error)}`,
-    {
-      code: 'LOADSTONE_WARN_BUS_HANDLER_THREW',
-      detail: error instanceof Error ? error.stack : undefined,
-    },
+  warnThrew(
+    'LOADSTONE_WARN_BUS_HANDLER_THREW',
+    `An InProcessBus handler for channel ${JSON.stringify(channel)} threw`,
+    error,
   );
 }

@@ -3,6 +3,7 @@ import { systemClock } from './Clock.js';
 import { InvalidOptionError } from './errors/InvalidOptionError.js';
 import type { HealthStatus } from './HealthCheck.js';
 import { healthStatuses } from './HealthCheck.js';
+import { ListenerSet } from './internal/ListenerSet.js';
 import { functionOption, oneOfOption, optionsObject } from './internal/validate.js';
 import type { LoadChange, LoadSignal } from './LoadSignal.js';
 
@@ -20,8 +21,6 @@ export type ManualLoadSignalOptions = {
   readonly clock?: Clock;
 };
 
-type Listener = (change: LoadChange) => void;
-
 /**
  * A {@link LoadSignal} you set by hand: from your own metrics, an admin endpoint, or a test
  * that drives a queue or balancer through `degraded` and `critical`.
@@ -34,7 +33,10 @@ export class ManualLoadSignal implements LoadSignal {
   readonly #clock: Clock;
   // A Set of per-subscription wrappers: subscribing the same function twice calls it twice,
   // and each handle removes only its own entry.
-  readonly #listeners = new Set<{ readonly listener: Listener }>();
+  readonly #listeners = new ListenerSet<LoadChange>(
+    'LOADSTONE_WARN_LISTENER_THREW',
+    'A LoadSignal listener threw',
+  );
   // Changes made by a listener while others are being notified wait here, so that every
   // listener sees every change, in order.
   readonly #queue: LoadChange[] = [];
@@ -90,30 +92,14 @@ export class ManualLoadSignal implements LoadSignal {
 
   /** {@inheritDoc LoadSignal.subscribe} */
   subscribe(listener: (change: LoadChange) => void): Disposable {
-    const entry = { listener: functionOption<Listener>('listener', listener) };
-    this.#listeners.add(entry);
-    return {
-      [Symbol.dispose]: () => {
-        this.#listeners.delete(entry);
-      },
-    };
+    return this.#listeners.subscribe(listener);
   }
 
   #drain(): void {
     this.#notifying = true;
     try {
       for (let change = this.#queue.shift(); change !== undefined; change = this.#queue.shift()) {
-        for (const entry of [...this.#listeners]) {
-          if (!this.#listeners.has(entry)) continue; // unsubscribed by an earlier listener
-          try {
-            entry.listener(change);
-          } catch (error) {
-            process.emitWarning(`A LoadSignal listener threw: ${String(error)}`, {
-              code: 'LOADSTONE_WARN_LISTENER_THREW',
-              detail: error instanceof Error ? error.stack : undefined,
-            });
-          }
-        }
+        this.#listeners.notify(change);
       }
     } finally {
       this.#notifying = false;

@@ -5,6 +5,8 @@ import { ClosedError } from '../core/errors/ClosedError.js';
 import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { HealthCheck, HealthCheckResult, HealthStatus } from '../core/HealthCheck.js';
 import { abortReason } from '../core/internal/abort.js';
+import { ListenerSet } from '../core/internal/ListenerSet.js';
+import { warnThrew } from '../core/internal/warnThrew.js';
 import type { LoadChange, LoadSignal } from '../core/LoadSignal.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
 import { CheckRunner, statesByName } from './CheckRunner.js';
@@ -27,9 +29,7 @@ import {
 } from './resolveHealthMonitorOptions.js';
 import { SamplingLoop } from './SamplingLoop.js';
 import { StatusHysteresis } from './StatusHysteresis.js';
-import { StatusListeners } from './StatusListeners.js';
 import { evaluate, LEVEL_NAMES } from './thresholds.js';
-import { warn } from './warn.js';
 
 /**
  * Watches this process and turns what it sees into one status, `healthy`, `degraded` or
@@ -67,7 +67,10 @@ export class HealthMonitor
   readonly #checks: CheckRunner;
   readonly #status: StatusHysteresis;
   readonly #shedder: LoadShedder;
-  readonly #listeners = new StatusListeners();
+  readonly #listeners = new ListenerSet<LoadChange>(
+    'LOADSTONE_WARN_HEALTH_LISTENER_THREW',
+    'A HealthMonitor status listener threw',
+  );
   readonly #loop: SamplingLoop;
   readonly #latest = new LatestSample();
   #closed = false;
@@ -365,7 +368,7 @@ export class HealthMonitor
       (this.emit as any)(name, ...args);
     } catch (error) {
       // A listener's bug must not stop sampling or fail the caller of beginShutdown().
-      warn('LOADSTONE_WARN_HEALTH_LISTENER_THREW', `A HealthMonitor '${name}' listener threw`, error);
+      warnThrew('LOADSTONE_WARN_HEALTH_LISTENER_THREW', `A HealthMonitor '${name}' listener threw`, error);
     }
   }
 }

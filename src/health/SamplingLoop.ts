@@ -1,6 +1,6 @@
 import { ClosedError } from '../core/errors/ClosedError.js';
+import { warnThrew } from '../core/internal/warnThrew.js';
 import type { HealthSnapshot } from './HealthMonitorOptions.js';
-import { warn } from './warn.js';
 
 /**
  * The HealthMonitor's cadence: runs `tick` every `intervalMs` on an unref'd timer, and on demand
@@ -57,7 +57,7 @@ export class SamplingLoop {
     if (this.#stopped) return;
     const reschedule = (): void => this.#schedule();
     const failed = (error: unknown): void => {
-      warn('LOADSTONE_WARN_HEALTH_SAMPLER_THREW', 'The HealthMonitor sampler threw', error);
+      warnThrew('LOADSTONE_WARN_HEALTH_SAMPLER_THREW', 'The HealthMonitor sampler threw', error);
       this.#schedule();
     };
     if (this.#pending !== undefined) {

@@ -1,6 +1,6 @@
 // The callers of a PriorityTaskQueue's `onEmpty`, `onIdle` and `onSizeLessThan` (internal), and
 // the `queue:emptied` / `queue:idled` events that go with them.
-import { WaiterQueue } from './WaiterQueue.js';
+import { StateWaiters } from './StateWaiters.js';
 
 /** The queue's counts, read live: a listener may add a task while the waiters are notified. */
 export interface QueueCounts {
@@ -15,11 +15,11 @@ export interface QueueEventsTarget {
 
 export class QueueWaiters {
   /** `onEmpty` callers. */
-  readonly empty = new WaiterQueue();
+  readonly empty = new StateWaiters();
   /** `onIdle` callers. */
-  readonly idle = new WaiterQueue();
+  readonly idle = new StateWaiters();
   /** `onSizeLessThan` callers. */
-  readonly sizeBelow = new WaiterQueue();
+  readonly sizeBelow = new StateWaiters();
   #emptyNotified = true;
   #idleNotified = true;
   readonly #events: QueueEventsTarget;

@@ -13,6 +13,7 @@ import {
   nonEmptyStringOption,
   optionsObject,
 } from '../../core/internal/validate.js';
+import { warnThrew } from '../../core/internal/warnThrew.js';
 import type { JsonValue } from '../../core/Json.js';
 import type { ClusterBusOptions } from './ClusterBusOptions.js';
 import { ClusterBusRelay, type RelayLink, relayLinks } from './ClusterBusRelay.js';
@@ -237,8 +238,9 @@ function checkChannel(channel: string): void {
 }
 
 function warnHandlerThrew(error: unknown, channel: string): void {
-  process.emitWarning(`A ClusterBus handler for channel ${JSON.stringify(channel)} threw: ${String(error)}`, {
-    code: 'LOADSTONE_WARN_BUS_HANDLER_THREW',
-    detail: error instanceof Error ? error.stack : undefined,
-  });
+  warnThrew(
+    'LOADSTONE_WARN_BUS_HANDLER_THREW',
+    `A ClusterBus handler for channel ${JSON.stringify(channel)} threw`,
+    error,
+  );
 }

@@ -5,7 +5,7 @@ import { abortReason } from '../core/internal/abort.js';
 /** One waiting caller; `limit` is the size it waits to go below (`onSizeLessThan`). */
 type Waiter = { readonly resolve: () => void; readonly cleanup: () => void; readonly limit: number };
 
-export class WaiterQueue {
+export class StateWaiters {
   #waiters: Waiter[] = [];
 
   get length(): number {
