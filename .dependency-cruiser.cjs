@@ -7,7 +7,8 @@
 /** The layering rules bind shipped code; a test may reach into any file it tests (and FakeClock). */
 const TESTS = '\\.test\\.ts$';
 /** Modules other than core; a module is a folder directly under src/. */
-const MODULES = '(sharding|balancing|resilience|threads|cluster|health|queue|pool|cache|prometheus|testing)';
+const MODULES =
+  '(sharding|balancing|resilience|threads|cluster|health|queue|jobs|pool|cache|prometheus|testing)';
 
 /**
  * Every arrow from one module to another that exists, as `from: [to…]`. Anything else is an error
@@ -19,6 +20,8 @@ const MODULE_ARROWS = {
   cache: ['resilience'], // loader retries use the retry policy
   cluster: ['health', 'sharding'], // worker health aggregation; sticky routing hashes with the sharder
   queue: ['resilience'], // task retries use the retry policy and backoff
+  jobs: ['resilience', 'sharding'], // retry delays, the queue-wide rate limit; keys → partitions
+  testing: ['jobs'], // the JobStore contract runs stores through JobQueue and JobWorker
   prometheus: ['balancing', 'cache', 'cluster', 'health', 'pool', 'queue', 'resilience', 'threads'],
 };
 

@@ -13,6 +13,7 @@ export default defineConfig({
     'cluster/index': 'src/cluster/index.ts',
     'health/index': 'src/health/index.ts',
     'queue/index': 'src/queue/index.ts',
+    'jobs/index': 'src/jobs/index.ts',
     'pool/index': 'src/pool/index.ts',
     'cache/index': 'src/cache/index.ts',
     'prometheus/index': 'src/prometheus/index.ts',

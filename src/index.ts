@@ -6,6 +6,7 @@ export * from './cache/index.js';
 export * from './cluster/index.js';
 export * from './core/index.js';
 export * from './health/index.js';
+export * from './jobs/index.js';
 export * from './pool/index.js';
 export * from './queue/index.js';
 export * from './resilience/index.js';

@@ -4,4 +4,5 @@ export type { BusContractOptions, ContractAssertion, ContractTestApi } from './b
 export { describeBusContract } from './busContract.js';
 export type { FakeClockOptions } from './FakeClock.js';
 export { FakeClock } from './FakeClock.js';
+export { describeJobStoreContract } from './jobStoreContract.js';
 export { seededRandom } from './seededRandom.js';

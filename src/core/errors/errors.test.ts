@@ -9,6 +9,8 @@ import {
   errors,
   InvalidOptionError,
   isLoadstoneError,
+  JobStoreError,
+  LeaseLostError,
   LoaderError,
   LoadstoneError,
   NoTargetError,
@@ -240,6 +242,35 @@ describe('error classes', () => {
     expect(error.cause).toBe(cause);
   });
 
+  it('JobStoreError names the store and the operation and keeps the cause', () => {
+    // #region jobStore
+    const cause = new Error('connect ECONNREFUSED 127.0.0.1:6379');
+    const error = new JobStoreError('redis', 'add', { cause });
+    error.message; // 'Job store "redis" failed to add'
+    // #endregion jobStore
+    expect(error).toMatchObject({
+      name: 'JobStoreError',
+      code: 'ERR_LOADSTONE_JOB_STORE',
+      store: 'redis',
+      operation: 'add',
+    });
+    expect(error.message).toBe('Job store "redis" failed to add');
+    expect(error.cause).toBe(cause);
+  });
+
+  it('LeaseLostError names the job', () => {
+    // #region leaseLost
+    const error = new LeaseLostError('invoice-42');
+    error.message; // 'The lease on job "invoice-42" was lost; it will run again'
+    // #endregion leaseLost
+    expect(error).toMatchObject({
+      name: 'LeaseLostError',
+      code: 'ERR_LOADSTONE_LEASE_LOST',
+      jobId: 'invoice-42',
+    });
+    expect(error.message).toBe('The lease on job "invoice-42" was lost; it will run again');
+  });
+
   it('LoaderError names the key and keeps the loader error', () => {
     // #region loader
     const cause = new Error('user 42 not found in the database');
@@ -319,6 +350,8 @@ describe('errors map (parity)', () => {
     expectTypeOf<typeof TierError.code>().toEqualTypeOf<'ERR_LOADSTONE_TIER'>();
     expectTypeOf<typeof LoaderError.code>().toEqualTypeOf<'ERR_LOADSTONE_LOADER'>();
     expectTypeOf<typeof RetriesExhaustedError.code>().toEqualTypeOf<'ERR_LOADSTONE_RETRIES_EXHAUSTED'>();
+    expectTypeOf<typeof JobStoreError.code>().toEqualTypeOf<'ERR_LOADSTONE_JOB_STORE'>();
+    expectTypeOf<typeof LeaseLostError.code>().toEqualTypeOf<'ERR_LOADSTONE_LEASE_LOST'>();
     expectTypeOf<ClosedError['code']>().toEqualTypeOf<'ERR_LOADSTONE_CLOSED'>();
   });
 
@@ -336,6 +369,8 @@ describe('errors map (parity)', () => {
       new TierError('x', 'get'),
       new LoaderError('x'),
       new RetriesExhaustedError('x', 2),
+      new JobStoreError('x', 'add'),
+      new LeaseLostError('x'),
     ];
     expect(samples.map((error) => error.code).sort()).toEqual(Object.keys(errors).sort());
     for (const error of samples) {

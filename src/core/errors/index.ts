@@ -4,6 +4,8 @@ import { CircuitOpenError } from './CircuitOpenError.js';
 import { ClosedError } from './ClosedError.js';
 import type { ErrorCode } from './ErrorCode.js';
 import { InvalidOptionError } from './InvalidOptionError.js';
+import { JobStoreError } from './JobStoreError.js';
+import { LeaseLostError } from './LeaseLostError.js';
 import { LoaderError } from './LoaderError.js';
 import { LoadstoneError } from './LoadstoneError.js';
 import { NoTargetError } from './NoTargetError.js';
@@ -22,6 +24,8 @@ export {
   CircuitOpenError,
   ClosedError,
   InvalidOptionError,
+  JobStoreError,
+  LeaseLostError,
   LoaderError,
   LoadstoneError,
   NoTargetError,
@@ -63,6 +67,10 @@ export const errors = {
   ERR_LOADSTONE_LOADER: LoaderError,
   /** {@link RetriesExhaustedError}: every allowed attempt failed. */
   ERR_LOADSTONE_RETRIES_EXHAUSTED: RetriesExhaustedError,
+  /** {@link JobStoreError}: a job store failed an operation. */
+  ERR_LOADSTONE_JOB_STORE: JobStoreError,
+  /** {@link LeaseLostError}: a worker lost its lease on a job, which will run again. */
+  ERR_LOADSTONE_LEASE_LOST: LeaseLostError,
 } as const satisfies Record<ErrorCode, { readonly code: ErrorCode; readonly prototype: LoadstoneError }>;
 
 /** Maps a code to the instance type of its error class. */

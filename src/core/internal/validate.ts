@@ -45,12 +45,14 @@ export function numberOption(
 /**
  * Throws for the first key of `opts` not in `known`: one that was renamed names its replacement
  * (`renamed`), any other says it is not an option of `owner`. A typo must not be ignored.
+ * `path` is where `opts` sits in the call (`options.backoff`, `jobs[3]`).
  */
 export function rejectUnknownOptions(
   opts: object,
   known: ReadonlySet<string>,
   owner: string,
   renamed: Readonly<Record<string, string>> = {},
+  path = 'options',
 ): void {
   for (const key of Object.keys(opts)) {
     if (known.has(key)) continue;
@@ -58,8 +60,8 @@ export function rejectUnknownOptions(
     const expected =
       replacement === undefined
         ? `absent: it is not an option of ${owner}`
-        : `absent: use \`options.${replacement}\``;
-    throw new InvalidOptionError(`options.${key}`, expected, (opts as Record<string, unknown>)[key]);
+        : `absent: use \`${path}.${replacement}\``;
+    throw new InvalidOptionError(`${path}.${key}`, expected, (opts as Record<string, unknown>)[key]);
   }
 }
 
