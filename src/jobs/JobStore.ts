@@ -109,7 +109,10 @@ export type TakeRequest = {
   readonly settle: readonly Settlement[];
   /** How many jobs to lease; 0 only settles (and recovers). */
   readonly max: number;
-  /** The store's idea of now is the caller's: ms since the epoch. */
+  /**
+   * The caller's clock, in ms since the epoch. A store with a clock of its own (Redis: `TIME`)
+   * uses that instead and shifts the times it returns into the caller's clock.
+   */
   readonly now: number;
   /** Length of the new leases, in ms. */
   readonly leaseMs: number;
@@ -187,12 +190,16 @@ export interface JobStore {
    */
   take(request: TakeRequest): Promise<TakeResult>;
 
-  /** Moves the end of the given leases to `leaseUntil`; returns the ids whose lease was already lost. */
+  /**
+   * Moves the end of the given leases to `leaseMs` from now; returns the ids whose lease was
+   * already lost.
+   */
   extend(
     queue: string,
     partition: number,
     leases: readonly { readonly id: string; readonly token: string }[],
-    leaseUntil: number,
+    now: number,
+    leaseMs: number,
   ): Promise<string[]>;
 
   /** Counts jobs by state in the given partitions. */

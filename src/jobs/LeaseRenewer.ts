@@ -34,11 +34,11 @@ export class LeaseRenewer {
       list.push({ id: execution.job.id, token: execution.job.token });
       byPartition.set(execution.partition, list);
     }
-    const leaseUntil = Date.now() + this.leaseMs;
+    const now = Date.now();
     await Promise.all(
       [...byPartition].map(async ([partition, leases]) => {
         try {
-          const lost = await this.store.extend(this.queue, partition, leases, leaseUntil);
+          const lost = await this.store.extend(this.queue, partition, leases, now, this.leaseMs);
           if (lost.length > 0) this.lost(partition, lost);
         } catch (error) {
           this.failed(error);

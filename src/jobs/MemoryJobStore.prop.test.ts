@@ -154,7 +154,7 @@ class Harness {
   async extend(pick: number): Promise<void> {
     if (this.held.length === 0) return;
     const lease = this.held[pick % this.held.length] as LeasedJob;
-    const lost = await this.store.extend(QUEUE, 0, [lease], this.now + LEASE_MS);
+    const lost = await this.store.extend(QUEUE, 0, [lease], this.now, LEASE_MS);
     if (lost.length === 0) {
       const renewed = { ...lease, leaseUntil: this.now + LEASE_MS };
       this.held = this.held.map((held) => (held === lease ? renewed : held));

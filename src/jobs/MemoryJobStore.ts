@@ -44,9 +44,10 @@ export class MemoryJobStore implements JobStore {
     queue: string,
     partition: number,
     leases: readonly { readonly id: string; readonly token: string }[],
-    leaseUntil: number,
+    now: number,
+    leaseMs: number,
   ): Promise<string[]> {
-    return this.#partition(queue, partition).extend(leases, leaseUntil);
+    return this.#partition(queue, partition).extend(leases, now + leaseMs);
   }
 
   /** {@inheritDoc JobStore.counts} */

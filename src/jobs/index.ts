@@ -46,3 +46,5 @@ export type {
   JobWorkerOptions,
 } from './JobWorkerOptions.js';
 export { MemoryJobStore } from './MemoryJobStore.js';
+export type { RedisJobClient, RedisJobStoreOptions, RedisJobSubscriber } from './RedisJobStore.js';
+export { RedisJobStore } from './RedisJobStore.js';
