@@ -19,18 +19,14 @@ export class JobExecution<D> {
   #ended = false;
   #timer: NodeJS.Timeout | undefined;
   #startedAt = 0;
-  readonly #finished: Promise<void>;
-  #finish!: () => void;
+  /** Made only when someone waits (a closing worker): most jobs end unwatched. */
+  #finished: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(
     readonly job: LeasedJob,
     readonly partition: number,
     private readonly onEnd: (execution: JobExecution<D>, outcome: ExecutionOutcome) => void,
-  ) {
-    this.#finished = new Promise((resolve) => {
-      this.#finish = resolve;
-    });
-  }
+  ) {}
 
   /** Whether the outcome is decided (the handler may still be running, unheard). */
   get ended(): boolean {
@@ -39,21 +35,31 @@ export class JobExecution<D> {
 
   /** Settles when the outcome is decided. */
   get finished(): Promise<void> {
-    return this.#finished;
+    if (this.#ended) return Promise.resolve();
+    if (this.#finished === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => {
+        resolve = done;
+      });
+      this.#finished = { promise, resolve };
+    }
+    return this.#finished.promise;
   }
 
   /**
-   * Runs the handler once `admit` resolves (the rate limit; it must resolve, not reject, when the
-   * signal aborts), calling `started` just before.
+   * Runs the handler once `admit` resolves (the rate limit, if any; it must resolve, not reject,
+   * when the signal aborts), calling `started` just before.
    */
   async run(
     handler: (job: Job<D>, signal: AbortSignal) => unknown,
-    admit: (signal: AbortSignal) => Promise<void>,
+    admit: ((signal: AbortSignal) => Promise<void>) | undefined,
     timeoutMs: number | undefined,
     started: () => void,
   ): Promise<void> {
-    await admit(this.controller.signal);
-    if (this.#ended) return;
+    if (admit !== undefined) {
+      await admit(this.controller.signal);
+      if (this.#ended) return;
+    }
     started();
     this.#startedAt = performance.now();
     if (timeoutMs !== undefined) {
@@ -107,7 +113,7 @@ export class JobExecution<D> {
     this.#ended = true;
     clearTimeout(this.#timer);
     this.onEnd(this, outcome);
-    this.#finish();
+    this.#finished?.resolve();
     return true;
   }
 }

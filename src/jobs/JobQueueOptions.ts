@@ -94,7 +94,7 @@ export type AddJobOptions = {
    * The job's id: any string of 1 to 1,024 characters. Adding an id the queue still holds
    * (waiting, active, dead, or completed and not yet trimmed) adds nothing and returns the id, so
    * a producer may retry an add safely. Jobs with a `key` are unique per key.
-   * @default a random UUID
+   * @default 16 random base64url characters (96 bits)
    */
   readonly id?: string;
   /**

@@ -185,8 +185,9 @@ export interface JobStore {
 
   /**
    * In one atomic step: applies `settle`, recovers up to `sweepLimit` expired leases (the job is
-   * ready again at its old place, one more interruption), promotes up to `sweepLimit` due delayed
-   * jobs, then leases up to `max` ready jobs whose key is free.
+   * ready again, ahead of the jobs of its level added after it, with one more interruption),
+   * promotes up to `sweepLimit` due delayed jobs, then leases up to `max` ready jobs whose key is
+   * free, lowest score first.
    */
   take(request: TakeRequest): Promise<TakeResult>;
 

@@ -55,6 +55,7 @@ export class JobWorker<D = unknown, R = unknown> {
       keepCompleted: queue.keepCompleted,
       keepCompletedMs: queue.keepCompletedMs,
       pollIntervalMs: o.pollIntervalMs,
+      concurrency: o.concurrency,
       freeSlots: () => this.#freeSlots(),
       start: (job, partition) => this.#start(job, partition),
       stalled: (ids) => {
@@ -193,7 +194,7 @@ export class JobWorker<D = unknown, R = unknown> {
     const { core } = this.#o;
     void execution.run(
       this.#o.handler as (job: unknown, signal: AbortSignal) => unknown,
-      (signal) => this.#admit(signal),
+      this.#o.rate === undefined ? undefined : (signal) => this.#admit(signal),
       this.#o.timeoutMs,
       () => core.waitMs.record(Math.max(0, Date.now() - job.dueAt)),
     );

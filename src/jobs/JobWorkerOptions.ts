@@ -36,8 +36,9 @@ export type JobWorkerOptions<D, R> = {
   /**
    * A job's lease: if the worker neither finishes nor renews it within this time (the process
    * died, the event loop was blocked), the job runs again elsewhere. Renewed every third of it
-   * while the handler runs. Minimum: 1,000.
-   * @default 10_000
+   * while the handler runs, so a crashed worker's jobs run again within about this long. Raise
+   * it for handlers that block the event loop for seconds. Minimum: 1,000.
+   * @default 5_000
    */
   readonly visibilityTimeoutMs?: number;
   /**

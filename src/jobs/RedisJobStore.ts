@@ -11,37 +11,10 @@ import type {
   TakeRequest,
   TakeResult,
 } from './JobStore.js';
+import type { RedisJobClient } from './redis/RedisJobClient.js';
 import { fromRecord, type JobRecordJson } from './redis/record.js';
 import { jobScripts, type LuaScript } from './redis/scripts.js';
 import { WakeSubscriber } from './redis/WakeSubscriber.js';
-
-/**
- * The part of an ioredis client the store uses. ioredis's `Redis` and `Cluster` both fit:
- * `evalsha`/`eval` run the scripts, and `duplicate()` opens the one extra connection the store
- * subscribes on, to wake idle workers when a job is added.
- */
-export type RedisJobClient = {
-  /** Runs a cached script by its SHA1. */
-  evalsha(sha: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
-  /** Runs a script from source. */
-  eval(script: string, numKeys: number, ...keysAndArgs: (string | number)[]): Promise<unknown>;
-  /** A new client with the same settings (ioredis `duplicate()`), for the subscription. */
-  duplicate(): RedisJobSubscriber;
-};
-
-/** The subscribing connection {@link RedisJobClient.duplicate} returns (an ioredis client). */
-export type RedisJobSubscriber = {
-  /** Subscribes to channels. */
-  subscribe(...channels: string[]): Promise<unknown>;
-  /** Unsubscribes from channels. */
-  unsubscribe(...channels: string[]): Promise<unknown>;
-  /** Listens for `message` (and `error`). */
-  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
-  /** Listens for `error`. */
-  on(event: 'error', listener: (error: unknown) => void): unknown;
-  /** Closes the connection. */
-  quit(): Promise<unknown>;
-};
 
 /** Options of {@link RedisJobStore}. */
 export type RedisJobStoreOptions = {
@@ -60,6 +33,8 @@ export type RedisJobStoreOptions = {
 };
 
 const KNOWN = new Set(['client', 'prefix']);
+
+export type { RedisJobClient, RedisJobSubscriber } from './redis/RedisJobClient.js';
 
 /**
  * The durable {@link JobStore}: jobs in Redis (or a Redis Cluster), shared by every process and
@@ -110,7 +85,16 @@ export class RedisJobStore implements JobStore {
     const args: (string | number)[] = [this.#partitionPrefix(queue, partition), now, this.#channel(queue)];
     for (const job of jobs) {
       const { jitter, baseDelayMs, maxDelayMs } = job.backoff;
-      args.push(job.id, job.data, job.key ?? '', job.score, job.priority, job.dueAt, job.addedAt, job.attempts);
+      args.push(
+        job.id,
+        job.data,
+        job.key ?? '',
+        job.score,
+        job.priority,
+        job.dueAt,
+        job.addedAt,
+        job.attempts,
+      );
       args.push(`${jitter},${baseDelayMs},${maxDelayMs}`);
     }
     const reply = (await this.#run(jobScripts.add, args)) as number[];
@@ -140,8 +124,7 @@ export class RedisJobStore implements JobStore {
     const jobs: LeasedJob[] = [];
     for (let i = 0; i < flat.length; i += 4) {
       const record = JSON.parse(flat[i + 2] as string) as JobRecordJson;
-      const job = fromRecord(flat[i] as string, flat[i + 1] as string, record);
-      jobs.push({ ...job, token: record.tk as string, leaseUntil: flat[i + 3] as number });
+      jobs.push(fromRecord(flat[i] as string, flat[i + 1] as string, record, flat[i + 3] as number));
     }
     return { jobs, lost, stalled, nextAt: nextAt < 0 ? undefined : nextAt };
   }
@@ -185,8 +168,9 @@ export class RedisJobStore implements JobStore {
       | null;
     if (reply === null) return undefined;
     const record = JSON.parse(reply[1]) as JobRecordJson;
+    const { token: _token, ...job } = fromRecord(id, reply[0], record, 0);
     return {
-      ...fromRecord(id, reply[0], record),
+      ...job,
       state: STATES[record.st],
       leaseUntil: reply[2] < 0 ? undefined : reply[2],
       finishedAt: record.fi,
@@ -220,7 +204,7 @@ export class RedisJobStore implements JobStore {
 
   async #run(script: LuaScript, args: (string | number)[]): Promise<unknown> {
     // KEYS[1] routes the call to the partition's slot; the scripts build every key from ARGV[1].
-    const routingKey = `${args[0] as string}ready`;
+    const routingKey = `${args[0] as string}n`;
     try {
       return await this.#client.evalsha(script.sha, 1, routingKey, ...args);
     } catch (error) {

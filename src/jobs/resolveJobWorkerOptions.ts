@@ -71,7 +71,7 @@ export function resolveJobWorkerOptions<D, R>(
     concurrency: integerOption('options.concurrency', opts.concurrency ?? 1, 1, 10_000),
     visibilityTimeoutMs: integerOption(
       'options.visibilityTimeoutMs',
-      opts.visibilityTimeoutMs ?? 10_000,
+      opts.visibilityTimeoutMs ?? 5_000,
       1_000,
       MAX_TIMER_MS,
     ),

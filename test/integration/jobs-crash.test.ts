@@ -19,11 +19,21 @@ describeWithRedis('JobWorker processes on Redis, one SIGKILLed', (getRedis) => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   });
 
-  const start = async (queue: string): Promise<ChildProcess> => {
-    const child = fork(WORKER, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const start = async (queue: string, handlerMs: number): Promise<ChildProcess> => {
+    const child = fork(WORKER, {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     children.push(child);
     const ready = new Promise((resolve) => child.once('message', resolve));
-    child.send({ url: getRedis().url, queue, partitions: 4, concurrency: 8, visibilityTimeoutMs: 1_000 });
+    child.send({
+      url: getRedis().url,
+      queue,
+      partitions: 4,
+      concurrency: 8,
+      visibilityTimeoutMs: 1_000,
+      handlerMs,
+    });
     await ready;
     return child;
   };
@@ -38,7 +48,8 @@ describeWithRedis('JobWorker processes on Redis, one SIGKILLed', (getRedis) => {
       keepCompleted: { count: JOBS },
     });
     await queue.addBulk(Array.from({ length: JOBS }, (_, i) => ({ data: i, key: `key-${i % KEYS}` })));
-    const [victim, survivor] = [await start('crash'), await start('crash')];
+    // The victim's jobs are slow, so that its SIGKILL always lands in the middle of some.
+    const [victim, survivor] = [await start('crash', 20), await start('crash', 1)];
     await until(async () => (await redis.llen('log')) >= 600);
     victim.kill('SIGKILL');
     await once(victim, 'exit');

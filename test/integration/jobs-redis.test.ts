@@ -19,7 +19,11 @@ describeWithRedis('RedisJobStore', (getRedis) => {
     for (const client of clients) client.disconnect();
   });
 
-  describeJobStoreContract('RedisJobStore', () => new RedisJobStore({ client: connect() }), { describe, it, expect });
+  describeJobStoreContract('RedisJobStore', () => new RedisJobStore({ client: connect() }), {
+    describe,
+    it,
+    expect,
+  });
 
   it('adds, runs and completes through Redis', async () => {
     const url = getRedis().url;
@@ -28,7 +32,11 @@ describeWithRedis('RedisJobStore', (getRedis) => {
     const store = new RedisJobStore({ client });
     const queue = new JobQueue<{ invoice: number }>({ name: 'invoices', store, partitions: 4 });
     await queue.add({ invoice: 42 }, { id: 'invoice-42', key: 'customer-7' }); // durable once it resolves
-    const worker = new JobWorker({ queue, concurrency: 20, handler: async (job) => ({ sent: job.data.invoice }) });
+    const worker = new JobWorker({
+      queue,
+      concurrency: 20,
+      handler: async (job) => ({ sent: job.data.invoice }),
+    });
     // #endregion redisJobStore
     clients.push(client);
     await until(async () => (await queue.getJob('invoice-42', { key: 'customer-7' }))?.state === 'completed');
@@ -50,7 +58,9 @@ describeWithRedis('RedisJobStore', (getRedis) => {
   });
 
   it('refuses a client it cannot use', () => {
-    expect(() => new RedisJobStore({ client: {} as never })).toThrow(expect.objectContaining({ option: 'options.client' }));
+    expect(() => new RedisJobStore({ client: {} as never })).toThrow(
+      expect.objectContaining({ option: 'options.client' }),
+    );
     expect(() => new RedisJobStore({ client: connect(), prefix: 7 as never })).toThrow(
       expect.objectContaining({ option: 'options.prefix' }),
     );

@@ -1,7 +1,7 @@
 // Idle workers of a RedisJobStore wait on a pub/sub channel per queue that adds publish to, over
 // one subscribing connection per store, opened on first use. A lost message or a broken
 // subscription costs at most one poll interval: the wait is a hint, never a promise of work.
-import type { RedisJobSubscriber } from '../RedisJobStore.js';
+import type { RedisJobSubscriber } from './RedisJobClient.js';
 
 /** @internal */
 export class WakeSubscriber {

@@ -5,24 +5,23 @@ import type { JobBackoff, LeasedJob } from '../JobStore.js';
 export type JobRecordJson = {
   sc: number;
   pr: string;
-  du: number;
+  du?: number;
   ad: number;
   at: number;
   bo: string;
-  m: string;
   k?: string;
   st: 'w' | 'd' | 'a' | 'c' | 'f' | 'x';
   tk?: string;
-  fa: number;
-  in: number;
+  fa?: number;
+  in?: number;
   le?: string;
-  ld: number;
+  ld?: number;
   fi?: number;
   rs?: string;
 };
 
-/** The job a record describes, without its lease. @internal */
-export function fromRecord(id: string, data: string, record: JobRecordJson): Omit<LeasedJob, 'token' | 'leaseUntil'> {
+/** The job a record describes, with its lease (the token is `''` when it has none). @internal */
+export function fromRecord(id: string, data: string, record: JobRecordJson, leaseUntil: number): LeasedJob {
   const [jitter, baseDelayMs, maxDelayMs] = record.bo.split(',');
   const backoff: JobBackoff = {
     jitter: jitter as JobBackoff['jitter'],
@@ -35,13 +34,15 @@ export function fromRecord(id: string, data: string, record: JobRecordJson): Omi
     key: record.k,
     score: record.sc,
     priority: record.pr,
-    dueAt: record.du,
+    dueAt: record.du ?? record.ad,
     addedAt: record.ad,
     attempts: record.at,
     backoff,
-    failures: record.fa,
-    interruptions: record.in,
+    failures: record.fa ?? 0,
+    interruptions: record.in ?? 0,
     lastError: record.le,
-    lastDelayMs: record.ld,
+    lastDelayMs: record.ld ?? 0,
+    token: record.tk ?? '',
+    leaseUntil,
   };
 }
