@@ -96,7 +96,11 @@ export type ReleaseSettlement = SettlementLease & {
   readonly kind: 'release';
 };
 
-/** How a worker ends a lease. Settlements whose token no longer holds are refused and reported lost. */
+/**
+ * How a worker ends a lease. A settlement whose token no longer holds (the lease ran out and the
+ * job was put back) is refused and reported lost; one repeated for a lease it already ended (a
+ * retried call whose first answer was lost) is accepted and changes nothing.
+ */
 export type Settlement = CompleteSettlement | RetrySettlement | DeadSettlement | ReleaseSettlement;
 
 /** One {@link JobStore.take} call: settle earlier leases, then lease up to `max` jobs. */

@@ -72,6 +72,8 @@ class Harness {
   /** Every token ever issued, with its job: a stale one may be settled later. */
   readonly stale: LeasedJob[] = [];
   readonly completions = new Map<string, number>();
+  /** Tokens whose lease a settlement ended. */
+  readonly settledTokens = new Set<string>();
   /** The latest token issued for each job. */
   readonly #tokens = new Map<string, string>();
   #nextId = 0;
@@ -110,9 +112,11 @@ class Harness {
       keepCompletedMs: 1e12,
     };
     const result = await this.store.take(request);
-    // Settlements apply before the call leases anything: book them first.
+    // Settlements apply before the call leases anything: book them first. A repeated settlement
+    // of a lease already ended is accepted and changes nothing.
     for (const settlement of settle) {
-      if (result.lost.includes(settlement.id)) continue;
+      if (result.lost.includes(settlement.id) || this.settledTokens.has(settlement.token)) continue;
+      this.settledTokens.add(settlement.token);
       if (settlement.kind === 'complete')
         this.completions.set(settlement.id, (this.completions.get(settlement.id) ?? 0) + 1);
       if (settlement.kind === 'complete' || settlement.kind === 'dead')
@@ -144,11 +148,12 @@ class Harness {
             ? { kind, id, token, error: 'boom' }
             : { kind, id, token };
     const before = await this.store.getJob(QUEUE, 0, id);
+    const ended = this.settledTokens.has(token);
     const { lost } = await this.take(0, [settlement]);
     const applied = !lost.includes(id);
     // Applied exactly when this is the job's latest lease and it is still active (a lease past
-    // its end that nobody has recovered yet still counts).
-    expect(applied).toBe(before?.state === 'active' && this.#tokens.get(id) === token);
+    // its end that nobody has recovered yet still counts), or was ended by a settlement already.
+    expect(applied).toBe(this.#tokens.get(id) === token && (before?.state === 'active' || ended));
   }
 
   async extend(pick: number): Promise<void> {

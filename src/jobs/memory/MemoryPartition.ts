@@ -155,8 +155,11 @@ export class MemoryPartition {
   /** Applies one settlement; `false` when its lease no longer holds. */
   #settle(settlement: Settlement, now: number): boolean {
     const record = this.#jobs.get(settlement.id);
-    if (record?.state !== 'active' || record.token !== settlement.token) return false;
-    record.token = undefined;
+    if (record === undefined || record.token !== settlement.token) return false;
+    // A lease settled already (a retried call whose first answer was lost): done, nothing to do.
+    if (record.state !== 'active') return true;
+    // The token stays until the next lease, so that a retried settlement finds it (recovery of an
+    // expired lease clears it instead: a late settlement of that lease is refused).
     record.leaseUntil = undefined;
     switch (settlement.kind) {
       case 'complete':

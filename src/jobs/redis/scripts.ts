@@ -20,7 +20,8 @@
 //
 // A record holds: sc score, pr priority, ad added time, du due time (absent: ad), at attempts,
 // bo backoff ("jitter,base,max"), k key (absent for none), st state (w d a c f x),
-// tk lease token, fa failures, in interruptions, ld last delay (absent: 0), le last error, fi finish
+// tk lease token (kept after a settlement until the next lease, so that a repeated settlement is
+// recognised; cleared when an expired lease is recovered), fa failures, in interruptions, ld last delay (absent: 0), le last error, fi finish
 // time, rs result. Counters and delays that are 0 are left out: every byte is paid per job.
 //
 // Time is the server's (TIME), in ms since the epoch: workers whose clocks disagree still agree
@@ -130,11 +131,12 @@ local woke = false
 for i = 9, #ARGV, 5 do
   local kind, id, token, text = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local rec, data = load(id)
-  if rec == nil or rec.st ~= 'a' or rec.tk ~= token then
+  if rec == nil or rec.tk ~= token then
     lost[#lost + 1] = id
+  elseif rec.st ~= 'a' then
+    -- This lease was settled already (a retried call whose first answer was lost): done, no-op.
   else
     redis.call('ZREM', P .. 'active', id)
-    rec.tk = nil
     if kind == 'c' then
       if text ~= '' then rec.rs = text end
       rec.st = 'c'

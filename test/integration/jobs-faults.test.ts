@@ -1,0 +1,107 @@
+// RedisJobStore when Redis goes away: an add is refused with a coded error instead of being
+// dropped, and a worker whose Redis restarts (AOF, appendfsync always) pauses, reconnects and
+// finishes every job, acknowledging each exactly once. Real redis-server processes, no mocks.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isLoadstoneError } from '../../src/core/errors/index.js';
+import { JobQueue, JobWorker, RedisJobStore, type StoreFailedEvent } from '../../src/jobs/index.js';
+import { type RedisServerHandle, redisAvailability, startRedis } from '../helpers/redis.js';
+
+const availability = redisAvailability();
+if (availability.mode === 'skip')
+  console.warn('\n  redis-server NOT FOUND on PATH: SKIPPING the job fault tests.\n');
+const describeFaults = availability.mode === 'skip' ? describe.skip : describe;
+
+describeFaults('RedisJobStore faults', () => {
+  const servers: RedisServerHandle[] = [];
+  const dirs: string[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  const durable = async (port?: number, dir = mkdtempSync(join(tmpdir(), 'loadstone-jobs-aof-'))) => {
+    if (!dirs.includes(dir)) dirs.push(dir);
+    const server = await startRedis({
+      port,
+      extraArgs: ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir],
+    });
+    if (server === undefined) throw new Error('redis-server is required');
+    servers.push(server);
+    return { server, dir };
+  };
+
+  it('refuses an add while Redis is down with ERR_LOADSTONE_JOB_STORE', async () => {
+    const { server } = await durable();
+    const client = new Redis(server.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => 50,
+    });
+    client.on('error', () => undefined);
+    await until(() => client.status === 'ready');
+    const queue = new JobQueue({ name: 'down', store: new RedisJobStore({ client }) });
+    await queue.add('before');
+    await server.stop();
+    await until(() => client.status !== 'ready');
+    const refused = await queue.add('during').catch((error: unknown) => error);
+    expect(isLoadstoneError(refused, 'ERR_LOADSTONE_JOB_STORE')).toBe(true);
+    client.disconnect();
+  });
+
+  it('pauses a worker through a Redis restart and finishes every job, acknowledging each once', {
+    timeout: 60_000,
+  }, async () => {
+    const first = await durable();
+    const client = new Redis(first.server.url, { retryStrategy: () => 100 });
+    client.on('error', () => undefined);
+    const store = new RedisJobStore({ client });
+    const queue = new JobQueue<number>({ name: 'restart', store, partitions: 2 });
+    const total = 300;
+    await queue.addBulk(Array.from({ length: total }, (_, i) => ({ data: i, id: `job-${i}` })));
+    const completed = new Map<string, number>();
+    const failures: StoreFailedEvent[] = [];
+    queue.on('job:completed', ({ id }) => completed.set(id, (completed.get(id) ?? 0) + 1));
+    queue.on('store:failed', (event) => failures.push(event));
+    const runs = new Set<number>();
+    const worker = new JobWorker({
+      queue,
+      concurrency: 4,
+      visibilityTimeoutMs: 2_000,
+      pollIntervalMs: 100,
+      handler: async (job) => {
+        runs.add(job.data);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      },
+    });
+    await until(() => completed.size >= 100);
+    await first.server.stop();
+    await until(() => failures.length > 0);
+    await durable(first.server.port, first.dir); // the same port and AOF: Redis restarted
+    await until(() => completed.size === total, 45_000);
+    await worker.close();
+    await store.close();
+    expect(runs.size).toBe(total);
+    expect([...completed.values()].every((n) => n === 1)).toBe(true);
+    expect(await queue.counts()).toMatchObject({
+      waiting: 0,
+      delayed: 0,
+      active: 0,
+      failed: 0,
+      dead: 0,
+      completed: total,
+    });
+    expect(failures.every((event) => event.operation === 'take' || event.operation === 'extend')).toBe(true);
+    client.disconnect();
+  });
+});
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
