@@ -22,7 +22,7 @@ const MODULE_ARROWS = {
   queue: ['resilience'], // task retries use the retry policy and backoff
   jobs: ['resilience', 'sharding'], // retry delays, the queue-wide rate limit; keys → partitions
   testing: ['jobs'], // the JobStore contract runs stores through JobQueue and JobWorker
-  prometheus: ['balancing', 'cache', 'cluster', 'health', 'pool', 'queue', 'resilience', 'threads'],
+  prometheus: ['balancing', 'cache', 'cluster', 'health', 'jobs', 'pool', 'queue', 'resilience', 'threads'],
 };
 
 /** @type {import('dependency-cruiser').IConfiguration} */

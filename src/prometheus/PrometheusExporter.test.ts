@@ -8,6 +8,7 @@ import { LoadBalancer } from '../balancing/index.js';
 import { MemoryTier, TieredCache } from '../cache/index.js';
 import { ClusterBusRelay, ClusterSupervisor, supervise } from '../cluster/index.js';
 import { HealthMonitor } from '../health/index.js';
+import { JobQueue, JobWorker } from '../jobs/index.js';
 import { ConnectionPoolManager } from '../pool/index.js';
 import { BatchProcessor, PriorityTaskQueue } from '../queue/index.js';
 import { CircuitBreaker, RateLimiter } from '../resilience/index.js';
@@ -117,6 +118,31 @@ describe('PrometheusExporter', () => {
     );
     expect(samplesOf(families, 'loadstone_batch_flushes_total')).toHaveLength(3);
     expect(sampleValue(families, 'loadstone_batch_retries_total', { name: 'writes' })).toBe(0);
+  });
+
+  it('maps a JobQueue: outcomes, wait and run summaries, and depth by state once counted', async () => {
+    const queue = new JobQueue<number>({ name: 'emails', attempts: 1 });
+    await queue.addBulk([{ data: 1 }, { data: 2 }, { data: 3, delayMs: 60_000 }]);
+    const done = new Promise((resolve) => queue.on('job:dead', resolve));
+    const worker = new JobWorker({
+      queue,
+      handler: async (job) => {
+        if (job.data === 2) throw new Error('bounce');
+      },
+    });
+    closers.push(() => worker.close());
+    await done;
+    while ((await queue.counts()).waiting + (await queue.counts()).active > 0) await new Promise((r) => setTimeout(r, 2));
+    const before = await scrape(new PrometheusExporter().add('mail', new JobQueue({ name: 'never-counted' })));
+    expect(before.has('loadstone_jobs_depth')).toBe(false);
+    const families = await scrape(new PrometheusExporter().add('mail', queue));
+    expect(sampleValue(families, 'loadstone_jobs_completed_total', { name: 'mail' })).toBe(1);
+    expect(sampleValue(families, 'loadstone_jobs_dead_total', { name: 'mail' })).toBe(1);
+    expect(sampleValue(families, 'loadstone_jobs_depth', { name: 'mail', state: 'delayed' })).toBe(1);
+    expect(sampleValue(families, 'loadstone_jobs_depth', { name: 'mail', state: 'dead' })).toBe(1);
+    expect(sampleValue(families, 'loadstone_jobs_run_seconds_count', { name: 'mail' })).toBe(2);
+    expect(sampleValue(families, 'loadstone_jobs_wait_seconds_count', { name: 'mail' })).toBe(2);
+    expect(family(families, 'loadstone_jobs_run_seconds').type).toBe('summary');
   });
 
   it('maps a ConnectionPoolManager per pool with acquire-wait and hold-time summaries', async () => {

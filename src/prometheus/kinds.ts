@@ -5,6 +5,7 @@ import { circuitBreakerKind } from './circuitBreakerKind.js';
 import { clusterBusRelayKind } from './clusterBusRelayKind.js';
 import { connectionPoolKind, connectionPoolManagerKind } from './connectionPoolKinds.js';
 import { healthMonitorKind } from './healthMonitorKind.js';
+import { jobQueueKind } from './jobQueueKind.js';
 import type { Kind } from './Kind.js';
 import { loadBalancerKind } from './loadBalancerKind.js';
 import { priorityTaskQueueKind } from './priorityTaskQueueKind.js';
@@ -17,6 +18,7 @@ export const KINDS: readonly Kind[] = [
   workerThreadPoolKind,
   priorityTaskQueueKind,
   batchProcessorKind,
+  jobQueueKind,
   connectionPoolManagerKind,
   connectionPoolKind,
   tieredCacheKind,
