@@ -2,8 +2,9 @@
 // share of calls at random (seeded, so runs are repeatable) and has a full outage for `outageMs`
 // at the end of every `outageEveryMs`: the outages are what make the circuit breaker open.
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Job } from 'loadstone/jobs';
 import { seededRandom } from 'loadstone/testing';
-import type { Job } from './jobs.js';
+import type { JobData } from './jobs.js';
 
 export type EnrichmentOptions = {
   /** Share of calls that fail outside outages, from 0 to 1. */
@@ -27,11 +28,11 @@ export class FlakyEnrichmentService {
   }
 
   /** Scores a job in 2–10 ms, or rejects. Honours `signal` (the breaker's timeout aborts it). */
-  async enrich(job: Job, signal: AbortSignal): Promise<number> {
+  async enrich(job: Job<JobData>, signal: AbortSignal): Promise<number> {
     await delay(2 + this.#random() * 8, undefined, { signal });
     if (this.#inOutage()) throw new Error('enrichment service unavailable (outage)');
     if (this.#random() < this.#options.failureRate) throw new Error('enrichment service answered 503');
-    return job.payload.length + Math.round(this.#random() * 100);
+    return job.data.payload.length + Math.round(this.#random() * 100);
   }
 
   #inOutage(): boolean {

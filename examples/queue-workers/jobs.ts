@@ -1,13 +1,11 @@
-// Where jobs come from and where results go, behind two small interfaces: the Redis variants live
-// in redis.ts, the embedded ones (no Redis needed, the default) here.
-import { setTimeout as delay } from 'node:timers/promises';
+// What a job carries and where its result goes. The jobs themselves live in a loadstone JobQueue
+// (Redis with REDIS_URL, in memory otherwise); results go to a ResultSink: a Redis hash in
+// redis.ts, a bounded map here.
+import type { JobQueue } from 'loadstone/jobs';
 
-/** A job as a producer pushes it: `{"id":"job-1","payload":"..."}`. */
-export type Job = {
-  readonly id: string;
+/** A job's payload, as a producer adds it: `queue.add({ payload: '...' }, { id: 'job-1' })`. */
+export type JobData = {
   readonly payload: string;
-  /** The exact string taken from the queue, needed to acknowledge it (LREM matches by value). */
-  readonly raw: string;
 };
 
 /** What a worker writes for a job: enriched, or written without enrichment when it is down. */
@@ -18,60 +16,30 @@ export type JobResult = {
   readonly reason?: string;
 };
 
-export interface JobSource {
-  /** Waits for the next job; `undefined` when none came in time or `signal` aborted. */
-  take(signal: AbortSignal): Promise<Job | undefined>;
-  /** Acknowledges jobs whose results are written: they are done for good. */
-  ack(jobs: readonly Job[]): Promise<void>;
-  close(): Promise<void>;
-}
-
 export interface ResultSink {
   /** Writes a batch of results at once; rejects when nothing of the batch may be assumed written. */
   write(results: readonly JobResult[]): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Parses a queued job; a malformed one still gets an id, so it is written (as `invalid`) and acked. */
-export function parseJob(raw: string): Job {
-  try {
-    const value = JSON.parse(raw) as { id?: unknown; payload?: unknown };
-    if (typeof value.id === 'string') return { id: value.id, payload: String(value.payload ?? ''), raw };
-  } catch {
-    // fall through
-  }
-  return { id: `invalid:${raw.slice(0, 64)}`, payload: '', raw };
-}
-
-/** Embedded source: produces jobs at a steady rate, as a busy producer would. */
-export class GeneratedJobSource implements JobSource {
-  readonly #intervalMs: number;
-  #next = performance.now();
-  #seq = 0;
-
-  constructor(jobsPerSecond: number) {
-    this.#intervalMs = 1000 / jobsPerSecond;
-  }
-
-  async take(signal: AbortSignal): Promise<Job | undefined> {
+/** Embedded producer: adds `jobsPerSecond` jobs to the queue, as a busy API would. */
+export function produceJobs(queue: JobQueue<JobData>, jobsPerSecond: number): { stop(): void } {
+  let seq = 0;
+  let next = performance.now();
+  const intervalMs = 1000 / jobsPerSecond;
+  const timer = setInterval(() => {
+    // Add what is due since the last tick (timers are coarse), at most a second's worth.
     const now = performance.now();
-    // After a stall, resume the rate rather than catch up with a burst.
-    this.#next = Math.max(this.#next + this.#intervalMs, now - 100);
-    try {
-      if (this.#next > now) await delay(this.#next - now, undefined, { signal });
-    } catch {
-      return undefined; // aborted: stop producing
-    }
-    const id = `job-${++this.#seq}`;
-    const raw = JSON.stringify({ id, payload: `order ${this.#seq}` });
-    return parseJob(raw);
-  }
-
-  async ack(): Promise<void> {
-    // Generated jobs live only in memory: nothing to acknowledge.
-  }
-
-  async close(): Promise<void> {}
+    const due = Math.min(Math.floor((now - next) / intervalMs), jobsPerSecond);
+    if (due <= 0) return;
+    next += due * intervalMs;
+    const jobs = Array.from({ length: due }, () => {
+      seq++;
+      return { data: { payload: `order ${seq}` }, id: `job-${seq}` };
+    });
+    queue.addBulk(jobs).catch((error: unknown) => console.warn(`producer: add failed: ${String(error)}`));
+  }, 10);
+  return { stop: () => clearInterval(timer) };
 }
 
 /** Embedded sink: keeps the latest results in memory (bounded, so a long demo does not grow). */

@@ -3,25 +3,25 @@
 import type { HealthMonitor } from 'loadstone/health';
 import { PrometheusExporter } from 'loadstone/prometheus';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { JobWorker, WorkerStats } from './worker.js';
+import type { EnrichmentWorker, WorkerStats } from './worker.js';
 
 /** Counters the worker keeps itself, exported as `queue_workers_<key>_total`. */
 const COUNTERS = {
-  accepted: 'Jobs taken from the source.',
-  written: 'Jobs whose result is written and acknowledged.',
-  failed: 'Jobs whose batch could not be written (left for redelivery).',
+  accepted: 'Jobs whose handler started here.',
+  written: 'Jobs whose result is written.',
+  failed: 'Jobs whose batch could not be written (the queue retries them).',
   enriched: 'Jobs written with their enrichment.',
   unenriched: 'Jobs written without enrichment (breaker open or retries exhausted).',
   retries: 'Retries of enrichment calls.',
   writeRetries: 'Retries of batch writes.',
 } satisfies Partial<Record<keyof WorkerStats, string>>;
 
-export function createMetrics(worker: JobWorker, monitor: HealthMonitor): Registry {
+export function createMetrics(worker: EnrichmentWorker, monitor: HealthMonitor): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
   new PrometheusExporter()
-    .add('jobs', worker.tasks)
+    .add('jobs', worker.queue)
     .add('results', worker.batcher)
     .add('enrichment', worker.breaker)
     .add('process', monitor)
@@ -42,7 +42,7 @@ export function createMetrics(worker: JobWorker, monitor: HealthMonitor): Regist
   }
   new Gauge({
     name: 'queue_workers_in_flight',
-    help: 'Jobs accepted and not yet written and acknowledged.',
+    help: 'Jobs running here (not yet written).',
     registers: [registry],
     collect() {
       this.set(worker.stats().inFlight);

@@ -1,47 +1,45 @@
 // queue-workers: a stateless job worker with an admin listener for Kubernetes probes and scraping.
-// Embedded by default (generated jobs, in-memory results); set REDIS_URL to pull from a Redis list.
+// Embedded by default (a producer adds jobs to an in-memory queue, results stay in memory); set
+// REDIS_URL to take jobs from a durable loadstone queue in Redis that any producer adds to.
 import { createServer } from 'node:http';
-import { hostname } from 'node:os';
 import type { HealthCheck } from 'loadstone';
 import { HealthMonitor } from 'loadstone/health';
+import { JobQueue, type JobStore, MemoryJobStore } from 'loadstone/jobs';
 import { FlakyEnrichmentService } from './enrichment.js';
-import { GeneratedJobSource, type JobSource, MemoryResultSink, type ResultSink } from './jobs.js';
+import { type JobData, MemoryResultSink, produceJobs, type ResultSink } from './jobs.js';
 import { createMetrics } from './metrics.js';
-import { RedisJobSource, RedisResultSink } from './redis.js';
-import { JobWorker, type WorkerStats } from './worker.js';
+import { RedisParts, RedisResultSink } from './redis.js';
+import { EnrichmentWorker, type WorkerStats } from './worker.js';
 
 const env = process.env;
 const num = (name: string, fallback: number): number => Number(env[name] ?? fallback);
 const HOST = env.HOST ?? '127.0.0.1';
 const PORT = num('PORT', 3004);
 const REDIS_URL = env.REDIS_URL;
-const QUEUE_KEY = env.QUEUE_KEY ?? 'jobs';
-const WORKER_ID = env.WORKER_ID ?? hostname();
+const QUEUE_NAME = env.QUEUE_NAME ?? 'jobs';
 
-let source: JobSource;
-let sink: ResultSink;
 // Event loop and heap by default; with Redis, also a ping (readiness fails while Redis is down).
 // The enrichment breaker is left out on purpose: while it is open, the worker still does useful
 // work (it writes results unenriched), so taking it out of service would not help anyone.
 const checks: HealthCheck[] = [];
+let store: JobStore;
+let sink: ResultSink;
+let redis: RedisParts | undefined;
 if (REDIS_URL === undefined) {
-  source = new GeneratedJobSource(num('JOBS_PER_SEC', 200));
+  store = new MemoryJobStore();
   sink = new MemoryResultSink();
 } else {
-  const redisSource = new RedisJobSource(REDIS_URL, {
-    queue: QUEUE_KEY,
-    processing: `${QUEUE_KEY}:processing:${WORKER_ID}`,
-  });
-  const recovered = await redisSource.recover();
-  if (recovered > 0) console.log(`requeued ${recovered} jobs a previous run of ${WORKER_ID} left unfinished`);
-  source = redisSource;
-  checks.push(redisSource.healthCheck());
-  sink = new RedisResultSink(REDIS_URL, `${QUEUE_KEY}:results`);
+  redis = new RedisParts(REDIS_URL);
+  store = redis.store;
+  checks.push(redis.healthCheck());
+  sink = new RedisResultSink(redis.redis, `${QUEUE_NAME}:results`);
 }
+const queue = new JobQueue<JobData>({ name: QUEUE_NAME, store });
+const producer = REDIS_URL === undefined ? produceJobs(queue, num('JOBS_PER_SEC', 200)) : undefined;
 
 const monitor = new HealthMonitor({ checks });
-const worker = new JobWorker({
-  source,
+const worker = new EnrichmentWorker({
+  queue,
   sink,
   service: new FlakyEnrichmentService({
     failureRate: num('FAILURE_RATE', 0.1),
@@ -52,7 +50,12 @@ const worker = new JobWorker({
   concurrency: num('CONCURRENCY', 100),
   batchSize: num('BATCH_SIZE', 50),
   batchWaitMs: num('BATCH_WAIT_MS', 100),
+  visibilityTimeoutMs: num('VISIBILITY_TIMEOUT_MS', 5_000),
 });
+/** The queue's depth by state, read fresh for /stats and /metrics (null if the store fails). */
+const depth = () => queue.counts().catch(() => null);
+// Read once before registering, so that the depth family exists from the first scrape on.
+await depth();
 const metrics = createMetrics(worker, monitor);
 
 const liveness = monitor.livenessHandler();
@@ -62,14 +65,20 @@ const admin = createServer((req, res) => {
   if (path === '/health/live') return liveness(req, res);
   if (path === '/health/ready') return readiness(req, res);
   if (path === '/stats') {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    return res.end(JSON.stringify({ worker: WORKER_ID, ...worker.stats(), batcher: worker.batcher.stats() }));
+    return void depth().then((counts) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ queue: QUEUE_NAME, ...worker.stats(), counts, batcher: worker.batcher.stats() }),
+      );
+    });
   }
   if (path === '/metrics') {
-    return void metrics.metrics().then(
-      (body) => res.writeHead(200, { 'content-type': metrics.contentType }).end(body),
-      (error: unknown) => res.writeHead(500).end(String(error)),
-    );
+    return void depth()
+      .then(() => metrics.metrics())
+      .then(
+        (body) => res.writeHead(200, { 'content-type': metrics.contentType }).end(body),
+        (error: unknown) => res.writeHead(500).end(String(error)),
+      );
   }
   res.writeHead(404).end();
 });
@@ -78,9 +87,8 @@ await new Promise((resolve) => admin.once('listening', resolve));
 const address = admin.address();
 const port = typeof address === 'object' && address !== null ? address.port : PORT;
 
-worker.start();
 console.log(
-  `queue-workers ${WORKER_ID}: ${REDIS_URL ? `Redis list "${QUEUE_KEY}"` : 'embedded jobs'}, listening on http://${HOST}:${port}`,
+  `queue-workers: ${REDIS_URL ? `Redis queue "${QUEUE_NAME}"` : 'embedded jobs'}, listening on http://${HOST}:${port}`,
 );
 
 const line = (s: WorkerStats): string =>
@@ -94,11 +102,14 @@ const ticker = setInterval(
 ticker.unref();
 
 async function shutdown(signal: string): Promise<void> {
-  console.log(`${signal}: stop pulling, finish and flush in-flight jobs`);
+  console.log(`${signal}: stop taking jobs, finish and write the running ones`);
   clearInterval(ticker);
   monitor.beginShutdown(); // readiness answers 503 from now on
-  await worker.stop(); // every accepted job is written and acknowledged after this
-  await Promise.all([source.close(), sink.close(), monitor.close()]);
+  producer?.stop();
+  // Running jobs get 10 s to be written; any left are handed back to the queue for another worker.
+  await worker.stop(10_000);
+  await Promise.all([sink.close(), monitor.close(), queue.close()]);
+  await redis?.close();
   admin.closeAllConnections();
   await new Promise((resolve) => admin.close(resolve));
   console.log(`final stats ${line(worker.stats())}`);

@@ -1,36 +1,38 @@
-// One stateless worker: pull a job, enrich it through a circuit breaker with jittered retries,
-// hand the result to a BatchProcessor that writes batches and then acknowledges their jobs.
+// One stateless worker: a loadstone JobWorker takes jobs from the queue, enriches each through a
+// circuit breaker with jittered retries, and hands the result to a BatchProcessor that writes
+// batches. A job completes only once its batch is written, so a crash before the write leaves the
+// job leased, and the queue runs it again when the lease runs out: at least once, nothing lost.
 //
-//   source.take ─► PriorityTaskQueue (CONCURRENCY jobs in flight) ─► retry(breaker.execute(enrich))
-//                                                                 ─► BatchProcessor ─► sink.write, source.ack
-//
-// A job holds its queue slot until its batch is written and acknowledged, so CONCURRENCY bounds
-// the jobs accepted but not yet done: what a crash would hand back to the queue.
+//   JobQueue ─► JobWorker (CONCURRENCY jobs, leases renewed) ─► retry(breaker.execute(enrich))
+//                                                            ─► BatchProcessor ─► sink.write ─► job completes
 
-import { setTimeout as delay } from 'node:timers/promises';
 import { isLoadstoneError } from 'loadstone';
-import { BatchProcessor, PriorityTaskQueue } from 'loadstone/queue';
+import { type Job, type JobQueue, JobWorker } from 'loadstone/jobs';
+import { BatchProcessor } from 'loadstone/queue';
 import { CircuitBreaker, retry } from 'loadstone/resilience';
 import type { FlakyEnrichmentService } from './enrichment.js';
-import type { Job, JobResult, JobSource, ResultSink } from './jobs.js';
+import type { JobData, JobResult, ResultSink } from './jobs.js';
 
 export type WorkerOptions = {
-  readonly source: JobSource;
+  readonly queue: JobQueue<JobData>;
   readonly sink: ResultSink;
   readonly service: FlakyEnrichmentService;
-  /** Jobs accepted and not yet written and acknowledged, at most. Keep it ≥ batchSize. */
+  /** Jobs running at once, each until its result is written. Keep it ≥ batchSize. */
   readonly concurrency: number;
   readonly batchSize: number;
   readonly batchWaitMs: number;
+  /** A crashed worker's jobs run again elsewhere after about this long. */
+  readonly visibilityTimeoutMs: number;
 };
 
 export type WorkerStats = {
-  /** Jobs taken from the source. */
+  /** Jobs whose handler started here. */
   readonly accepted: number;
-  /** Jobs whose result is written and acknowledged. */
+  /** Jobs whose result is written. */
   readonly written: number;
-  /** Jobs whose batch could not be written (still in the processing list, in Redis mode). */
+  /** Jobs whose batch could not be written (the queue retries them). */
   readonly failed: number;
+  /** Jobs running now. */
   readonly inFlight: number;
   readonly batches: number;
   readonly enriched: number;
@@ -40,12 +42,14 @@ export type WorkerStats = {
   readonly retries: number;
   /** Retries of batch writes. */
   readonly writeRetries: number;
+  /** Jobs of a crashed worker this one recovered (their lease had run out). */
+  readonly stalled: number;
   readonly breaker: string;
   /** How many times the breaker opened. */
   readonly breakerOpened: number;
 };
 
-export class JobWorker {
+export class EnrichmentWorker {
   readonly breaker = new CircuitBreaker({
     name: 'enrichment',
     // Open when half the calls of the last 2 s failed (at least 20 of them), or on 10 in a row.
@@ -56,12 +60,10 @@ export class JobWorker {
     openDurationMs: 1_000,
     timeoutMs: 250,
   });
-  readonly tasks: PriorityTaskQueue;
-  readonly batcher: BatchProcessor<{ job: Job; result: JobResult }>;
-  readonly #source: JobSource;
+  readonly batcher: BatchProcessor<JobResult>;
+  readonly queue: JobQueue<JobData>;
+  readonly #jobs: JobWorker<JobData, JobResult['status']>;
   readonly #service: FlakyEnrichmentService;
-  readonly #pulling = new AbortController();
-  #loop: Promise<void> | undefined;
   #accepted = 0;
   #failed = 0;
   #enriched = 0;
@@ -69,83 +71,66 @@ export class JobWorker {
   #retries = 0;
 
   constructor(options: WorkerOptions) {
-    this.#source = options.source;
+    this.queue = options.queue;
     this.#service = options.service;
-    this.tasks = new PriorityTaskQueue({ concurrency: options.concurrency });
     this.batcher = new BatchProcessor({
       maxBatchSize: options.batchSize,
       maxWaitMs: options.batchWaitMs,
       concurrency: 2,
       // A failed write is retried as a whole batch (HSET by id is idempotent).
       retry: { attempts: 5, baseDelayMs: 100, maxDelayMs: 2_000 },
-      process: async (items) => {
-        await options.sink.write(items.map((item) => item.result));
-        // Acknowledge only once written: a crash in between redelivers, never loses.
-        await this.#source.ack(items.map((item) => item.job));
-      },
+      process: async (results) => options.sink.write(results),
     });
     this.breaker.on('state:changed', (event) => {
       console.log(`breaker ${event.name}: ${event.from} -> ${event.to} (${event.reason})`);
     });
+    this.#jobs = new JobWorker({
+      queue: options.queue,
+      concurrency: options.concurrency,
+      visibilityTimeoutMs: options.visibilityTimeoutMs,
+      handler: async (job) => {
+        this.#accepted++;
+        const result = await this.#enrich(job);
+        try {
+          await this.batcher.add(result); // resolves once its batch is written
+        } catch (error) {
+          this.#failed++;
+          throw error; // the attempt fails; the queue retries the job after a backoff
+        }
+        return result.status;
+      },
+    });
   }
 
-  /** Starts the pull loop. */
-  start(): void {
-    this.#loop ??= this.#pull(this.#pulling.signal);
-  }
-
-  /** Stops pulling, then finishes every accepted job: enriched, written, acknowledged. */
-  async stop(): Promise<void> {
-    this.#pulling.abort();
-    await this.#loop;
-    await this.tasks.close();
+  /**
+   * Stops taking jobs and lets the running ones finish (enriched and written) within
+   * `timeoutMs`; what is left is handed back to the queue unfinished, for another worker.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    await this.#jobs.close({ timeoutMs });
     await this.batcher.close();
   }
 
   stats(): WorkerStats {
     const batches = this.batcher.stats();
-    const written = batches.itemsCompleted;
     return {
       accepted: this.#accepted,
-      written,
+      written: batches.itemsCompleted,
       failed: this.#failed,
-      inFlight: this.#accepted - written - this.#failed,
+      inFlight: this.#jobs.running,
       batches: batches.batches,
       enriched: this.#enriched,
       unenriched: this.#unenriched,
       retries: this.#retries,
       writeRetries: batches.batchRetries,
+      stalled: this.queue.stats().stalled,
       breaker: this.breaker.state,
       breakerOpened: this.breaker.stats().opened,
     };
   }
 
-  async #pull(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      // Backpressure: take a job only when the queue has room for it to start.
-      if (this.tasks.size > 0) await this.tasks.onEmpty();
-      let job: Job | undefined;
-      try {
-        job = await this.#source.take(signal);
-      } catch (error) {
-        // Redis unreachable, say: keep the accepted jobs going and try again (readiness says why).
-        console.warn(`job source failed, retrying in 1 s: ${String(error)}`);
-        await delay(1_000, undefined, { signal }).catch(() => {});
-        continue;
-      }
-      if (job === undefined) continue;
-      this.#accepted++;
-      this.tasks
-        .add(async () => this.batcher.add({ job, result: await this.#enrich(job) }))
-        .catch((error: unknown) => {
-          this.#failed++;
-          console.warn(`job ${job.id} not written, left for redelivery: ${String(error)}`);
-        });
-    }
-  }
-
-  async #enrich(job: Job): Promise<JobResult> {
-    if (job.id.startsWith('invalid:')) return { id: job.id, status: 'invalid' };
+  async #enrich(job: Job<JobData>): Promise<JobResult> {
+    if (typeof job.data?.payload !== 'string') return { id: job.id, status: 'invalid' };
     try {
       const score = await retry(() => this.breaker.execute((signal) => this.#service.enrich(job, signal)), {
         attempts: 4,

@@ -132,8 +132,11 @@ describe('PrometheusExporter', () => {
     });
     closers.push(() => worker.close());
     await done;
-    while ((await queue.counts()).waiting + (await queue.counts()).active > 0) await new Promise((r) => setTimeout(r, 2));
-    const before = await scrape(new PrometheusExporter().add('mail', new JobQueue({ name: 'never-counted' })));
+    while ((await queue.counts()).waiting + (await queue.counts()).active > 0)
+      await new Promise((r) => setTimeout(r, 2));
+    const before = await scrape(
+      new PrometheusExporter().add('mail', new JobQueue({ name: 'never-counted' })),
+    );
     expect(before.has('loadstone_jobs_depth')).toBe(false);
     const families = await scrape(new PrometheusExporter().add('mail', queue));
     expect(sampleValue(families, 'loadstone_jobs_completed_total', { name: 'mail' })).toBe(1);

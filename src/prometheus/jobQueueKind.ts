@@ -21,12 +21,20 @@ export const jobQueueKind: Kind = {
   is: (s) => s instanceof JobQueue,
   map: (b, stats, labels) => {
     fields(b, 'jobs', stats, OUTCOMES, labels);
-    b.latency('jobs_wait_seconds', 'Time from a job being due to its handler starting.', stats.waitMs, labels);
+    b.latency(
+      'jobs_wait_seconds',
+      'Time from a job being due to its handler starting.',
+      stats.waitMs,
+      labels,
+    );
     b.latency('jobs_run_seconds', 'Time handlers ran.', stats.runMs, labels);
     if (stats.counts === null) return;
     const counts = record(stats.counts);
     for (const state of STATES) {
-      b.gauge('jobs_depth', 'Jobs in the queue by state, as last counted.', counts[state], { ...labels, state });
+      b.gauge('jobs_depth', 'Jobs in the queue by state, as last counted.', counts[state], {
+        ...labels,
+        state,
+      });
     }
   },
 };

@@ -1,7 +1,8 @@
 // Smoke test of examples/queue-workers: embedded mode (generated jobs, flaky enrichment with
-// outages, in-memory results) and Redis mode (reliable queue: nothing lost on SIGTERM or crash).
+// outages, in-memory results) and Redis mode (a loadstone job queue: nothing lost on SIGTERM or crash).
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { JobQueue, RedisJobStore } from '../../src/jobs/index.js';
 import { type ExampleHandle, killAllExamples, startExample } from '../helpers/exampleProcess.js';
 import { parsePrometheusText } from '../helpers/promText.js';
 import { describeWithRedis } from '../helpers/redis.js';
@@ -85,7 +86,13 @@ describe('examples/queue-workers (embedded)', () => {
         ?.samples.map((s) => s.labels.state)
         .sort(),
     ).toEqual(['closed', 'half-open', 'open']);
-    expect(sample('loadstone_queue_concurrency', { name: 'jobs' })?.value).toBe(100);
+    expect(sample('loadstone_jobs_completed_total', { name: 'jobs' })?.value).toBeGreaterThan(0);
+    expect(
+      metrics
+        .get('loadstone_jobs_depth')
+        ?.samples.map((s) => s.labels.state)
+        .sort(),
+    ).toEqual(['active', 'completed', 'dead', 'delayed', 'failed', 'waiting']);
     expect(metrics.get('queue_workers_accepted_total')?.type).toBe('counter');
     expect(sample('queue_workers_written_total')?.value).toBeGreaterThan(0);
 
@@ -103,14 +110,20 @@ describe('examples/queue-workers (embedded)', () => {
 describeWithRedis('examples/queue-workers (Redis)', (getRedis) => {
   const TOTAL = 500;
   let redis: Redis;
-  let queue: string;
+  let name: string;
+  let queue: JobQueue<{ payload: string }>;
   const ids = Array.from({ length: TOTAL }, (_, i) => `job-${i}`);
 
   beforeEach(async () => {
     redis = new Redis(getRedis().url);
-    queue = `jobs-${Math.random().toString(36).slice(2)}`;
-    // LPUSH in order: BLMOVE takes from the right, so job-0 runs first.
-    await redis.lpush(queue, ...ids.map((id) => JSON.stringify({ id, payload: `payload of ${id}` })));
+    name = `jobs-${Math.random().toString(36).slice(2)}`;
+    // A producer anywhere: the same queue name on the same Redis.
+    queue = new JobQueue({
+      name,
+      store: new RedisJobStore({ client: redis }),
+      keepCompleted: { count: TOTAL },
+    });
+    await queue.addBulk(ids.map((id) => ({ data: { payload: `payload of ${id}` }, id })));
   });
   afterEach(async () => {
     await redis.quit();
@@ -118,39 +131,32 @@ describeWithRedis('examples/queue-workers (Redis)', (getRedis) => {
 
   const env = (extra: Record<string, string> = {}) => ({
     REDIS_URL: getRedis().url,
-    QUEUE_KEY: queue,
-    WORKER_ID: 'w-test',
+    QUEUE_NAME: name,
     OUTAGE_EVERY_MS: '0',
     ...extra,
   });
-  const written = () => redis.hlen(`${queue}:results`);
+  const written = () => redis.hlen(`${name}:results`);
 
-  /** Every pushed job is still queued, in this worker's processing list, or written. */
+  /** Every added job is still in the queue (waiting, leased, completed) or written. */
   async function expectNothingLost(): Promise<void> {
-    const [queued, processing, results] = await Promise.all([
-      redis.lrange(queue, 0, -1),
-      redis.lrange(`${queue}:processing:w-test`, 0, -1),
-      redis.hkeys(`${queue}:results`),
-    ]);
-    const seen = new Set([
-      ...queued.map((raw) => (JSON.parse(raw) as { id: string }).id),
-      ...processing.map((raw) => (JSON.parse(raw) as { id: string }).id),
-      ...results,
-    ]);
-    expect(ids.filter((id) => !seen.has(id))).toEqual([]);
+    const results = new Set(await redis.hkeys(`${name}:results`));
+    const missing: string[] = [];
+    for (const id of ids) if (!results.has(id) && (await queue.getJob(id)) === undefined) missing.push(id);
+    expect(missing).toEqual([]);
   }
 
-  it('processes every job of the list, in batches, and acknowledges them', async () => {
+  it('processes every job of the queue, in batches, and completes them', async () => {
     const example = await startExample('queue-workers', { env: env() });
     await waitFor(written, (n) => n === TOTAL);
     await waitFor(
-      () => Promise.all([redis.llen(queue), redis.llen(`${queue}:processing:w-test`)]),
-      ([queued, processing]) => queued === 0 && processing === 0,
+      () => queue.counts(),
+      (counts) => counts.completed === TOTAL && counts.waiting + counts.active === 0,
     );
-    const result = JSON.parse((await redis.hget(`${queue}:results`, 'job-42')) ?? '{}') as {
+    const result = JSON.parse((await redis.hget(`${name}:results`, 'job-42')) ?? '{}') as {
       status?: string;
     };
     expect(['enriched', 'unenriched']).toContain(result.status);
+    expect((await queue.getJob('job-42'))?.result).toBe(result.status);
     const stats = await getStats(example);
     expect(stats.batches).toBeGreaterThan(0);
     expect(stats.batches).toBeLessThan(TOTAL);
@@ -167,11 +173,11 @@ describeWithRedis('examples/queue-workers (Redis)', (getRedis) => {
     expect(await first.stop()).toEqual({ code: 0, signal: null });
     const final = finalStats(first.output());
     expect(final.written).toBe(final.accepted);
-    // A graceful stop acknowledges every accepted job: nothing is left in processing.
-    expect(await redis.llen(`${queue}:processing:w-test`)).toBe(0);
-    const queued = await redis.llen(queue);
-    expect(queued, 'stopped mid-way').toBeGreaterThan(0);
-    expect((await written()) + queued).toBe(TOTAL);
+    // A graceful stop finishes or hands back every job it held: none is left leased.
+    const counts = await queue.counts();
+    expect(counts.active).toBe(0);
+    expect(counts.waiting, 'stopped mid-way').toBeGreaterThan(0);
+    expect((await written()) + counts.waiting).toBe(TOTAL);
     await expectNothingLost();
 
     const second = await startExample('queue-workers', { env: env() });
@@ -180,22 +186,28 @@ describeWithRedis('examples/queue-workers (Redis)', (getRedis) => {
     expectCleanOutput(first.output() + second.output());
   });
 
-  it('loses nothing when a worker crashes: the restart requeues its processing list', async () => {
-    const slow = env({ CONCURRENCY: '20', BATCH_SIZE: '20', BATCH_WAIT_MS: '300' });
+  it('loses nothing when a worker crashes: its leased jobs run again once the leases run out', async () => {
+    const slow = env({
+      CONCURRENCY: '20',
+      BATCH_SIZE: '20',
+      BATCH_WAIT_MS: '300',
+      VISIBILITY_TIMEOUT_MS: '1000',
+    });
     const first = await startExample('queue-workers', { env: slow });
     await waitFor(written, (n) => n >= 40);
     const exited = new Promise((resolve) => first.child.once('exit', resolve));
-    first.killAll(); // SIGKILL: no chance to flush or acknowledge
+    first.killAll(); // SIGKILL: no chance to finish, write or hand anything back
     await exited;
+    expect((await queue.counts()).active, 'the crash left jobs leased').toBeGreaterThan(0);
     await expectNothingLost();
 
     const second = await startExample('queue-workers', { env: env() });
     await waitFor(written, (n) => n === TOTAL);
     await waitFor(
-      () => redis.llen(`${queue}:processing:w-test`),
-      (n) => n === 0,
+      () => queue.counts(),
+      (counts) => counts.completed === TOTAL && counts.active === 0,
     );
     expect(await second.stop()).toEqual({ code: 0, signal: null });
-    expect(second.output()).toMatch(/requeued \d+ jobs/);
+    expect(finalStats(second.output()).stalled).toBeGreaterThan(0);
   });
 });
