@@ -126,6 +126,7 @@ describe('ClusterSupervisor options', () => {
       'options.autoscale.scaleDownUtilization',
       'a number below',
     ],
+    [{ autoscale: { min: 1, max: 2, target: 3 as never } }, 'options.autoscale.target', 'a function'],
     [{ metrics: { port: -1 } }, 'options.metrics.port', 'an integer from 0'],
     [{ metrics: { port: 0, registry: {} } }, 'options.metrics.registry', 'an object with metrics()'],
     [

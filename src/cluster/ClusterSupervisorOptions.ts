@@ -44,6 +44,15 @@ export type AutoscaleOptions = {
    * @default 10000
    */
   readonly intervalMs?: number;
+  /**
+   * The worker count wanted now, asked every `intervalMs`: scale on demand instead of on CPU,
+   * for example on a job queue's depth (docs/jobs.md has the recipe). When given, it replaces
+   * the utilisation rule: the supervisor adds or retires one worker per interval toward it,
+   * within `[min, max]`. A target that throws or is not a finite number is skipped for that
+   * interval, with a `LOADSTONE_WARN_AUTOSCALE_TARGET` process warning.
+   * @default undefined (scale on event-loop utilisation)
+   */
+  readonly target?: () => number | PromiseLike<number>;
 };
 
 /**
@@ -222,7 +231,9 @@ export type ResolvedClusterSupervisorOptions = {
   readonly reloadConcurrency: number;
   readonly handleSignals: boolean;
   readonly sticky: { readonly key: StickyKey } | undefined;
-  readonly autoscale: Required<AutoscaleOptions> | undefined;
+  readonly autoscale:
+    | (Required<Omit<AutoscaleOptions, 'target'>> & Pick<AutoscaleOptions, 'target'>)
+    | undefined;
   readonly metrics:
     | { readonly port: number; readonly host: string; readonly registry: MetricsEndpointOptions['registry'] }
     | undefined;
@@ -290,7 +301,9 @@ function autoscaleOption(value: AutoscaleOptions | undefined): ResolvedClusterSu
     );
   }
   const intervalMs = integerOption('options.autoscale.intervalMs', o.intervalMs ?? 10_000, 1, MAX_MS);
-  return Object.freeze({ min, max, scaleUpUtilization, scaleDownUtilization, intervalMs });
+  const target =
+    o.target === undefined ? undefined : functionOption<() => number>('options.autoscale.target', o.target);
+  return Object.freeze({ min, max, scaleUpUtilization, scaleDownUtilization, intervalMs, target });
 }
 
 function metricsOption(

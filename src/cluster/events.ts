@@ -107,8 +107,10 @@ export type ScaledEvent = {
   readonly from: number;
   /** Worker count after. */
   readonly to: number;
-  /** Mean event-loop utilisation that triggered it. */
+  /** Mean event-loop utilisation of the ready workers over the interval (what triggered it without a `target`). */
   readonly utilization: number;
+  /** The worker count `autoscale.target()` asked for, when one is configured. */
+  readonly target?: number;
 };
 
 /** Events of {@link ClusterSupervisor} (primary only). */
