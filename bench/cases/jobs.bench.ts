@@ -6,6 +6,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { build as buildHistogram } from 'hdr-histogram-js';
 import { Redis } from 'ioredis';
+import { JobQueue, RedisJobStore } from 'loadstone/jobs';
 import { type RedisClusterHandle, startRedisCluster } from '../../test/helpers/redisCluster.js';
 import { type RedisServerHandle, startRedis } from '../../test/helpers/redisServer.js';
 import { type BenchQueue, JOB_CONTENDERS, type JobsContender, loadstoneJobs } from '../jobs/contenders.js';
@@ -281,6 +282,64 @@ function beeStallCheck(url: string, name: string) {
   };
 }
 
+/** The cost of a worker's store round with no delayed job waiting, and with a million. */
+async function delayed(ctx: SuiteContext, redis: Redis, url: string) {
+  const count = ctx.quick ? 10_000 : 1_000_000;
+  const rounds = ctx.quick ? 200 : 2_000;
+  await redis.flushall();
+  const client = new Redis(url);
+  const store = new RedisJobStore({ client });
+  const measure = async (queue: JobQueue<number>): Promise<[number, number]> => {
+    const histogram = buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+    for (let i = 0; i < rounds; i++) {
+      const start = performance.now();
+      await store.take({
+        queue: queue.name,
+        partition: 0,
+        settle: [],
+        max: 10,
+        now: Date.now(),
+        leaseMs: 5_000,
+        sweepLimit: 100,
+        keepCompleted: 1_000,
+        keepCompletedMs: 86_400_000,
+      });
+      histogram.recordValue(Math.max(1, Math.round((performance.now() - start) * 1_000)));
+    }
+    const result: [number, number] = [histogram.getValueAtPercentile(50) / 1_000, histogram.getValueAtPercentile(99) / 1_000];
+    histogram.destroy();
+    return result;
+  };
+  try {
+    const empty = new JobQueue<number>({ name: 'delayed-none', store });
+    const full = new JobQueue<number>({ name: 'delayed-many', store });
+    ctx.log(`jobs/delayed: adding ${formatInt(count)} delayed jobs`);
+    const addStart = performance.now();
+    for (let i = 0; i < count; i += 1_000) {
+      await full.addBulk(Array.from({ length: Math.min(1_000, count - i) }, (_, j) => ({ data: i + j, delayMs: 3_600_000 })));
+    }
+    const addMs = performance.now() - addStart;
+    const [emptyP50, emptyP99] = await measure(empty);
+    const [fullP50, fullP99] = await measure(full);
+    const counts = await full.counts();
+    ctx.report(
+      'delayed',
+      `Jobs — a worker's store round with ${formatInt(count)} delayed jobs waiting (ms)`,
+      `${markdownTable(
+        ['queue', 'delayed jobs', 'take p50', 'take p99'],
+        [
+          ['empty', '0', formatFixed(emptyP50, 3), formatFixed(emptyP99, 3)],
+          ['with delayed jobs', formatInt(counts.delayed), formatFixed(fullP50, 3), formatFixed(fullP99, 3)],
+        ],
+      )}\n\n` +
+        `${formatInt(rounds)} \`take\` calls (settle nothing, lease up to 10, sweep and promote up to 100) on an idle partition, one at a time. The delayed jobs are due in an hour, added with \`addBulk\` in batches of 1,000 (${formatInt((count / addMs) * 1_000)} jobs/s). A take reads the head of the delayed set, never scans it: its cost does not grow with the number waiting.`,
+    );
+  } finally {
+    await store.close();
+    client.disconnect();
+  }
+}
+
 /** The same loadstone queue on a 3-master cluster: 8 partitions against 1. */
 async function cluster(ctx: SuiteContext) {
   let handle: RedisClusterHandle | undefined;
@@ -323,7 +382,7 @@ export default defineSuite({
   title: 'Durable jobs: JobQueue/JobWorker vs BullMQ and bee-queue',
   anchors: ['bullmq', 'bee-queue'],
   async run(ctx) {
-    const cases = ['bulk', 'latency', 'cost', 'recovery', 'cluster'].filter((c) => ctx.selected(c));
+    const cases = ['bulk', 'latency', 'cost', 'recovery', 'delayed', 'cluster'].filter((c) => ctx.selected(c));
     if (cases.length === 0) return;
     let server: RedisServerHandle | undefined;
     try {
@@ -344,6 +403,7 @@ export default defineSuite({
       if (cases.includes('latency')) await latency(ctx, redis, server.url);
       if (cases.includes('cost')) await cost(ctx, redis, server.url);
       if (cases.includes('recovery')) await recovery(ctx, redis, server.url);
+      if (cases.includes('delayed')) await delayed(ctx, redis, server.url);
     } finally {
       redis.disconnect();
       await server.stop();
