@@ -290,7 +290,11 @@ async function delayed(ctx: SuiteContext, redis: Redis, url: string) {
   const client = new Redis(url);
   const store = new RedisJobStore({ client });
   const measure = async (queue: JobQueue<number>): Promise<[number, number]> => {
-    const histogram = buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+    const histogram = buildHistogram({
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: 60_000_000,
+      numberOfSignificantValueDigits: 3,
+    });
     for (let i = 0; i < rounds; i++) {
       const start = performance.now();
       await store.take({
@@ -306,7 +310,10 @@ async function delayed(ctx: SuiteContext, redis: Redis, url: string) {
       });
       histogram.recordValue(Math.max(1, Math.round((performance.now() - start) * 1_000)));
     }
-    const result: [number, number] = [histogram.getValueAtPercentile(50) / 1_000, histogram.getValueAtPercentile(99) / 1_000];
+    const result: [number, number] = [
+      histogram.getValueAtPercentile(50) / 1_000,
+      histogram.getValueAtPercentile(99) / 1_000,
+    ];
     histogram.destroy();
     return result;
   };
@@ -316,7 +323,9 @@ async function delayed(ctx: SuiteContext, redis: Redis, url: string) {
     ctx.log(`jobs/delayed: adding ${formatInt(count)} delayed jobs`);
     const addStart = performance.now();
     for (let i = 0; i < count; i += 1_000) {
-      await full.addBulk(Array.from({ length: Math.min(1_000, count - i) }, (_, j) => ({ data: i + j, delayMs: 3_600_000 })));
+      await full.addBulk(
+        Array.from({ length: Math.min(1_000, count - i) }, (_, j) => ({ data: i + j, delayMs: 3_600_000 })),
+      );
     }
     const addMs = performance.now() - addStart;
     const [emptyP50, emptyP99] = await measure(empty);
@@ -382,7 +391,9 @@ export default defineSuite({
   title: 'Durable jobs: JobQueue/JobWorker vs BullMQ and bee-queue',
   anchors: ['bullmq', 'bee-queue'],
   async run(ctx) {
-    const cases = ['bulk', 'latency', 'cost', 'recovery', 'delayed', 'cluster'].filter((c) => ctx.selected(c));
+    const cases = ['bulk', 'latency', 'cost', 'recovery', 'delayed', 'cluster'].filter((c) =>
+      ctx.selected(c),
+    );
     if (cases.length === 0) return;
     let server: RedisServerHandle | undefined;
     try {

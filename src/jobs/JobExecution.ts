@@ -68,16 +68,17 @@ export class JobExecution<D> {
         this.controller.abort(new TimeoutError(`job "${this.job.id}"`, timeoutMs));
       }, timeoutMs);
     }
-    const job: Job<D> = {
-      id: this.job.id,
-      data: JSON.parse(this.job.data) as D,
-      attempt: this.job.failures + 1,
-      key: this.job.key,
-      priority: this.job.priority,
-      addedAt: this.job.addedAt,
-      interruptions: this.job.interruptions,
-    };
     try {
+      // Parsed inside the try: a payload a store mangled fails this attempt with a reason.
+      const job: Job<D> = {
+        id: this.job.id,
+        data: JSON.parse(this.job.data) as D,
+        attempt: this.job.failures + 1,
+        key: this.job.key,
+        priority: this.job.priority,
+        addedAt: this.job.addedAt,
+        interruptions: this.job.interruptions,
+      };
       const result = await handler(job, this.controller.signal);
       this.#end(this.#completion(result));
     } catch (error) {

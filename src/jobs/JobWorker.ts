@@ -186,6 +186,11 @@ export class JobWorker<D = unknown, R = unknown> {
   }
 
   #start(job: LeasedJob, partition: number): void {
+    if (this.#closed) {
+      // Leased by a round that was in flight when close() began: hand it straight back.
+      this.#loop.settle(partition, { kind: 'release', id: job.id, token: job.token }, () => undefined);
+      return;
+    }
     const key = runningKey(partition, job.id);
     // Its old lease ran out while it ran here (renewals failed) and this worker leased it again.
     this.#running.get(key)?.abandon(new LeaseLostError(job.id));
