@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import { isLoadstoneError } from '../core/errors/index.js';
 import { ManualLoadSignal } from '../core/ManualLoadSignal.js';
+import { RateLimiter } from '../resilience/index.js';
 import type { JobQueueEvents, StoreFailedEvent } from './events.js';
 import { JobQueue } from './JobQueue.js';
 import type { JobStore } from './JobStore.js';
@@ -84,6 +85,27 @@ describe('JobWorker', () => {
     allowance = 10;
     await until(() => runs.length === 3);
     await worker.close();
+  });
+
+  it('shares one RateLimiter between workers: starts across both stay within the limit', async () => {
+    const queue = new JobQueue({ name: 'rated-real' });
+    await queue.addBulk(Array.from({ length: 10 }, (_, i) => ({ data: i })));
+    // 3 per 10 s: three start at once, the fourth not before about 3.3 s.
+    const limiter = new RateLimiter({ limit: 3, periodMs: 10_000 });
+    const started: unknown[] = [];
+    const options = {
+      queue,
+      concurrency: 5,
+      rate: { limiter },
+      handler: async (job: { data: unknown }) => void started.push(job.data),
+    };
+    const workers = [new JobWorker(options), new JobWorker(options)];
+    await until(() => started.length === 3);
+    await sleep(300);
+    expect(started).toHaveLength(3);
+    await Promise.all(workers.map((worker) => worker.close({ timeoutMs: 0 })));
+    expect((await queue.counts()).completed).toBe(3);
+    expect((await queue.counts()).waiting).toBe(7); // the held-back jobs were handed back unrun
   });
 
   it('keeps working through store failures, settling each job once', async () => {
