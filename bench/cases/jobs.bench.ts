@@ -8,8 +8,8 @@ import { build as buildHistogram } from 'hdr-histogram-js';
 import { Redis } from 'ioredis';
 import { JobQueue, RedisJobStore } from 'loadstone/jobs';
 import { type RedisClusterHandle, startRedisCluster } from '../../test/helpers/redisCluster.js';
-import { type RedisServerHandle, startRedis } from '../../test/helpers/redisServer.js';
 import { type BenchQueue, JOB_CONTENDERS, type JobsContender, loadstoneJobs } from '../jobs/contenders.js';
+import { startBenchRedis } from '../redis.js';
 import { formatFixed, formatInt, formatRatio, markdownTable } from '../report.js';
 import { defineSuite, type SuiteContext } from '../suite.js';
 
@@ -395,19 +395,8 @@ export default defineSuite({
       ctx.selected(c),
     );
     if (cases.length === 0) return;
-    let server: RedisServerHandle | undefined;
-    try {
-      server = await startRedis();
-    } catch (error) {
-      ctx.log(`!!! could not start redis-server: ${String(error)}`);
-    }
-    if (server === undefined) {
-      const banner =
-        'redis-server NOT FOUND on PATH (apt-get install -y redis-server): SKIPPING the jobs cases';
-      ctx.log(`!!! ${banner}`);
-      ctx.report('skipped', 'Durable jobs (skipped)', `**${banner}.**`);
-      return;
-    }
+    const server = await startBenchRedis(ctx, 'skipped', 'the durable jobs cases');
+    if (server === undefined) return;
     const redis = new Redis(server.url);
     try {
       if (cases.includes('bulk')) await bulk(ctx, redis, server.url);

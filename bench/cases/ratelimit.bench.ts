@@ -7,8 +7,8 @@
 import { Redis } from 'ioredis';
 import { MemoryRateLimitStore, RateLimiter, RedisRateLimitStore } from 'loadstone/resilience';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
-import { type RedisServerHandle, startRedis } from '../../test/helpers/redisServer.js';
 import type { Contender } from '../contender.js';
+import { startBenchRedis } from '../redis.js';
 import { formatInt } from '../report.js';
 import { defineSuite, type SuiteContext } from '../suite.js';
 
@@ -212,19 +212,8 @@ export default defineSuite({
     await runShapes(ctx, 'memory', memoryLimiters);
 
     if (!SHAPES.some((s) => ctx.selected(`redis/${s.id}`))) return;
-    let server: RedisServerHandle | undefined;
-    try {
-      server = await startRedis();
-    } catch (error) {
-      ctx.log(`!!! could not start redis-server: ${String(error)}`);
-    }
-    if (server === undefined) {
-      const banner =
-        'redis-server NOT FOUND on PATH (apt-get install -y redis-server): SKIPPING the Redis cases';
-      ctx.log(`!!! ${banner}`);
-      ctx.report('redis', 'Rate limiting — Redis (skipped)', `**${banner}.**`);
-      return;
-    }
+    const server = await startBenchRedis(ctx, 'redis', 'Rate limiting — Redis');
+    if (server === undefined) return;
     const redis = new Redis(server.url);
     try {
       await redis.ping();

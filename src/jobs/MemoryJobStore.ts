@@ -8,6 +8,7 @@ import type {
   TakeResult,
 } from './JobStore.js';
 import { MemoryPartition } from './memory/MemoryPartition.js';
+import { WakeWaiters } from './WakeWaiters.js';
 
 /**
  * The embedded {@link JobStore}: every queue's jobs in this process's memory. The default when a
@@ -22,12 +23,12 @@ export class MemoryJobStore implements JobStore {
   /** `memory`. */
   readonly name = 'memory';
   readonly #partitions = new Map<string, MemoryPartition>();
-  readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #waiters = new WakeWaiters();
 
   /** {@inheritDoc JobStore.add} */
   async add(queue: string, partition: number, jobs: readonly NewJob[], now: number): Promise<AddOutcome[]> {
     const outcomes = this.#partition(queue, partition).add(jobs, now);
-    if (outcomes.includes('added')) this.#wake(queue);
+    if (outcomes.includes('added')) this.#waiters.wake(queue);
     return outcomes;
   }
 
@@ -35,7 +36,7 @@ export class MemoryJobStore implements JobStore {
   async take(request: TakeRequest): Promise<TakeResult> {
     const result = this.#partition(request.queue, request.partition).take(request);
     // A settlement can free a key or hand a job back: other workers may have work now.
-    if (request.settle.length > 0) this.#wake(request.queue);
+    if (request.settle.length > 0) this.#waiters.wake(request.queue);
     return result;
   }
 
@@ -69,29 +70,13 @@ export class MemoryJobStore implements JobStore {
   /** {@inheritDoc JobStore.retryDead} */
   async retryDead(queue: string, partition: number, limit: number, now: number): Promise<number> {
     const moved = this.#partitions.get(partitionName(queue, partition))?.retryDead(limit, now) ?? 0;
-    if (moved > 0) this.#wake(queue);
+    if (moved > 0) this.#waiters.wake(queue);
     return moved;
   }
 
   /** {@inheritDoc JobStore.waitForWork} */
   waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      let waiters = this.#waiters.get(queue);
-      if (waiters === undefined) {
-        waiters = new Set();
-        this.#waiters.set(queue, waiters);
-      }
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      signal.addEventListener('abort', done, { once: true });
-      if (signal.aborted) done();
-      else waiters.add(done);
-    });
+    return this.#waiters.wait(queue, timeoutMs, signal);
   }
 
   /** Nothing to release: the jobs stay for other queues on this store. */
@@ -105,13 +90,6 @@ export class MemoryJobStore implements JobStore {
       this.#partitions.set(name, found);
     }
     return found;
-  }
-
-  #wake(queue: string): void {
-    const waiters = this.#waiters.get(queue);
-    if (waiters === undefined) return;
-    this.#waiters.delete(queue);
-    for (const wake of waiters) wake();
   }
 }
 

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { JobQueue, RedisJobStore } from '../../src/jobs/index.js';
 import { describeWithRedis } from '../helpers/redis.js';
+import { until } from '../helpers/until.js';
 
 const WORKER = fileURLToPath(new URL('../fixtures/jobs-worker.ts', import.meta.url));
 const JOBS = 2_000;
@@ -94,11 +95,3 @@ describeWithRedis('JobWorker processes on Redis, one SIGKILLed', (getRedis) => {
     redis.disconnect();
   });
 });
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isLoadstoneError } from '../../src/core/errors/index.js';
 import { JobQueue, JobWorker, RedisJobStore, type StoreFailedEvent } from '../../src/jobs/index.js';
 import { type RedisServerHandle, redisAvailability, startRedis } from '../helpers/redis.js';
+import { until } from '../helpers/until.js';
 
 const availability = redisAvailability();
 if (availability.mode === 'skip')
@@ -41,11 +42,11 @@ describeFaults('RedisJobStore faults', () => {
       retryStrategy: () => 50,
     });
     client.on('error', () => undefined);
-    await until(() => client.status === 'ready');
+    await until(() => client.status === 'ready', 20_000);
     const queue = new JobQueue({ name: 'down', store: new RedisJobStore({ client }) });
     await queue.add('before');
     await server.stop();
-    await until(() => client.status !== 'ready');
+    await until(() => client.status !== 'ready', 20_000);
     const refused = await queue.add('during').catch((error: unknown) => error);
     expect(isLoadstoneError(refused, 'ERR_LOADSTONE_JOB_STORE')).toBe(true);
     client.disconnect();
@@ -76,9 +77,9 @@ describeFaults('RedisJobStore faults', () => {
         await new Promise((resolve) => setTimeout(resolve, 2));
       },
     });
-    await until(() => completed.size >= 100);
+    await until(() => completed.size >= 100, 20_000);
     await first.server.stop();
-    await until(() => failures.length > 0);
+    await until(() => failures.length > 0, 20_000);
     await durable(first.server.port, first.dir); // the same port and AOF: Redis restarted
     await until(() => completed.size === total, 45_000);
     await worker.close();
@@ -97,11 +98,3 @@ describeFaults('RedisJobStore faults', () => {
     client.disconnect();
   });
 });
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -7,6 +7,7 @@ import { JobQueue, JobWorker, RedisJobStore } from '../../src/jobs/index.js';
 import { describeJobStoreContract } from '../../src/testing/index.js';
 import { describeWithRedis, redisAvailability } from '../helpers/redis.js';
 import { type RedisClusterHandle, startRedisCluster } from '../helpers/redisCluster.js';
+import { until } from '../helpers/until.js';
 
 describeWithRedis('RedisJobStore', (getRedis) => {
   const clients: Redis[] = [];
@@ -112,7 +113,3 @@ describeCluster('RedisJobStore on a 3-master Redis Cluster', () => {
     }
   });
 });
-
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 10));
-}

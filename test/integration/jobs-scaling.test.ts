@@ -7,6 +7,7 @@ import { afterAll, expect, it } from 'vitest';
 import { JobQueue, RedisJobStore } from '../../src/jobs/index.js';
 import { killAllPrimaries, startPrimary } from '../helpers/clusterPrimary.js';
 import { describeWithRedis } from '../helpers/redis.js';
+import { until } from '../helpers/until.js';
 
 afterAll(() => killAllPrimaries());
 
@@ -40,11 +41,3 @@ describeWithRedis('ClusterSupervisor scaling on a job queue’s depth', (getRedi
     redis.disconnect();
   });
 });
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
