@@ -16,6 +16,7 @@ import {
 } from './ClusterSupervisorOptions.js';
 import { checkClusterHealth } from './checkClusterHealth.js';
 import type { ClusterSupervisorEvents } from './events.js';
+import { giveUp, ownsTheProcess } from './giveUp.js';
 import { MetricsEndpoint } from './MetricsEndpoint.js';
 import { ProcessSignalHandlers } from './ProcessSignalHandlers.js';
 import { envelope, MSG_PRESTOP } from './protocol.js';
@@ -23,6 +24,7 @@ import { ReadyWaiters } from './ReadyWaiters.js';
 import { RestartPolicy } from './RestartPolicy.js';
 import { RollingReloader } from './RollingReloader.js';
 import type { SupervisorHost } from './SupervisorHost.js';
+import { SupervisorLifecycle } from './SupervisorLifecycle.js';
 import { snapshotWorkers } from './snapshotWorkers.js';
 import { StickyRouter } from './sticky/index.js';
 import { WorkerMessageHandler } from './WorkerMessageHandler.js';
@@ -49,7 +51,7 @@ export class ClusterSupervisor
   /** Name under which the supervisor reports as a health check. */
   readonly name = 'cluster';
   readonly #options: ResolvedClusterSupervisorOptions;
-  #state: ClusterStats['state'] = 'idle';
+  readonly #lifecycle = new SupervisorLifecycle();
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<void> | undefined;
   #port: number | undefined;
@@ -75,7 +77,8 @@ export class ClusterSupervisor
     this.#options = resolveClusterOptions(options);
     if (!cluster.isPrimary) throw new ClosedError('ClusterSupervisor can only run in the cluster primary');
     this.#relay = new ClusterBusRelay({ workers: () => this.#spawner.connectedWorkers() });
-    const host: SupervisorHost = { options: this.#options, state: () => this.#state, events: this };
+    const lifecycle = this.#lifecycle;
+    const host: SupervisorHost = { options: this.#options, state: () => lifecycle.state, events: this };
     // The callbacks read the fields when called, not now: the message handler, the spawner and the
     // restart policy need one another, so one of them is always built first.
     const slotsChanged = (): void => this.#ready.check();
@@ -98,10 +101,15 @@ export class ClusterSupervisor
       slotsChanged,
     });
     this.#spawner = spawner;
-    const enterCrashLoop = (): void => {
-      this.#state = 'crashed';
-    };
-    const restarts = new RestartPolicy({ ...host, enterCrashLoop, slotsChanged }, spawner);
+    const restarts = new RestartPolicy(
+      {
+        ...host,
+        enterCrashLoop: () => lifecycle.moveTo('crashed'),
+        crashLoopReported: (cause, details) => this.#giveUpIfOwner(cause, details),
+        slotsChanged,
+      },
+      spawner,
+    );
     this.#restarts = restarts;
     this.#ready = new ReadyWaiters(host, spawner, restarts);
     const replacer = new WorkerReplacer(host, spawner, restarts);
@@ -113,6 +121,8 @@ export class ClusterSupervisor
       stop: () => this.stop(),
       reload: () => this.reload(),
       killAll: () => spawner.killAll(),
+      launcherGone: () =>
+        giveUp("the launcher's IPC channel closed (its parent process is gone)", () => this.stop()),
     });
   }
 
@@ -126,7 +136,7 @@ export class ClusterSupervisor
 
   /** Lifecycle state: `'idle'`, `'running'`, `'stopping'`, `'stopped'` or `'crashed'`. */
   get state(): ClusterStats['state'] {
-    return this.#state;
+    return this.#lifecycle.state;
   }
 
   /** The port the workers listen on, known once the first worker is ready (useful with `port: 0`). */
@@ -149,7 +159,7 @@ export class ClusterSupervisor
    * @throws {@link ClosedError} `ERR_LOADSTONE_CLOSED` (rejection) after `stop()`.
    */
   start(): Promise<void> {
-    if (this.#state === 'stopping' || this.#state === 'stopped') {
+    if (this.#lifecycle.stopping) {
       return Promise.reject(new ClosedError('ClusterSupervisor is stopped'));
     }
     this.#startPromise ??= this.#start();
@@ -157,22 +167,28 @@ export class ClusterSupervisor
   }
 
   async #start(): Promise<void> {
-    this.#state = 'running';
+    this.#lifecycle.moveTo('running');
     // Fork on the next tick so listeners attached right after `start()` / `supervise()` see every event.
     await new Promise((resolve) => process.nextTick(resolve));
     if (this.#options.handleSignals) this.#signals.install();
-    if (this.#options.sticky) {
-      // The primary owns the port; workers get connections handed over (see ./sticky).
-      const router = new StickyRouter({ key: this.#options.sticky.key });
-      this.#router = router;
-      this.#spawner.useRouter(router);
-      await router.listen(this.#options.port, this.#options.host);
-      this.#port = router.address?.port;
+    try {
+      if (this.#options.sticky) {
+        // The primary owns the port; workers get connections handed over (see ./sticky).
+        const router = new StickyRouter({ key: this.#options.sticky.key });
+        this.#router = router;
+        this.#spawner.useRouter(router);
+        await router.listen(this.#options.port, this.#options.host);
+        this.#port = router.address?.port;
+      }
+      for (let i = 0; i < this.#options.workers; i++) this.#spawner.fork(this.#spawner.addSlot(), 'initial');
+      this.#watchdog.start();
+      this.#autoscaler.start();
+      if (this.#options.metrics) await this.#metrics.listen(this.#options.metrics);
+    } catch (error) {
+      // A port the primary cannot bind: nothing it started may outlive the failed start.
+      await this.stop();
+      throw error;
     }
-    for (let i = 0; i < this.#options.workers; i++) this.#spawner.fork(this.#spawner.addSlot(), 'initial');
-    this.#watchdog.start();
-    this.#autoscaler.start();
-    if (this.#options.metrics) await this.#metrics.listen(this.#options.metrics);
     await this.#ready.wait();
   }
 
@@ -204,7 +220,7 @@ export class ClusterSupervisor
   }
 
   async #stop(): Promise<void> {
-    this.#state = 'stopping';
+    this.#lifecycle.moveTo('stopping');
     this.#watchdog.stop();
     this.#autoscaler.stop();
     this.#restarts.cancel();
@@ -219,13 +235,13 @@ export class ClusterSupervisor
     await Promise.all([...spawner.managed].map((m) => spawner.retire(m, false)));
     await this.#metrics.close();
     this.#signals.remove();
-    this.#state = 'stopped';
+    this.#lifecycle.moveTo('stopped');
     this.emit('supervisor:stopped');
   }
 
   /** `true` from the moment `stop()`/`close()`/`destroy()` is first called. */
   get closed(): boolean {
-    return this.#state === 'stopping' || this.#state === 'stopped';
+    return this.#lifecycle.stopping;
   }
 
   /**
@@ -255,13 +271,21 @@ export class ClusterSupervisor
   }
 
   /**
+   * A primary that owns its process (`handleSignals`, or made by `supervise()`) ends it after a
+   * crash loop; otherwise its owner heard `crashloop:detected` and decides.
+   */
+  #giveUpIfOwner(cause: string, details: string | undefined): void {
+    if (this.#options.handleSignals || ownsTheProcess(this)) giveUp(cause, () => this.stop(), details);
+  }
+
+  /**
    * Health of the cluster as a core `HealthCheck`: `healthy` when every slot has a ready worker,
    * `degraded` when some do, `critical` when none do or after a crash loop or stop.
    *
    * @returns the status with `ready`, `desired`, `crashes` and `restarts` in `details`.
    */
   async check(): Promise<HealthCheckResult> {
-    return checkClusterHealth(this.#state, this.#spawner.liveSlots(), this.#restarts);
+    return checkClusterHealth(this.#lifecycle.state, this.#spawner.liveSlots(), this.#restarts);
   }
 
   /**
@@ -285,7 +309,7 @@ export class ClusterSupervisor
    */
   stats(): ClusterStats {
     return {
-      state: this.#state,
+      state: this.#lifecycle.state,
       desiredWorkers: this.#spawner.liveSlots().length,
       workers: snapshotWorkers(this.#spawner.managed),
       restarts: this.#restarts.restarts,

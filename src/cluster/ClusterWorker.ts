@@ -1,8 +1,10 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:net';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+import { timedOutWaiting } from '../core/internal/deadline.js';
 import { implementationOption } from '../core/internal/validate.js';
+import { ProcessSampler } from '../health/index.js';
 import type { ResolvedClusterSupervisorOptions } from './ClusterSupervisorOptions.js';
 import {
   envelope,
@@ -138,17 +140,11 @@ export class ClusterWorker {
   }
 
   #startHeartbeat(): void {
-    const histogram = monitorEventLoopDelay({ resolution: 20 });
-    histogram.enable();
-    let elu = performance.eventLoopUtilization();
+    // The health module's sampler: its event-loop delay has the histogram's timer resolution
+    // taken off, so an idle worker reads about 0 ms, not the 20 ms resolution itself.
+    const sampler = new ProcessSampler();
     const beat = (): void => {
-      const memory = process.memoryUsage();
-      const nextElu = performance.eventLoopUtilization();
-      const delta = performance.eventLoopUtilization(nextElu, elu);
-      elu = nextElu;
-      const mean = Number.isNaN(histogram.mean) ? 0 : histogram.mean / 1e6;
-      const p99 = histogram.count === 0 ? 0 : histogram.percentile(99) / 1e6;
-      histogram.reset();
+      const sample = sampler.sample();
       let health: unknown;
       try {
         health = this.#health?.snapshot?.();
@@ -164,11 +160,11 @@ export class ClusterWorker {
       }
       send(
         envelope(MSG_HEARTBEAT, {
-          rss: memory.rss,
-          heapUsed: memory.heapUsed,
-          eld: mean,
-          eldP99: p99,
-          elu: delta.utilization,
+          rss: sample.rssBytes,
+          heapUsed: sample.heapUsedBytes,
+          eld: sample.eventLoopDelay.mean,
+          eldP99: sample.eventLoopDelay.p99,
+          elu: sample.eventLoopUtilization,
           inFlight: this.#drainer?.requestsInFlight ?? 0,
           requests: this.#drainer?.requestsTotal ?? 0,
           health,
@@ -208,7 +204,7 @@ export class ClusterWorker {
       drainer.begin(this.#options.drainKeepAliveTimeoutMs);
       // Leave a little of the budget for the closeables; the primary kills at the deadline anyway.
       const serverBudget = Math.max(0, (deadline - performance.now()) * 0.8);
-      const timedOut = await raceTimeout(drainer.whenIdle(), serverBudget);
+      const timedOut = await timedOutWaiting(drainer.whenIdle(), serverBudget);
       if (timedOut) drainer.destroyAll();
     }
     const lingerMs = performance.now() - began;
@@ -216,7 +212,7 @@ export class ClusterWorker {
       const left = deadline - performance.now();
       if (left <= 0) break;
       try {
-        await raceTimeout(Promise.resolve(closeable.close()), left);
+        await timedOutWaiting(Promise.resolve(closeable.close()), left);
       } catch {
         // One failing closeable must not keep the others open.
       }
@@ -240,18 +236,5 @@ function send(message: object, done?: () => void): void {
     process.send(message, undefined, {}, () => done?.());
   } catch {
     done?.();
-  }
-}
-
-/** Resolves `true` when `ms` elapsed before `promise` settled. */
-async function raceTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(true), ms);
-  });
-  try {
-    return await Promise.race([promise.then(() => false), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

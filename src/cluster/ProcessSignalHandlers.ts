@@ -4,13 +4,18 @@ export type ProcessSignalHost = {
   reload(): Promise<void>;
   /** Kills every worker at once, without draining. */
   killAll(): void;
+  /** The process that launched this one closed its IPC channel: nobody supervises us any more. */
+  launcherGone(): void;
 };
 
 const noop = (): void => {};
 
 /**
  * The primary's process signals (`handleSignals`): `SIGTERM`/`SIGINT` stop gracefully then exit,
- * a second one kills every worker and exits at once; `SIGHUP` reloads.
+ * a second one kills every worker and exits at once; `SIGHUP` reloads. When a launcher started
+ * this process with an IPC channel (PM2's fork mode, a test runner, a parent script), that
+ * channel closing means the launcher is gone: the primary must not serve on, unsupervised and
+ * unkillable by the launcher's own shutdown.
  */
 export class ProcessSignalHandlers {
   readonly #host: ProcessSignalHost;
@@ -43,10 +48,14 @@ export class ProcessSignalHandlers {
       ['SIGHUP', onReload],
     ];
     for (const [signal, handler] of this.#handlers) process.on(signal, handler);
+    if (process.connected) process.on('disconnect', this.#onDisconnect);
   }
 
   remove(): void {
     for (const [signal, handler] of this.#handlers) process.off(signal, handler);
     this.#handlers = [];
+    process.off('disconnect', this.#onDisconnect);
   }
+
+  readonly #onDisconnect = (): void => this.#host.launcherGone();
 }

@@ -8,6 +8,8 @@ import type { WorkerSpawner } from './WorkerSpawner.js';
 export type RestartPolicyHost = SupervisorHost & {
   /** Too many crashes: the supervisor stops restarting and turns `'crashed'`. */
   enterCrashLoop(): void;
+  /** Everyone was told of the crash loop: the supervisor gives up if it owns the process. */
+  crashLoopReported(cause: string, details: string | undefined): void;
   /** The crash loop settles whoever waits for every worker to be ready. */
   slotsChanged(): void;
 };
@@ -104,6 +106,9 @@ export class RestartPolicy {
       signal,
       ...(m.startError === undefined ? {} : { error: m.startError }),
     };
+    const summary = `crash loop (${this.#crashTimes.length} worker crashes within ${host.options.crashLoopWindowMs} ms)`;
+    // A start error is a stack: its first line names the cause, the rest is detail.
+    const [firstLine, ...detail] = (m.startError ?? `exit code ${code}, signal ${signal}`).split('\n');
     this.#crashLoopError = new WorkerExitError('process', m.pid, code, {
       cause: new Error(
         `crash loop: ${this.#crashTimes.length} crashes within ${host.options.crashLoopWindowMs} ms` +
@@ -116,5 +121,6 @@ export class RestartPolicy {
       cause,
     });
     host.slotsChanged();
+    host.crashLoopReported(`${summary}: ${firstLine}`, detail.length > 0 ? detail.join('\n') : undefined);
   }
 }

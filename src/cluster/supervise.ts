@@ -3,6 +3,7 @@ import { functionOption } from '../core/internal/validate.js';
 import { ClusterSupervisor } from './ClusterSupervisor.js';
 import { type ClusterSupervisorOptions, resolveClusterOptions } from './ClusterSupervisorOptions.js';
 import { ClusterWorker } from './ClusterWorker.js';
+import { giveUp, ownTheProcess } from './giveUp.js';
 import type { ServerFactory } from './WorkerContext.js';
 
 /**
@@ -28,19 +29,12 @@ export function supervise(
   functionOption('factory', factory);
   if (cluster.isPrimary) {
     const supervisor = new ClusterSupervisor(options);
-    // The one-call form has no caller to handle a crash loop: say why on stderr, stop what still
-    // runs and exit 1, so an orchestrator (Kubernetes, systemd) restarts the instance.
-    supervisor.on('crashloop:detected', (event) => {
-      const why = event.cause.error ?? `exit code ${event.cause.code}, signal ${event.cause.signal}`;
-      process.stderr.write(
-        `loadstone: crash loop (${event.crashes} worker crashes within ${event.windowMs} ms), stopping: ${why}\n`,
-      );
-      process.exitCode = 1;
-      supervisor.stop().finally(() => process.exit(1));
-    });
-    supervisor.start().catch(() => {
-      process.exitCode = 1;
-      void supervisor.stop();
+    // The one-call form has no caller to hear a crash loop or a failed start: the supervisor
+    // owns the process and gives up itself (a line on stderr, a graceful stop, exit code 1).
+    ownTheProcess(supervisor);
+    supervisor.start().catch((error: unknown) => {
+      const why = error instanceof Error ? error.message : String(error);
+      giveUp(`could not start: ${why}`, () => supervisor.stop());
     });
     return supervisor;
   }
