@@ -1,5 +1,5 @@
 import type { CacheEntry } from '../core/CacheTier.js';
-import type { CircuitBreaker } from '../resilience/index.js';
+import { CircuitBreaker } from '../resilience/index.js';
 import type { CacheLock } from './CacheLock.js';
 import type { ResolvedTieredCacheOptions } from './resolveOptions.js';
 import type { TieredCacheStats } from './TieredCacheOptions.js';
@@ -11,7 +11,13 @@ export type LockStats = Pick<TieredCacheStats, 'locksAcquired' | 'lockWaits'>;
 /** The options the lock reads. */
 export type CrossProcessLockOptions = Pick<
   ResolvedTieredCacheOptions,
-  'lockTtlMs' | 'lockWaitMs' | 'lockPollMs'
+  | 'name'
+  | 'lockTtlMs'
+  | 'lockWaitMs'
+  | 'lockPollMs'
+  | 'tierTimeoutMs'
+  | 'tierFailureThreshold'
+  | 'tierOpenDurationMs'
 >;
 
 /** What {@link CrossProcessLock.acquireOrWait} ends with: the lock, the holder's value, or neither. */
@@ -20,20 +26,23 @@ export type LockOutcome = { entry?: CacheEntry; token?: string };
 /**
  * The `lock` option of a TieredCache at work: before a loader runs, takes the key's lock shared
  * by all processes, or waits (polling the tiers) for the holder's value, or gives up waiting
- * after `lockWaitMs` and loads anyway. Lock calls go through the remote tier's breaker.
+ * after `lockWaitMs` and loads anyway. Lock calls go through the remote tier's breaker; with no
+ * remote tier (a memory tier and a `RedisLock`), through a breaker of the lock's own with the
+ * same settings, so a lock on a hung Redis costs `tierTimeoutMs`, not the client's whole wait.
  */
 export class CrossProcessLock {
   #acquired = 0;
   #waits = 0;
   readonly #lock: CacheLock;
-  readonly #breaker: CircuitBreaker | undefined;
+  readonly #breaker: CircuitBreaker;
   readonly #reader: TierReader;
   readonly #o: CrossProcessLockOptions;
   readonly #lifetime: AbortSignal;
 
   /**
    * @param lock - the shared lock.
-   * @param breaker - the first remote tier's breaker, if any: the lock lives with that tier.
+   * @param breaker - the first remote tier's breaker, if any: the lock lives with that tier;
+   *   without one, the lock gets its own, named `<cache>:lock`.
    * @param reader - polls the tiers for the holder's value.
    * @param options - the lock's TTL, wait and poll interval.
    * @param lifetime - aborted when the cache is destroyed: stops the wait.
@@ -46,7 +55,14 @@ export class CrossProcessLock {
     lifetime: AbortSignal,
   ) {
     this.#lock = lock;
-    this.#breaker = breaker;
+    this.#breaker =
+      breaker ??
+      new CircuitBreaker({
+        name: `${options.name}:lock`,
+        consecutiveFailures: options.tierFailureThreshold,
+        openDurationMs: options.tierOpenDurationMs,
+        timeoutMs: options.tierTimeoutMs,
+      });
     this.#reader = reader;
     this.#o = options;
     this.#lifetime = lifetime;
@@ -99,8 +115,7 @@ export class CrossProcessLock {
   }
 
   #guardLock<T>(fn: () => Promise<T>): Promise<T> {
-    const breaker = this.#breaker;
-    return breaker === undefined ? fn() : breaker.execute(fn);
+    return this.#breaker.execute(fn);
   }
 }
 

@@ -27,6 +27,13 @@ import type {
 
 /** Environment variable carrying a worker's slot id. @internal */
 export const SLOT_ENV = 'LOADSTONE_SLOT';
+/**
+ * Environment variable carrying the port the first worker bound when the options say `port: 0`:
+ * later workers bind the same one. Without it, a cluster whose workers had all died at once
+ * (the cluster module then closes the shared listening socket) would come back on another
+ * random port, and `ClusterSupervisor.port` would name a port nobody serves. @internal
+ */
+export const PORT_ENV = 'LOADSTONE_BOUND_PORT';
 
 /**
  * The worker side of {@link supervise}: builds the server with the factory, listens, reports
@@ -120,7 +127,7 @@ export class ClusterWorker {
       } else {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
-          server.listen(this.#options.port, this.#options.host, () => {
+          server.listen(Number(process.env[PORT_ENV] ?? this.#options.port), this.#options.host, () => {
             server.off('error', reject);
             resolve();
           });

@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { performance } from 'node:perf_hooks';
 import { WorkerExitError } from '../core/errors/WorkerExitError.js';
 import type { WorkerStartReason } from './ClusterStats.js';
-import { SLOT_ENV } from './ClusterWorker.js';
+import { PORT_ENV, SLOT_ENV } from './ClusterWorker.js';
 import { deferred } from './deferred.js';
 import type { ManagedWorker, WorkerSlot } from './ManagedWorker.js';
 import { envelope, type LoadstoneMessage, MSG_DRAIN } from './protocol.js';
@@ -34,6 +34,7 @@ export class WorkerSpawner {
   readonly #managed = new Set<ManagedWorker>();
   #nextSlot = 0;
   #router: StickyRouter | undefined;
+  #boundPort: number | undefined;
 
   constructor(host: WorkerSpawnerHost) {
     this.#host = host;
@@ -87,7 +88,12 @@ export class WorkerSpawner {
 
   fork(slot: WorkerSlot, reason: WorkerStartReason): ManagedWorker {
     const options = this.#host.options;
-    const worker = cluster.fork({ ...options.env, [SLOT_ENV]: slot.id });
+    const bound = this.#boundPort;
+    const worker = cluster.fork({
+      ...options.env,
+      [SLOT_ENV]: slot.id,
+      ...(bound === undefined ? {} : { [PORT_ENV]: String(bound) }),
+    });
     const m: ManagedWorker = {
       worker,
       pid: worker.process.pid ?? -1,
@@ -180,7 +186,11 @@ export class WorkerSpawner {
     m.state = 'ready';
     m.readyAt = performance.now();
     m.lastHeartbeat ??= m.readyAt;
-    if (port !== undefined) host.portReported(port);
+    if (port !== undefined) {
+      // `port: 0` picks a port once: every later worker binds the one the first worker got.
+      if (host.options.port === 0) this.#boundPort ??= port;
+      host.portReported(port);
+    }
     host.events.emit('worker:ready', {
       slot: m.slot.id,
       pid: m.pid,

@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
-import { optionsObject, rejectUnknownOptions } from '../core/internal/validate.js';
+import { withDeadline } from '../core/internal/deadline.js';
+import { integerOption, optionsObject, rejectUnknownOptions } from '../core/internal/validate.js';
 import type {
   AddOutcome,
   JobCounts,
@@ -30,9 +31,20 @@ export type RedisJobStoreOptions = {
    * @default 'lsj:'
    */
   readonly prefix?: string;
+  /**
+   * Longest wait for one store call (one script) in ms; past it the call fails with a
+   * `TimeoutError` (inside the queue's `JobStoreError`, or the worker's `store:failed` event).
+   * A hung Redis (a frozen server, a black-holed route) answers nothing and closes nothing, and
+   * ioredis bounds no such wait by itself. A timed-out call may still have run: an `add` that
+   * timed out may have stored its jobs (retry it with the same `jobId` to stay exactly-once), a
+   * `take` may have leased jobs, which come back when their visibility timeout ends.
+   * `0` means no limit. Maximum: 2^31 − 1.
+   * @default 10_000
+   */
+  readonly commandTimeoutMs?: number;
 };
 
-const KNOWN = new Set(['client', 'prefix']);
+const KNOWN = new Set(['client', 'prefix', 'commandTimeoutMs']);
 
 export type { RedisJobClient, RedisJobSubscriber } from './redis/RedisJobClient.js';
 
@@ -54,6 +66,7 @@ export class RedisJobStore implements JobStore {
   readonly name = 'redis';
   readonly #client: RedisJobClient;
   readonly #prefix: string;
+  readonly #commandTimeoutMs: number;
   readonly #wake: WakeSubscriber;
 
   /**
@@ -77,6 +90,12 @@ export class RedisJobStore implements JobStore {
     }
     this.#client = client as RedisJobClient;
     this.#prefix = opts.prefix ?? 'lsj:';
+    this.#commandTimeoutMs = integerOption(
+      'options.commandTimeoutMs',
+      opts.commandTimeoutMs ?? 10_000,
+      0,
+      2 ** 31 - 1,
+    );
     this.#wake = new WakeSubscriber(() => this.#client.duplicate());
   }
 
@@ -202,7 +221,15 @@ export class RedisJobStore implements JobStore {
     return `${this.#prefix}wake:${queue}`;
   }
 
-  async #run(script: LuaScript, args: (string | number)[]): Promise<unknown> {
+  #run(script: LuaScript, args: (string | number)[]): Promise<unknown> {
+    return withDeadline(
+      this.#evaluate(script, args),
+      this.#commandTimeoutMs,
+      `Redis job store ${script.name}`,
+    );
+  }
+
+  async #evaluate(script: LuaScript, args: (string | number)[]): Promise<unknown> {
     // KEYS[1] routes the call to the partition's slot; the scripts build every key from ARGV[1].
     const routingKey = `${args[0] as string}n`;
     try {

@@ -86,7 +86,8 @@ export class ConnectionPool<T> implements Closeable, HealthCheck, MetricsSource<
    *
    * @param options - a `signal` and a per-call `timeoutMs`.
    * @returns the resource; give it back with {@link ConnectionPool.release}.
-   * @throws (as rejections) {@link TimeoutError} `ERR_LOADSTONE_TIMEOUT` past the timeout;
+   * @throws (as rejections) {@link TimeoutError} `ERR_LOADSTONE_TIMEOUT` past the timeout, or when
+   * a `create` this acquire waited for ran past `createTimeoutMs`;
    * {@link CapacityExceededError} `ERR_LOADSTONE_CAPACITY` when `maxWaiters` acquires already wait;
    * {@link ClosedError} `ERR_LOADSTONE_CLOSED` once closing; `signal.reason` on abort; what
    * `create` threw, when making a resource for this acquire failed; {@link InvalidOptionError}

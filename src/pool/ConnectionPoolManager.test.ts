@@ -453,9 +453,9 @@ describe('ConnectionPoolManager', () => {
   });
 
   it('makes min resources at registration', async () => {
+    vi.useFakeTimers();
     const { pool, made } = setup({ min: 3, max: 5 });
-    await Promise.resolve();
-    await Promise.resolve();
+    await flush();
     expect(made).toHaveLength(3);
     expect(pool.stats()).toMatchObject({ size: 3, idle: 3 });
   });
@@ -599,6 +599,15 @@ describe('ConnectionPoolManager', () => {
       [{ max: 0 }, 'options.max', 'an integer >= 1'],
       [{ max: 2, min: 3 }, 'options.min', 'an integer from 0 to 2'],
       [{ acquireTimeoutMs: -1 }, 'options.acquireTimeoutMs', 'a finite number >= 0'],
+      [{ createTimeoutMs: -1 }, 'options.createTimeoutMs', 'a finite number >= 0'],
+      [{ createTimeoutMs: Number.POSITIVE_INFINITY }, 'options.createTimeoutMs', 'a finite number'],
+      [{ createTimeoutMs: 2 ** 31 }, 'options.createTimeoutMs', 'a finite number >= 0 and <= 2147483647'],
+      [{ createTimeoutMs: '30s' as never }, 'options.createTimeoutMs', 'a finite number'],
+      [
+        { createTimeoutMillis: 5_000 } as never,
+        'options.createTimeoutMillis',
+        'absent: use `options.createTimeoutMs`',
+      ],
       [{ maxWaiters: 1.5 }, 'options.maxWaiters', 'an integer >= 0'],
       [{ idleTimeoutMs: Number.NaN }, 'options.idleTimeoutMs', 'a finite number'],
       [{ maintenanceIntervalMs: 0 }, 'options.maintenanceIntervalMs', 'a finite number >= 1'],

@@ -11,7 +11,9 @@ export type PoolFactory<T> = {
    * Opens one resource. A rejection fails the oldest waiting `acquire` with the same error
    * (pools never retry `create` in a loop: wrap it in a `createPolicy` to retry).
    *
-   * @param signal - aborted when the pool is destroyed while the resource is being made.
+   * @param signal - aborted while the resource is being made, when the pool is destroyed or
+   * {@link ConnectionPoolOptions.createTimeoutMs} passes (its `reason` says which). Pass it on to
+   * the connect so an abandoned attempt stops dialling.
    * @returns the resource.
    */
   readonly create: (signal: AbortSignal) => T | PromiseLike<T>;
@@ -110,6 +112,23 @@ export type ConnectionPoolOptions = {
    * @default 0
    */
   readonly acquireTimeoutMs?: number;
+  /**
+   * How long one `create` may take before it counts as failed, in ms: it rejects the oldest
+   * waiting acquire with a `TimeoutError` (`create in pool "<name>" timed out after … ms`), its
+   * `signal` is aborted and its place under `max` is free for another `create`. A resource it
+   * still resolves with later is destroyed at once (`resource:destroyed` with reason `'late'`),
+   * never lent; a later rejection is ignored. The limit covers the whole `create`, `createPolicy`
+   * retries included (put a timeout in the policy for a per-attempt limit). `0` means no limit.
+   *
+   * Why a limit by default: a connect to a black-holed host (a dropped route, a firewall that
+   * discards SYNs) answers nothing. The kernel gives up only after its SYN retries (about 2 min
+   * on Linux) and many clients set no connect timeout of their own, so meanwhile that `create`
+   * holds one of the `max` places and waiting acquires time out although another resource could
+   * be made. 30 s (tarn's `createTimeoutMillis` default) is far above a healthy connect, TLS and
+   * authentication included. Minimum: 0, maximum: 2,147,483,647.
+   * @default 30_000
+   */
+  readonly createTimeoutMs?: number;
   /**
    * Most acquires waiting at once; one more rejects at once with `CapacityExceededError`.
    * `0` means no bound.
@@ -229,8 +248,11 @@ export type PoolResizedEvent = {
   readonly reason: PoolResizeReason;
 };
 
-/** Why a resource was destroyed. */
-export type ResourceDestroyReason = 'idle' | 'lifetime' | 'invalid' | 'shrink' | 'closed';
+/**
+ * Why a resource was destroyed: `'late'` is a resource whose `create` resolved after
+ * {@link ConnectionPoolOptions.createTimeoutMs}, when it had already counted as failed.
+ */
+export type ResourceDestroyReason = 'idle' | 'lifetime' | 'invalid' | 'shrink' | 'closed' | 'late';
 
 /** Payload of `resource:created`. */
 export type ResourceCreatedEvent = {
@@ -254,7 +276,7 @@ export type ResourceDestroyedEvent = {
 export type CreateFailedEvent = {
   /** The pool. */
   readonly pool: string;
-  /** What `create` threw or rejected with. */
+  /** What `create` threw or rejected with, or a `TimeoutError` past `createTimeoutMs`. */
   readonly error: unknown;
   /** Whether a waiting acquire was rejected with it (otherwise it was a refill to `min`). */
   readonly rejectedWaiter: boolean;

@@ -16,6 +16,7 @@ const KNOWN_OPTIONS = new Set([
   'min',
   'max',
   'acquireTimeoutMs',
+  'createTimeoutMs',
   'maxWaiters',
   'idleTimeoutMs',
   'maxLifetimeMs',
@@ -31,6 +32,7 @@ const KNOWN_OPTIONS = new Set([
 /** Option names of generic-pool and tarn, and what to use instead. */
 const RENAMED: Readonly<Record<string, string>> = {
   acquireTimeoutMillis: 'acquireTimeoutMs',
+  createTimeoutMillis: 'createTimeoutMs',
   idleTimeoutMillis: 'idleTimeoutMs',
   maxWaitingClients: 'maxWaiters',
   testOnBorrow: 'validateOnBorrow',
@@ -65,6 +67,7 @@ export type ResolvedConnectionPoolOptions = {
   readonly min: number;
   readonly max: number;
   readonly acquireTimeoutMs: number;
+  readonly createTimeoutMs: number;
   readonly maxWaiters: number;
   readonly idleTimeoutMs: number;
   readonly maxLifetimeMs: number;
@@ -116,6 +119,7 @@ export function resolveOptions(options: ConnectionPoolOptions | undefined): Reso
     min,
     max,
     acquireTimeoutMs: ms('acquireTimeoutMs', 0),
+    createTimeoutMs: ms('createTimeoutMs', 30_000),
     maxWaiters: integerOption('options.maxWaiters', opts.maxWaiters ?? 0, 0),
     idleTimeoutMs: ms('idleTimeoutMs', 30_000),
     maxLifetimeMs: ms('maxLifetimeMs', 0),

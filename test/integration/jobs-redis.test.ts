@@ -65,6 +65,13 @@ describeWithRedis('RedisJobStore', (getRedis) => {
     expect(() => new RedisJobStore({ client: connect(), prefix: 7 as never })).toThrow(
       expect.objectContaining({ option: 'options.prefix' }),
     );
+    for (const commandTimeoutMs of [-1, 1.5, 2 ** 31, '100']) {
+      expect(
+        () => new RedisJobStore({ client: connect(), commandTimeoutMs: commandTimeoutMs as never }),
+      ).toThrow(
+        expect.objectContaining({ code: 'ERR_LOADSTONE_INVALID_OPTION', option: 'options.commandTimeoutMs' }),
+      );
+    }
   });
 });
 

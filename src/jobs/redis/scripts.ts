@@ -29,7 +29,7 @@
 import { createHash } from 'node:crypto';
 
 /** A script with its SHA1, for EVALSHA. @internal */
-export type LuaScript = { readonly source: string; readonly sha: string };
+export type LuaScript = { readonly name: string; readonly source: string; readonly sha: string };
 
 const PRELUDE = `
 if redis.replicate_commands then pcall(redis.replicate_commands) end
@@ -302,16 +302,16 @@ if #ids > 0 then redis.call('PUBLISH', ARGV[2], '1') end
 return #ids
 `;
 
-function script(source: string): LuaScript {
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
+function script(name: string, source: string): LuaScript {
+  return { name, source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
 /** @internal */
 export const jobScripts = {
-  add: script(ADD),
-  take: script(TAKE),
-  extend: script(EXTEND),
-  counts: script(COUNTS),
-  get: script(GET),
-  retryDead: script(RETRY_DEAD),
+  add: script('add', ADD),
+  take: script('take', TAKE),
+  extend: script('extend', EXTEND),
+  counts: script('counts', COUNTS),
+  get: script('get', GET),
+  retryDead: script('retryDead', RETRY_DEAD),
 };
