@@ -67,6 +67,14 @@ export class ClusterWorker {
     process.on('SIGINT', () => {});
     process.on('SIGHUP', () => {});
     process.on('SIGTERM', () => void this.drain());
+    // The primary is gone (killed, or it crashed): Node's cluster module would exit this worker
+    // at once, cutting every request in flight. Its own 'disconnect' handler runs this listener
+    // first and exits only when the disconnect was not asked for, so marking it as asked for
+    // lets the worker drain instead; the drain then ends the process.
+    cluster.worker?.once('disconnect', () => {
+      if (cluster.worker) cluster.worker.exitedAfterDisconnect = true;
+      void this.drain();
+    });
     process.on('disconnect', () => void this.drain());
     process.on('message', (message: unknown) => {
       if (!isLoadstoneMessage(message)) return;

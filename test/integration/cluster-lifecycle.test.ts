@@ -8,6 +8,7 @@ import { get } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { killAllPrimaries, type PrimaryHandle, startPrimary } from '../helpers/clusterPrimary.js';
+import { processState } from '../helpers/freezeProcess.js';
 import { until } from '../helpers/until.js';
 
 afterEach(() => killAllPrimaries());
@@ -22,6 +23,15 @@ function status(port: number, path = '/'): Promise<number> {
     request.on('timeout', () => request.destroy());
     request.on('error', () => resolve(0));
   });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  return processState(pid) !== 'Z';
 }
 
 async function freePort(): Promise<number> {
@@ -133,6 +143,25 @@ describe('ClusterSupervisor: how the primary ends (real processes)', () => {
     expect(primary.stderr()).toContain('loadstone: the launcher');
     // Nothing serves on the port any more: the workers went with the primary.
     expect(await status(port)).toBe(0);
+  });
+
+  it('the primary SIGKILLed: its workers finish the requests in flight, then exit', async () => {
+    const primary = startPrimary('app.mjs', { FIXTURE_WORKERS: '1' });
+    const port = await startedPort(primary);
+    const { workers } = (await primary.stats()) as { workers: { pid: number }[] };
+    const slow = new Promise<{ status: number; body: string }>((resolve) => {
+      get({ host: '127.0.0.1', port, path: '/slow?ms=1500', agent: false }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => {
+          body += String(chunk);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      }).on('error', (error: NodeJS.ErrnoException) => resolve({ status: 0, body: String(error.code) }));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    process.kill(primary.child.pid as number, 'SIGKILL');
+    expect(await slow).toEqual({ status: 200, body: 'slow done' });
+    await until(() => workers.every((w) => !isAlive(w.pid)), 15_000, 50);
   });
 
   it('an idle worker reports an event-loop delay near 0, not the 20 ms sampling resolution', async () => {
