@@ -5,7 +5,9 @@ import type { AbortedError } from '../core/errors/AbortedError.js';
 import { ClosedError } from '../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { drainUnlessAborted } from '../core/internal/abort.js';
+import { timedOutWaiting, withDeadline } from '../core/internal/deadline.js';
 import { toJsonText } from '../core/internal/json.js';
+import { RedisSubscriberConnection } from '../core/internal/RedisSubscriberConnection.js';
 import {
   functionOption,
   implementationOption,
@@ -18,14 +20,28 @@ import type { JsonValue } from '../core/Json.js';
 
 /** The subscriber side of an ioredis client, as {@link RedisBus} uses it. */
 export type RedisBusSubscriber = {
+  /**
+   * ioredis's connection state. The bus subscribes once it is `ready` (a client with
+   * `enableOfflineQueue: false` refuses commands before that); without it, the bus subscribes at
+   * once.
+   */
+  readonly status?: string;
+  /** Connects a `lazyConnect` connection (status `wait`) before the bus subscribes on it. */
+  connect?(): Promise<unknown>;
   /** `SUBSCRIBE channel`. */
   subscribe(channel: string): Promise<unknown>;
   /** `UNSUBSCRIBE channel`. */
   unsubscribe(channel: string): Promise<unknown>;
-  /** Listens to `message` events (`channel`, `message`). */
-  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  /**
+   * Listens to `message` (`channel`, `message`); to `ready` and `close`, to subscribe again after
+   * a reconnection; and to `error` only on the connection the bus made itself.
+   */
+  on(event: 'message' | 'ready' | 'close' | 'error', listener: (...args: unknown[]) => void): unknown;
   /** Stops listening. */
-  removeListener(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  removeListener(
+    event: 'message' | 'ready' | 'close' | 'error',
+    listener: (...args: unknown[]) => void,
+  ): unknown;
   /** Closes the connection gracefully. */
   quit(): Promise<unknown>;
   /** Closes the connection at once. */
@@ -38,6 +54,11 @@ export type RedisBusPublisher = {
   publish(channel: string, message: string): Promise<number>;
   /** A new connection with the same settings, for the subscriber. */
   duplicate(): RedisBusSubscriber;
+  /**
+   * `true` on an ioredis `Cluster`, whose nodes may deliver one client's messages out of order
+   * (see {@link RedisBus.close}).
+   */
+  readonly isCluster?: boolean;
 };
 
 /** Options of {@link RedisBus}. */
@@ -48,18 +69,30 @@ export type RedisBusOptions = {
   readonly client: RedisBusPublisher;
   /**
    * A connection for subscribing (a subscribed Redis connection can run nothing else). The bus
-   * never quits one you pass.
+   * never quits one you pass, nor listens to its `error` events: add your own listener, as
+   * ioredis asks.
    * @default `client.duplicate()`, owned by the bus and quit by `close()`
    */
   readonly subscriber?: RedisBusSubscriber;
   /**
-   * Receives what a handler throws (or what the promise it returns rejects with), and messages
-   * on a subscribed channel that are not JSON.
+   * Receives what a handler throws (or what the promise it returns rejects with), messages on a
+   * subscribed channel that are not JSON, and failed subscriptions: a SUBSCRIBE Redis refused or
+   * did not confirm within `commandTimeoutMs`, and, once per subscribed channel and outage, the first error of
+   * the subscriber connection the bus made (the bus subscribes again when it is back).
    * @default a `process.emitWarning` with code `LOADSTONE_WARN_BUS_HANDLER_THREW`
    */
   readonly onHandlerError?: (error: unknown, channel: string) => void;
   /** How long `close()` waits for this bus's own messages to come back before it destroys. @default 5_000 */
   readonly closeTimeoutMs?: number;
+  /**
+   * Longest wait for Redis, in ms: a `publish` not answered by then rejects with a `TimeoutError`
+   * (the message may still be delivered), and a subscription not confirmed by then (connection
+   * included) goes to `onHandlerError`. A hung Redis (frozen, or behind a black-holed route)
+   * answers nothing and closes nothing, and ioredis bounds no such wait by itself. Minimum: 1.
+   * Maximum: 2^31 − 1.
+   * @default 5_000
+   */
+  readonly commandTimeoutMs?: number;
 };
 
 type Subscription = { readonly handler: BusHandler };
@@ -80,15 +113,20 @@ const WIRE = 'ls1|';
  */
 export class RedisBus implements Bus, Closeable {
   readonly #client: RedisBusPublisher;
-  readonly #subscriber: RedisBusSubscriber;
-  readonly #ownsSubscriber: boolean;
-  readonly #onHandlerError: (error: unknown, channel: string) => void;
+  readonly #subscription: RedisSubscriberConnection;
+  readonly #onHandlerError: ((error: unknown, channel: string) => void) | undefined;
   readonly #closeTimeoutMs: number;
+  readonly #commandTimeoutMs: number;
+  /**
+   * Redis delivers one connection's messages to a subscriber connection in the order it ran the
+   * PUBLISHes, across channels; the nodes of a Cluster do not.
+   */
+  readonly #ordered: boolean;
   readonly #id = randomUUID();
   readonly #channels = new Map<string, Set<Subscription>>();
   readonly #confirming = new Set<Promise<unknown>>();
-  /** Sequence numbers of our own messages not yet received back, per channel. */
-  readonly #inFlight = new Set<number>();
+  /** Our own messages not yet received back: sequence number → channel, in sequence order. */
+  readonly #inFlight = new Map<number, string>();
   #seq = 0;
   #closed = false;
   #destroyed = false;
@@ -108,35 +146,50 @@ export class RedisBus implements Bus, Closeable {
       'an ioredis Redis client',
     );
     this.#client = client;
+    this.#ordered = client.isCluster !== true;
     this.#onHandlerError =
       opts.onHandlerError === undefined
-        ? warnHandlerThrew
-        : functionOption('options.onHandlerError', opts.onHandlerError);
+        ? undefined
+        : functionOption<(error: unknown, channel: string) => void>(
+            'options.onHandlerError',
+            opts.onHandlerError,
+          );
     this.#closeTimeoutMs = integerOption('options.closeTimeoutMs', opts.closeTimeoutMs ?? 5_000, 0);
-    if (opts.subscriber === undefined) {
-      if (typeof client.duplicate !== 'function') {
-        throw new InvalidOptionError(
-          'options.subscriber',
-          'given when the client cannot duplicate()',
-          undefined,
-        );
-      }
-      this.#subscriber = client.duplicate();
-      this.#ownsSubscriber = true;
-    } else {
-      const sub = opts.subscriber;
-      if (
-        typeof sub !== 'object' ||
+    this.#commandTimeoutMs = integerOption(
+      'options.commandTimeoutMs',
+      opts.commandTimeoutMs ?? 5_000,
+      1,
+      2 ** 31 - 1,
+    );
+    const sub = opts.subscriber;
+    if (sub === undefined && typeof client.duplicate !== 'function') {
+      throw new InvalidOptionError(
+        'options.subscriber',
+        'given when the client cannot duplicate()',
+        undefined,
+      );
+    }
+    if (
+      sub !== undefined &&
+      (typeof sub !== 'object' ||
         sub === null ||
         typeof sub.subscribe !== 'function' ||
-        typeof sub.on !== 'function'
-      ) {
-        throw new InvalidOptionError('options.subscriber', 'an ioredis Redis client', sub);
-      }
-      this.#subscriber = sub;
-      this.#ownsSubscriber = false;
+        typeof sub.on !== 'function')
+    ) {
+      throw new InvalidOptionError('options.subscriber', 'an ioredis Redis client', sub);
     }
-    this.#subscriber.on('message', this.#onMessage);
+    this.#subscription = new RedisSubscriberConnection({
+      connection: sub ?? client.duplicate(),
+      owned: sub === undefined,
+      onMessage: this.#onMessage,
+      // An outage breaks every subscription: each channel's owner hears of it once.
+      onError: (error) => {
+        for (const channel of this.#channels.keys()) this.#report(error, channel, 'subscription');
+      },
+      // What was in flight, or is published before the bus subscribes again, never comes back.
+      onDropped: () => this.#forget(() => true),
+      confirmTimeoutMs: this.#commandTimeoutMs,
+    });
   }
 
   /** `true` once `close()` or `destroy()` has been called. */
@@ -146,8 +199,11 @@ export class RedisBus implements Bus, Closeable {
 
   /**
    * Resolves once Redis has confirmed every subscription made so far: from then on they receive
-   * what any process publishes. (`publish()` on this bus waits for it by itself.)
-   * @returns a promise that resolves when confirmed (failed subscriptions went to `onHandlerError`).
+   * what any process publishes. (`publish()` on this bus waits for it by itself.) While the
+   * subscriber connection is down it resolves at its next failed attempt to reconnect: the bus
+   * subscribes when it is back.
+   * @returns a promise that resolves when confirmed (failed subscriptions went to `onHandlerError`,
+   * and none waits longer than `commandTimeoutMs`).
    */
   async ready(): Promise<void> {
     while (this.#confirming.size > 0) await Promise.all(this.#confirming);
@@ -161,9 +217,15 @@ export class RedisBus implements Bus, Closeable {
     if (this.#confirming.size > 0) await Promise.all(this.#confirming);
     if (this.#closed) throw new ClosedError('RedisBus');
     const seq = this.#seq++;
-    if (this.#channels.has(channel)) this.#inFlight.add(seq);
+    // Only what Redis will send back is waited for by close(): not while the subscription is down.
+    if (this.#channels.has(channel) && this.#subscription.isListening(channel))
+      this.#inFlight.set(seq, channel);
     try {
-      await this.#client.publish(channel, `${WIRE}${this.#id}|${seq}|${text}`);
+      await withDeadline(
+        this.#client.publish(channel, `${WIRE}${this.#id}|${seq}|${text}`),
+        this.#commandTimeoutMs,
+        'RedisBus publish',
+      );
     } catch (error) {
       this.#settle(seq);
       throw error;
@@ -179,7 +241,7 @@ export class RedisBus implements Bus, Closeable {
     if (subscriptions === undefined) {
       subscriptions = new Set();
       this.#channels.set(channel, subscriptions);
-      this.#redisCommand(this.#subscriber.subscribe(channel), channel);
+      this.#track(this.#subscription.subscribe(channel), channel);
     }
     subscriptions.add(subscription);
     return {
@@ -187,7 +249,9 @@ export class RedisBus implements Bus, Closeable {
         const current = this.#channels.get(channel);
         if (current?.delete(subscription) === true && current.size === 0) {
           this.#channels.delete(channel);
-          if (!this.#destroyed) this.#redisCommand(this.#subscriber.unsubscribe(channel), channel);
+          // Nobody here listens to those any more, so close() has nothing to wait for on this channel.
+          this.#forget((_, on) => on === channel);
+          if (!this.#destroyed) this.#track(this.#subscription.unsubscribe(channel), channel);
         }
       },
     };
@@ -196,7 +260,12 @@ export class RedisBus implements Bus, Closeable {
   /**
    * Stops accepting messages and subscriptions, waits (at most `closeTimeoutMs`) until the
    * messages this bus published on its own subscribed channels have been delivered, then
-   * unsubscribes (and quits the subscriber connection it made). Idempotent.
+   * unsubscribes (and quits the subscriber connection it made, disconnecting it if Redis does not
+   * answer within `closeTimeoutMs`). Idempotent.
+   *
+   * It does not wait for a message Redis lost: one in flight when the subscriber connection
+   * dropped, one published while it was down, and (except on a `Cluster`) one published before
+   * a later message of this bus that came back, since Redis delivers them in order.
    *
    * @param options - a `signal` to stop waiting, which destroys the bus.
    * @returns a promise that resolves once closed.
@@ -226,8 +295,7 @@ export class RedisBus implements Bus, Closeable {
     this.#channels.clear();
     this.#inFlight.clear();
     this.#onDrained?.();
-    this.#subscriber.removeListener('message', this.#onMessage);
-    if (this.#ownsSubscriber) this.#subscriber.disconnect();
+    this.#subscription.destroy();
   }
 
   /** Calls {@link RedisBus.close}, for `await using`. */
@@ -236,43 +304,26 @@ export class RedisBus implements Bus, Closeable {
   }
 
   async #drainThenRelease(): Promise<void> {
-    if (this.#inFlight.size > 0 && !this.#destroyed) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        this.#onDrained = resolve;
-        timer = setTimeout(resolve, this.#closeTimeoutMs);
-        timer.unref();
-      });
-      clearTimeout(timer);
+    if (this.#inFlight.size > 0 && !this.#destroyed && this.#closeTimeoutMs > 0) {
+      await timedOutWaiting(
+        new Promise<void>((resolve) => {
+          this.#onDrained = resolve;
+        }),
+        this.#closeTimeoutMs,
+      );
     }
     if (this.#destroyed) return;
     this.#destroyed = true;
-    this.#subscriber.removeListener('message', this.#onMessage);
-    const channels = [...this.#channels.keys()];
     this.#channels.clear();
-    // Redis may be down: never let close() wait on it for longer than closeTimeoutMs.
-    const release = this.#ownsSubscriber
-      ? this.#subscriber.quit().then(
-          () => undefined,
-          () => this.#subscriber.disconnect(),
-        )
-      : Promise.all(channels.map((channel) => this.#subscriber.unsubscribe(channel).catch(() => undefined)));
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      release.then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), this.#closeTimeoutMs);
-        timer.unref();
-      }),
-    ]);
-    clearTimeout(timer);
-    if (timedOut && this.#ownsSubscriber) this.#subscriber.disconnect();
+    this.#inFlight.clear();
+    // Redis may be down or hung: the helper never waits on it for longer than closeTimeoutMs.
+    await this.#subscription.close(this.#closeTimeoutMs);
   }
 
-  #redisCommand(command: Promise<unknown>, channel: string): void {
+  #track(command: Promise<unknown>, channel: string): void {
     const tracked = command.then(
       () => undefined,
-      (error: unknown) => this.#report(error, channel),
+      (error: unknown) => this.#report(error, channel, 'subscription'),
     );
     this.#confirming.add(tracked);
     void tracked.finally(() => this.#confirming.delete(tracked));
@@ -284,7 +335,7 @@ export class RedisBus implements Bus, Closeable {
       const idEnd = raw.indexOf('|', WIRE.length);
       const seqEnd = raw.indexOf('|', idEnd + 1);
       payload = raw.slice(seqEnd + 1);
-      if (raw.slice(WIRE.length, idEnd) === this.#id) this.#settle(Number(raw.slice(idEnd + 1, seqEnd)));
+      if (raw.slice(WIRE.length, idEnd) === this.#id) this.#receivedOwn(Number(raw.slice(idEnd + 1, seqEnd)));
     }
     const subscriptions = this.#channels.get(channel);
     if (subscriptions === undefined || this.#destroyed) return;
@@ -293,35 +344,56 @@ export class RedisBus implements Bus, Closeable {
       try {
         message = JSON.parse(payload) as JsonValue;
       } catch (error) {
-        this.#report(error, channel);
+        this.#report(error, channel, 'handler');
         return;
       }
       try {
         const result: unknown = subscription.handler(message, channel);
-        if (result instanceof Promise) result.catch((error: unknown) => this.#report(error, channel));
+        if (result instanceof Promise)
+          result.catch((error: unknown) => this.#report(error, channel, 'handler'));
       } catch (error) {
-        this.#report(error, channel);
+        this.#report(error, channel, 'handler');
       }
     }
   };
+
+  /** Our own message `seq` is back, so any earlier one still in flight was lost (when ordered). */
+  #receivedOwn(seq: number): void {
+    if (this.#ordered) this.#forget((pending) => pending <= seq);
+    else this.#settle(seq);
+  }
 
   #settle(seq: number): void {
     if (this.#inFlight.delete(seq) && this.#inFlight.size === 0) this.#onDrained?.();
   }
 
-  #report(error: unknown, channel: string): void {
+  /** Stops waiting for our own messages that `which` picks. */
+  #forget(which: (seq: number, channel: string) => boolean): void {
+    if (this.#inFlight.size === 0) return;
+    for (const [seq, channel] of this.#inFlight) if (which(seq, channel)) this.#inFlight.delete(seq);
+    if (this.#inFlight.size === 0) this.#onDrained?.();
+  }
+
+  #report(error: unknown, channel: string, source: 'handler' | 'subscription'): void {
+    if (this.#onHandlerError === undefined) {
+      warnHandlerThrew(error, channel, source);
+      return;
+    }
     try {
       this.#onHandlerError(error, channel);
     } catch (hookError) {
-      warnHandlerThrew(hookError, channel);
+      warnHandlerThrew(hookError, channel, 'handler');
     }
   }
 }
 
-function warnHandlerThrew(error: unknown, channel: string): void {
+function warnHandlerThrew(error: unknown, channel: string, source: 'handler' | 'subscription'): void {
+  const where = `channel ${JSON.stringify(channel)}`;
   warnThrew(
     'LOADSTONE_WARN_BUS_HANDLER_THREW',
-    `A RedisBus handler for channel ${JSON.stringify(channel)} threw`,
+    source === 'handler'
+      ? `A RedisBus handler for ${where} threw`
+      : `The RedisBus subscription to ${where} failed`,
     error,
   );
 }

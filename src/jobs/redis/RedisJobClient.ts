@@ -14,14 +14,24 @@ export type RedisJobClient = {
 
 /** The subscribing connection {@link RedisJobClient.duplicate} returns (an ioredis client). */
 export type RedisJobSubscriber = {
+  /**
+   * ioredis's connection state. The store subscribes once it is `ready` (a client with
+   * `enableOfflineQueue: false` refuses commands before that); without it, at once.
+   */
+  readonly status?: string;
+  /** Connects a `lazyConnect` connection (status `wait`) before the store subscribes on it. */
+  connect?(): Promise<unknown>;
   /** Subscribes to channels. */
   subscribe(...channels: string[]): Promise<unknown>;
   /** Unsubscribes from channels. */
   unsubscribe(...channels: string[]): Promise<unknown>;
-  /** Listens for `message` (and `error`). */
-  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
-  /** Listens for `error`. */
-  on(event: 'error', listener: (error: unknown) => void): unknown;
+  /**
+   * Listens for `message` (`channel`, `message`), `error`, and `ready` and `close`, to subscribe
+   * again after a reconnection.
+   */
+  on(event: 'message' | 'ready' | 'close' | 'error', listener: (...args: unknown[]) => void): unknown;
   /** Closes the connection. */
   quit(): Promise<unknown>;
+  /** Closes the connection at once, when `quit()` is refused or Redis does not answer it. */
+  disconnect?(): void;
 };
