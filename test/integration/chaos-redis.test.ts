@@ -203,7 +203,7 @@ describeChaos('chaos: every Redis part through every Redis fault', () => {
         while (running) {
           const i = n++;
           await Promise.all([
-            timed(slow, 'cache getOrSet', 3 * TIER_TIMEOUT_MS, () =>
+            timed(slow, 'cache getOrSet', 4 * TIER_TIMEOUT_MS, () =>
               cacheA.getOrSet(`k${i % 20}`, async () => `v${i}`),
             ),
             timed(slow, 'limiter limit', STORE_TIMEOUT_MS, () => limiter.limit(`u${i % 5}`)),
