@@ -77,6 +77,8 @@ describe('ConnectionPool (property)', () => {
           expect(settled).toBe(borrowers.length);
           expect(unexpected).toEqual([]);
           await s.waitAll(); // validations of resources whose borrower aborted meanwhile
+          // ...and what those settle (validations run under createTimeoutMs's deadline).
+          await new Promise((resolve) => setImmediate(resolve));
           const stats = pool.stats();
           expect(stats).toMatchObject({ borrowed: 0, waiting: 0 });
           expect(stats.size).toBeLessThanOrEqual(pool.max);

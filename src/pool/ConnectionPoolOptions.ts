@@ -126,6 +126,9 @@ export type ConnectionPoolOptions = {
    * holds one of the `max` places and waiting acquires time out although another resource could
    * be made. 30 s (tarn's `createTimeoutMillis` default) is far above a healthy connect, TLS and
    * authentication included. Minimum: 0, maximum: 2,147,483,647.
+   *
+   * It bounds the factory's `validate` too: a validation still running after it counts as failed
+   * (the resource is destroyed), since a ping to a hung server holds its resource the same way.
    * @default 30_000
    */
   readonly createTimeoutMs?: number;

@@ -83,7 +83,14 @@ export class Lender<T> {
     this.waiters = new AcquireWaiters<T>(clock, options.acquireTimeoutMs, what);
     this.destroyer = new ResourceDestroyer(this.slots, factory, poolName, events);
     this.creator = new ResourceCreator(this, factory, options, signal, this.destroyer, events, poolName);
-    this.validator = new ResourceValidator(this, factory, signal, clock, this.destroyer);
+    this.validator = new ResourceValidator(
+      this,
+      factory,
+      signal,
+      clock,
+      this.destroyer,
+      options.createTimeoutMs,
+    );
     this.leaks = new LeakDetector<T>(options.leakDetectionMs, poolName, what, events);
     this.fast = options.leakDetectionMs === 0 && !this.#validatesOnBorrow();
     this.coarseNow = clock.now();

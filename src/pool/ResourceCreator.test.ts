@@ -180,4 +180,36 @@ describe('ResourceCreator (createTimeoutMs)', () => {
     }
     for (const w of await Promise.all(waits)) expect(w.error).toMatchObject({ code: 'ERR_LOADSTONE_CLOSED' });
   });
+  it('counts a validate that never answers as failed after createTimeoutMs: the resource is destroyed and the borrower served', async () => {
+    vi.useFakeTimers();
+    let validations = 0;
+    const manager = new ConnectionPoolManager();
+    let made = 0;
+    const pool = manager.register(
+      'db',
+      {
+        create: async () => ({ id: made++, closed: false }),
+        destroy: async (conn: Conn) => {
+          conn.closed = true;
+        },
+        // The first ping goes to a server that hangs; later ones answer.
+        validate: () => (validations++ === 0 ? new Promise<boolean>(() => {}) : true),
+      },
+      { clock: fakeClock, max: 1, createTimeoutMs: 50, validateOnBorrow: true, acquireTimeoutMs: 1_000 },
+    );
+    const destroyed: string[] = [];
+    manager.on('resource:destroyed', (e) => destroyed.push(e.reason));
+    const first = await pool.acquire();
+    pool.release(first);
+    const second = settle(pool.acquire()); // validates `first`, which hangs
+    await vi.advanceTimersByTimeAsync(200);
+    const got = await second;
+    expect(got.error).toBeUndefined();
+    expect(got.value?.id).toBe(1);
+    expect(first.closed).toBe(true);
+    expect(destroyed).toEqual(['invalid']);
+    expect(pool.stats()).toMatchObject({ validationFailures: 1 });
+    pool.release(got.value as Conn);
+    await manager.close();
+  });
 });

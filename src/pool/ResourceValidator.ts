@@ -1,4 +1,5 @@
 import type { Clock } from '../core/Clock.js';
+import { withDeadline } from '../core/internal/deadline.js';
 import type { AcquireWaiters } from './AcquireWaiters.js';
 import type { PoolFactory } from './ConnectionPoolOptions.js';
 import { OPEN } from './PoolState.js';
@@ -38,15 +39,21 @@ export class ResourceValidator<T> {
   readonly #signal: AbortSignal;
   readonly #clock: Clock;
   readonly #destroyer: ResourceDestroyer<T>;
+  readonly #timeoutMs: number;
 
-  /** @param signal - aborted when the pool is destroyed; passed to `validate`. */
+  /**
+   * @param signal - aborted when the pool is destroyed; passed to `validate`.
+   * @param timeoutMs - a validation still running after this long counts as failed (`0`: no limit).
+   */
   constructor(
     host: ValidatorHost<T>,
     factory: PoolFactory<T>,
     signal: AbortSignal,
     clock: Clock,
     destroyer: ResourceDestroyer<T>,
+    timeoutMs: number,
   ) {
+    this.#timeoutMs = timeoutMs;
     this.#host = host;
     this.#factory = factory;
     this.#signal = signal;
@@ -111,11 +118,12 @@ export class ResourceValidator<T> {
     });
   }
 
-  /** Resolves to whether `slot` is valid; a throw or rejection counts as invalid. */
+  /** Resolves to whether `slot` is valid; a throw, a rejection or no answer in time counts as invalid. */
   #run(slot: Slot<T>): Promise<boolean> {
     const validate = this.#factory.validate as NonNullable<PoolFactory<T>['validate']>;
     try {
-      return Promise.resolve(validate(slot.resource, this.#signal)).then(
+      const answer = Promise.resolve(validate(slot.resource, this.#signal));
+      return withDeadline(answer, this.#timeoutMs, 'validate').then(
         (v) => v === true,
         () => false,
       );
