@@ -24,6 +24,20 @@ export {
   startRedis,
 } from './redisServer.js';
 
+/**
+ * A redis-server that keeps everything it acknowledged (append-only file, `appendfsync always`) in
+ * `dir`, so a test can kill it and start "the same" server again on `port` with its data.
+ * @throws (rejects) when `redis-server` is missing.
+ */
+export async function startDurableRedis(dir: string, port?: number): Promise<RedisServerHandle> {
+  const server = await startRedis({
+    port,
+    extraArgs: ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir],
+  });
+  if (server === undefined) throw new Error('redis-server is required');
+  return server;
+}
+
 function missingBanner(ci: boolean): string {
   const line = '='.repeat(78);
   return [

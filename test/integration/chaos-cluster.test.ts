@@ -4,14 +4,13 @@
 // is left serving unsupervised, and no accepted job is lost. Real processes, real Redis.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { get } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { JobQueue, RedisJobStore } from '../../src/jobs/index.js';
 import { fixturePath, killAllPrimaries, startPrimary } from '../helpers/clusterPrimary.js';
-import { processState } from '../helpers/freezeProcess.js';
+import { httpStatus, isRunning } from '../helpers/processes.js';
 import { describeWithRedis } from '../helpers/redis.js';
 import { until } from '../helpers/until.js';
 
@@ -28,27 +27,6 @@ afterEach(() => {
   strays.clear();
 });
 afterAll(() => killAllPrimaries());
-
-/** A zombie (exited, not yet reaped by a reparented-to init) counts as gone. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  return processState(pid) !== 'Z';
-}
-
-function status(port: number): Promise<number> {
-  return new Promise((resolve) => {
-    const request = get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 2_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(0));
-  });
-}
 
 type WorkerPids = { workers: { pid: number; state: string }[] };
 
@@ -82,7 +60,7 @@ describeWithRedis('chaos: processes', (getRedis) => {
     let kills = 0;
     while (kills < 8) {
       const { workers } = (await primary.stats()) as WorkerPids;
-      const victim = workers.find((w) => alive(w.pid));
+      const victim = workers.find((w) => isRunning(w.pid));
       if (victim !== undefined) {
         process.kill(victim.pid, 'SIGKILL');
         kills++;
@@ -90,7 +68,7 @@ describeWithRedis('chaos: processes', (getRedis) => {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     expect(primary.child.exitCode, 'the primary is still running').toBeNull();
-    await until(async () => (await status(port)) === 200, 30_000, 100);
+    await until(async () => (await httpStatus(port)) === 200, 30_000, 100);
     await until(async () => (await queue.counts()).completed === ids.length, 60_000, 200);
     const { workers } = (await primary.stats()) as WorkerPids;
     expect(workers.filter((w) => w.state === 'ready')).toHaveLength(2);
@@ -119,8 +97,8 @@ describeWithRedis('chaos: processes', (getRedis) => {
     process.kill(first.child.pid as number, 'SIGKILL');
     await first.exited;
     // No worker serves on, unsupervised.
-    await until(() => workers.every((w) => !alive(w.pid)), 10_000, 50);
-    expect(await status(port)).toBe(0);
+    await until(() => workers.every((w) => !isRunning(w.pid)), 10_000, 50);
+    expect(await httpStatus(port)).toBe(0);
     // The orchestrator starts the service again; leased jobs come back when their leases end.
     const second = startPrimary('jobs-app.mjs', env);
     await second.waitFor('started');
@@ -160,13 +138,13 @@ describeWithRedis('chaos: processes', (getRedis) => {
     const started = JSON.parse(line) as { pid: number; port: number; workers: number[] };
     strays.add(started.pid);
     for (const pid of started.workers) strays.add(pid);
-    expect(await status(started.port)).toBe(200);
+    expect(await httpStatus(started.port)).toBe(200);
     const t0 = performance.now();
     launcher.kill('SIGKILL');
-    await until(() => !alive(started.pid) && started.workers.every((pid) => !alive(pid)), 20_000, 50);
+    await until(() => !isRunning(started.pid) && started.workers.every((pid) => !isRunning(pid)), 20_000, 50);
     console.log(
       `[chaos] launcher killed: primary and workers gone after ${Math.round(performance.now() - t0)} ms`,
     );
-    expect(await status(started.port)).toBe(0);
+    expect(await httpStatus(started.port)).toBe(0);
   });
 });

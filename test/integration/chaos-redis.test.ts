@@ -18,7 +18,7 @@ import { JobQueue, JobWorker, RedisJobStore } from '../../src/jobs/index.js';
 import { RateLimiter, RedisRateLimitStore } from '../../src/resilience/index.js';
 import { type FaultProxyHandle, startFaultProxy } from '../helpers/faultProxy.js';
 import { freezeProcess, thawAll, thawProcess } from '../helpers/freezeProcess.js';
-import { type RedisServerHandle, redisAvailability, startRedis } from '../helpers/redis.js';
+import { type RedisServerHandle, redisAvailability, startDurableRedis } from '../helpers/redis.js';
 import { until } from '../helpers/until.js';
 
 const availability = redisAvailability();
@@ -87,11 +87,7 @@ async function durable(
   dir = mkdtempSync(join(tmpdir(), 'loadstone-chaos-')),
 ): Promise<RedisServerHandle> {
   if (!dirs.includes(dir)) dirs.push(dir);
-  const server = await startRedis({
-    port,
-    extraArgs: ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir],
-  });
-  if (server === undefined) throw new Error('redis-server is required');
+  const server = await startDurableRedis(dir, port);
   servers.push(server);
   return server;
 }

@@ -3,44 +3,14 @@
 // `Restart=on-failure` and Kubernetes act on. Real primary and worker processes
 // (test/fixtures/cluster/app.mjs), real HTTP on 127.0.0.1; every forked process is killed in
 // afterEach, even on failure.
-import { once } from 'node:events';
 import { get } from 'node:http';
-import { createServer, type Server } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { killAllPrimaries, type PrimaryHandle, startPrimary } from '../helpers/clusterPrimary.js';
-import { processState } from '../helpers/freezeProcess.js';
+import { freePort, httpStatus, isRunning, takenPort } from '../helpers/processes.js';
 import { until } from '../helpers/until.js';
 
 afterEach(() => killAllPrimaries());
 afterAll(() => killAllPrimaries());
-
-function status(port: number, path = '/'): Promise<number> {
-  return new Promise((resolve) => {
-    const request = get({ host: '127.0.0.1', port, path, agent: false, timeout: 2_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(0));
-  });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  return processState(pid) !== 'Z';
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 async function startedPort(primary: PrimaryHandle): Promise<number> {
   const payload = await primary.waitFor('started');
@@ -64,10 +34,7 @@ describe('ClusterSupervisor: how the primary ends (real processes)', () => {
   });
 
   it('the port already taken: gives up with a line naming EADDRINUSE, exit 1', async () => {
-    const blocker: Server = createServer();
-    blocker.listen(0, '127.0.0.1');
-    await once(blocker, 'listening');
-    const port = (blocker.address() as { port: number }).port;
+    const { port, release } = await takenPort();
     try {
       const primary = startPrimary('app.mjs', {
         FIXTURE_WORKERS: '2',
@@ -79,22 +46,19 @@ describe('ClusterSupervisor: how the primary ends (real processes)', () => {
       expect(exit.code).toBe(1);
       expect(primary.stderr()).toMatch(/loadstone: .*EADDRINUSE/);
     } finally {
-      blocker.close();
+      await release();
     }
   });
 
   it('the port already taken in sticky mode (the primary listens): a line naming EADDRINUSE, exit 1', async () => {
-    const blocker: Server = createServer();
-    blocker.listen(0, '127.0.0.1');
-    await once(blocker, 'listening');
-    const port = (blocker.address() as { port: number }).port;
+    const { port, release } = await takenPort();
     try {
       const primary = startPrimary('app.mjs', { FIXTURE_STICKY: '1', FIXTURE_PORT: String(port) });
       const exit = await primary.exited;
       expect(exit.code).toBe(1);
       expect(primary.stderr()).toMatch(/loadstone: .*EADDRINUSE/);
     } finally {
-      blocker.close();
+      await release();
     }
   });
 
@@ -112,7 +76,7 @@ describe('ClusterSupervisor: how the primary ends (real processes)', () => {
     const crashes = (): number => primary.events.filter((e) => e.event === 'worker:exited').length;
     await until(
       async () => {
-        await status(port, '/crash');
+        await httpStatus(port, '/crash');
         return crashes() >= 4;
       },
       20_000,
@@ -127,13 +91,13 @@ describe('ClusterSupervisor: how the primary ends (real processes)', () => {
       new Promise((r) => setTimeout(() => r('alive'), 3_000)),
     ]);
     expect(racedExit).toBe('alive');
-    await until(async () => (await status(port)) === 200, 20_000, 50);
+    await until(async () => (await httpStatus(port)) === 200, 20_000, 50);
   });
 
   it('the launcher goes away (its IPC channel closes): the primary drains its workers and exits', async () => {
     const primary = startPrimary('app.mjs', { FIXTURE_WORKERS: '2' });
     const port = await startedPort(primary);
-    expect(await status(port)).toBe(200);
+    expect(await httpStatus(port)).toBe(200);
     primary.child.disconnect();
     const exit = await Promise.race([
       primary.exited,
@@ -142,7 +106,7 @@ describe('ClusterSupervisor: how the primary ends (real processes)', () => {
     expect(exit).not.toBe('still running');
     expect(primary.stderr()).toContain('loadstone: the launcher');
     // Nothing serves on the port any more: the workers went with the primary.
-    expect(await status(port)).toBe(0);
+    expect(await httpStatus(port)).toBe(0);
   });
 
   it('the primary SIGKILLed: its workers finish the requests in flight, then exit', async () => {
@@ -161,7 +125,7 @@ describe('ClusterSupervisor: how the primary ends (real processes)', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     process.kill(primary.child.pid as number, 'SIGKILL');
     expect(await slow).toEqual({ status: 200, body: 'slow done' });
-    await until(() => workers.every((w) => !isAlive(w.pid)), 15_000, 50);
+    await until(() => workers.every((w) => !isRunning(w.pid)), 15_000, 50);
   });
 
   it('an idle worker reports an event-loop delay near 0, not the 20 ms sampling resolution', async () => {

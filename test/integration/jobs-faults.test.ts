@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isLoadstoneError } from '../../src/core/errors/index.js';
 import { JobQueue, JobWorker, RedisJobStore, type StoreFailedEvent } from '../../src/jobs/index.js';
-import { type RedisServerHandle, redisAvailability, startRedis } from '../helpers/redis.js';
+import { type RedisServerHandle, redisAvailability, startDurableRedis } from '../helpers/redis.js';
 import { until } from '../helpers/until.js';
 
 const availability = redisAvailability();
@@ -25,11 +25,7 @@ describeFaults('RedisJobStore faults', () => {
   });
   const durable = async (port?: number, dir = mkdtempSync(join(tmpdir(), 'loadstone-jobs-aof-'))) => {
     if (!dirs.includes(dir)) dirs.push(dir);
-    const server = await startRedis({
-      port,
-      extraArgs: ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir],
-    });
-    if (server === undefined) throw new Error('redis-server is required');
+    const server = await startDurableRedis(dir, port);
     servers.push(server);
     return { server, dir };
   };
