@@ -154,6 +154,24 @@ describe('ResourceCreator (createTimeoutMs)', () => {
     expect(unhandled).toEqual([]);
   });
 
+  it('leaves the signal of a create that failed in time alone, and a pool destroyed later does not abort it', async () => {
+    vi.useFakeTimers();
+    const refused = new Error('ECONNREFUSED');
+    const { manager, pool, signals, failures } = setup(
+      { max: 1, createTimeoutMs: 50, acquireTimeoutMs: 1_000 },
+      [() => Promise.reject(refused)],
+    );
+    const first = settle(pool.acquire());
+    await flush();
+    expect((await first).error).toBe(refused);
+    expect(failures).toEqual([{ pool: 'db', error: refused, rejectedWaiter: true }]);
+    await vi.advanceTimersByTimeAsync(1_000); // past the deadline: nothing more happens to it
+    expect(signals[0]?.aborted).toBe(false);
+    await manager.destroy();
+    expect(signals[0]?.aborted).toBe(false);
+    expect(failures).toHaveLength(1);
+  });
+
   it('leaves a create without limit with createTimeoutMs 0', async () => {
     vi.useFakeTimers();
     const { manager, pool, signals } = setup({ max: 1, createTimeoutMs: 0 }, [hang]);
