@@ -36,6 +36,18 @@ async function startWorker(ctx: WorkerContext) {
   // Closeables close in reverse order of registration, after the server drained: the cache
   // first (it still publishes on the bus and reads Redis), then the pool, the bus, Redis.
   const redis = REDIS_URL === undefined ? undefined : new Redis(REDIS_URL);
+  if (redis) {
+    // Without an `error` listener ioredis prints "Unhandled error event" on every reconnect
+    // attempt: say it once per outage (the cache's breaker and the health check report it too).
+    let down = false;
+    redis.on('error', (error: Error) => {
+      if (!down) console.warn(`express-auth: Redis unreachable (${error.message}); retrying`);
+      down = true;
+    });
+    redis.on('ready', () => {
+      down = false;
+    });
+  }
   if (redis) ctx.register({ close: () => redis.quit() });
   const bus: Bus = redis ? new RedisBus({ client: redis }) : new ClusterBus();
   ctx.register(bus);

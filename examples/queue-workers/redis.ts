@@ -12,6 +12,16 @@ export class RedisParts {
 
   constructor(url: string) {
     this.redis = new Redis(url);
+    // Without an `error` listener ioredis prints "Unhandled error event" on every reconnect
+    // attempt: say it once per outage (the health check reports it too).
+    let down = false;
+    this.redis.on('error', (error: Error) => {
+      if (!down) console.warn(`queue-workers: Redis unreachable (${error.message}); retrying`);
+      down = true;
+    });
+    this.redis.on('ready', () => {
+      down = false;
+    });
     this.store = new RedisJobStore({ client: this.redis });
   }
 

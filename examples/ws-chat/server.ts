@@ -24,6 +24,16 @@ const REDIS_URL = process.env.REDIS_URL;
 function createBus(ctx: WorkerContext): Bus {
   if (REDIS_URL === undefined || REDIS_URL === '') return new ClusterBus();
   const client = new Redis(REDIS_URL);
+  // Without an `error` listener ioredis prints "Unhandled error event" on every reconnect
+  // attempt: say it once per outage (the bus subscribes again when Redis is back).
+  let down = false;
+  client.on('error', (error: Error) => {
+    if (!down) console.warn(`ws-chat: Redis unreachable (${error.message}); retrying`);
+    down = true;
+  });
+  client.on('ready', () => {
+    down = false;
+  });
   ctx.register({ close: () => client.quit() }); // closes after the bus (reverse order)
   return new RedisBus({ client });
 }
