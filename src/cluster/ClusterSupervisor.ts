@@ -19,6 +19,7 @@ import type { ClusterSupervisorEvents } from './events.js';
 import { giveUp, ownsTheProcess } from './giveUp.js';
 import { MetricsEndpoint } from './MetricsEndpoint.js';
 import { ProcessSignalHandlers } from './ProcessSignalHandlers.js';
+import { pickFreePort } from './pickFreePort.js';
 import { envelope, MSG_PRESTOP } from './protocol.js';
 import { ReadyWaiters } from './ReadyWaiters.js';
 import { RestartPolicy } from './RestartPolicy.js';
@@ -179,6 +180,8 @@ export class ClusterSupervisor
         this.#spawner.useRouter(router);
         await router.listen(this.#options.port, this.#options.host);
         this.#port = router.address?.port;
+      } else if (this.#options.port === 0) {
+        this.#spawner.usePort(await pickFreePort(this.#options.host));
       }
       for (let i = 0; i < this.#options.workers; i++) this.#spawner.fork(this.#spawner.addSlot(), 'initial');
       this.#watchdog.start();

@@ -27,12 +27,7 @@ import type {
 
 /** Environment variable carrying a worker's slot id. @internal */
 export const SLOT_ENV = 'LOADSTONE_SLOT';
-/**
- * Environment variable carrying the port the first worker bound when the options say `port: 0`:
- * later workers bind the same one. Without it, a cluster whose workers had all died at once
- * (the cluster module then closes the shared listening socket) would come back on another
- * random port, and `ClusterSupervisor.port` would name a port nobody serves. @internal
- */
+/** Environment variable carrying the port the primary picked for `port: 0` (see pickFreePort). @internal */
 export const PORT_ENV = 'LOADSTONE_BOUND_PORT';
 
 /**

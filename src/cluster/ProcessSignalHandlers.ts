@@ -8,8 +8,6 @@ export type ProcessSignalHost = {
   launcherGone(): void;
 };
 
-const noop = (): void => {};
-
 /**
  * The primary's process signals (`handleSignals`): `SIGTERM`/`SIGINT` stop gracefully then exit,
  * a second one kills every worker and exits at once; `SIGHUP` reloads. When a launcher started
@@ -40,7 +38,11 @@ export class ProcessSignalHandlers {
       );
     };
     const onReload = (): void => {
-      host.reload().catch(noop);
+      // Nobody awaits a signal's reload: say why it failed (the old workers keep serving).
+      host.reload().catch((error: unknown) => {
+        const why = error instanceof Error ? error.message : String(error);
+        process.stderr.write(`loadstone: reload (SIGHUP) failed: ${why}; the old workers keep serving\n`);
+      });
     };
     this.#handlers = [
       ['SIGTERM', onStop],

@@ -55,6 +55,11 @@ export class WorkerSpawner {
     return this.#slots.filter((s) => !s.removed);
   }
 
+  /** Every worker forked from now on binds `port` (the one picked for `port: 0`). */
+  usePort(port: number): void {
+    this.#boundPort = port;
+  }
+
   /** Routes sticky connections from now on (the primary owns the port). */
   useRouter(router: StickyRouter): void {
     this.#router = router;
@@ -186,11 +191,7 @@ export class WorkerSpawner {
     m.state = 'ready';
     m.readyAt = performance.now();
     m.lastHeartbeat ??= m.readyAt;
-    if (port !== undefined) {
-      // `port: 0` picks a port once: every later worker binds the one the first worker got.
-      if (host.options.port === 0) this.#boundPort ??= port;
-      host.portReported(port);
-    }
+    if (port !== undefined) host.portReported(port);
     host.events.emit('worker:ready', {
       slot: m.slot.id,
       pid: m.pid,
