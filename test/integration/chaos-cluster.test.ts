@@ -7,8 +7,15 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { JobQueue, RedisJobStore } from '../../src/jobs/index.js';
+import {
+  clientAddresses,
+  FixturePrimary,
+  type Got,
+  type Ready,
+  request,
+} from '../fixtures/cluster/sticky-harness.js';
 import { fixturePath, killAllPrimaries, startPrimary } from '../helpers/clusterPrimary.js';
 import { httpStatus, isRunning } from '../helpers/processes.js';
 import { describeWithRedis } from '../helpers/redis.js';
@@ -146,5 +153,58 @@ describeWithRedis('chaos: processes', (getRedis) => {
       `[chaos] launcher killed: primary and workers gone after ${Math.round(performance.now() - t0)} ms`,
     );
     expect(await httpStatus(started.port)).toBe(0);
+  });
+});
+
+describe('chaos: the IPC parts through worker SIGKILL storms', () => {
+  it('sticky routing and the ClusterBus: every slot killed twice over, each serves its clients again and the bus reaches every new worker', {
+    timeout: 120_000,
+  }, async () => {
+    const primary = FixturePrimary.start('./sticky-supervised.ts', { STICKY_WORKERS: '3' });
+    try {
+      const ready = await primary.next<Ready>((m) => m.kind === 'ready');
+      // One client address per slot: sticky routing sends it to that slot's worker, whoever it is.
+      const slotOf = new Map<string, string>();
+      const pidToSlot = new Map(Object.entries(ready.slots).map(([slot, pid]) => [pid, slot]));
+      for (const address of clientAddresses(48)) {
+        const slot = pidToSlot.get(Number((await request(ready.port, '/', address)).body));
+        if (slot !== undefined && ![...slotOf.values()].includes(slot)) slotOf.set(address, slot);
+      }
+      expect(slotOf.size).toBe(3);
+      let pids = { ...ready.slots };
+      for (let round = 0; round < 2; round++) {
+        const replaced = Object.keys(pids).map((slot) =>
+          primary.fresh<{ slot: string; pid: number }>((m) => m.kind === 'replaced' && m.slot === slot),
+        );
+        // Every worker at once: the primary keeps the port and its connections wait for a worker.
+        for (const slot of Object.keys(pids)) primary.send({ cmd: 'kill', slot });
+        const fresh = await Promise.all(replaced);
+        pids = Object.fromEntries(fresh.map((r) => [r.slot, r.pid]));
+        for (const [address, slot] of slotOf) {
+          expect(Number((await request(ready.port, '/', address)).body)).toBe(pids[slot]);
+        }
+        const message = { round };
+        const everyone = [...Object.values(pids), primary.child.pid as number];
+        const heard = Promise.all(
+          everyone.map((pid) =>
+            primary.fresh<Got>(
+              (m) =>
+                m.kind === 'got' &&
+                (m as Got).pid === pid &&
+                JSON.stringify((m as Got).message) === JSON.stringify(message),
+            ),
+          ),
+        );
+        const [address] = [...slotOf.keys()];
+        await request(
+          ready.port,
+          `/publish?m=${encodeURIComponent(JSON.stringify(message))}`,
+          address as string,
+        );
+        expect((await heard).map((g) => g.pid).sort()).toEqual([...everyone].sort());
+      }
+    } finally {
+      await primary.stop();
+    }
   });
 });
