@@ -83,6 +83,10 @@ export const bullmq: JobsContender = {
         await worker.waitUntilReady();
       },
       close: async () => {
+        // A Queue whose connection closes while it is still initialising emits an 'error' on its
+        // RedisConnection after close() removed the listener forwarding it, which crashes the
+        // process (seen in CI when a queue was closed right after it was made): let it finish.
+        await queue.waitUntilReady().catch(() => undefined);
         await worker?.close(true);
         await queue.close();
         // BullMQ leaves connections it was given open.
