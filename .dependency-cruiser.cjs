@@ -18,7 +18,7 @@ const MODULES =
 const MODULE_ARROWS = {
   balancing: ['sharding'], // the hash pickers place keys with the sharder's rings
   cache: ['resilience'], // loader retries use the retry policy
-  cluster: ['health', 'sharding'], // worker health aggregation; sticky routing hashes with the sharder
+  cluster: ['cache', 'health', 'resilience', 'sharding'], // machine-wide lock and limits; worker health; sticky hashing
   queue: ['resilience'], // task retries use the retry policy and backoff
   jobs: ['resilience', 'sharding'], // retry delays, the queue-wide rate limit; keys → partitions
   testing: ['jobs'], // the JobStore contract runs stores through JobQueue and JobWorker

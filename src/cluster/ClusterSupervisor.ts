@@ -27,6 +27,8 @@ import { RollingReloader } from './RollingReloader.js';
 import type { SupervisorHost } from './SupervisorHost.js';
 import { SupervisorLifecycle } from './SupervisorLifecycle.js';
 import { snapshotWorkers } from './snapshotWorkers.js';
+import { announceWorkerGone, announceWorkerOnline } from './state/announce.js';
+import { ClusterStateHost } from './state/index.js';
 import { StickyRouter } from './sticky/index.js';
 import { WorkerMessageHandler } from './WorkerMessageHandler.js';
 import { WorkerReplacer } from './WorkerReplacer.js';
@@ -57,6 +59,7 @@ export class ClusterSupervisor
   #stopPromise: Promise<void> | undefined;
   #port: number | undefined;
   readonly #relay: ClusterBusRelay;
+  readonly #clusterState = new ClusterStateHost();
   #router: StickyRouter | undefined;
   readonly #messages: WorkerMessageHandler;
   readonly #spawner: WorkerSpawner;
@@ -86,6 +89,7 @@ export class ClusterSupervisor
     this.#messages = new WorkerMessageHandler({
       ...host,
       relay: this.#relay,
+      clusterState: this.#clusterState,
       workerReady: (m, port) => this.#spawner.markReady(m, port),
       heartbeat: (m) => {
         this.#autoscaler.sample(m);
@@ -100,6 +104,11 @@ export class ClusterSupervisor
       },
       crashed: (m, code, signal) => this.#restarts.crashed(m, code, signal),
       slotsChanged,
+      workerOnline: (m) => announceWorkerOnline(this.#relay, m),
+      workerGone: (m, code, signal, expected) => {
+        this.#clusterState.workerExited(m.pid);
+        announceWorkerGone(this.#relay, m, code, signal, expected);
+      },
     });
     this.#spawner = spawner;
     const restarts = new RestartPolicy(
@@ -133,6 +142,14 @@ export class ClusterSupervisor
    */
   get busRelay(): ClusterBusRelay {
     return this.#relay;
+  }
+
+  /**
+   * The state the workers share through the primary: give it as `host` to a
+   * `ClusterRateLimitStore` or `ClusterLock` built in the primary.
+   */
+  get clusterState(): ClusterStateHost {
+    return this.#clusterState;
   }
 
   /** Lifecycle state: `'idle'`, `'running'`, `'stopping'`, `'stopped'` or `'crashed'`. */

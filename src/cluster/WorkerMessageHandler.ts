@@ -12,10 +12,12 @@ import {
   MSG_START_FAILED,
 } from './protocol.js';
 import type { SupervisorHost } from './SupervisorHost.js';
+import type { ClusterStateHost } from './state/index.js';
 
 /** Where the handler sends what a worker reported. */
 export type WorkerMessageHost = SupervisorHost & {
   readonly relay: ClusterBusRelay;
+  readonly clusterState: ClusterStateHost;
   /** `m` reported ready (and the port it listens on, when it listens itself). */
   workerReady(m: ManagedWorker, port: number | undefined): void;
   /** `m` sent a heartbeat; its `lastHeartbeat` and `sample` are updated. */
@@ -78,6 +80,12 @@ export class WorkerMessageHandler {
         default:
           if (message.type.startsWith('bus:')) {
             if (!this.#host.relay.receive(m.worker, message)) this.#drop(m, message, 'malformed bus message');
+            return;
+          }
+          if (message.type.startsWith('state:')) {
+            if (!this.#host.clusterState.receive(m.worker, message)) {
+              this.#drop(m, message, 'malformed state message');
+            }
             return;
           }
           this.#drop(m, message, 'unexpected type');

@@ -19,6 +19,10 @@ export type WorkerSpawnerHost = SupervisorHost & {
   crashed(m: ManagedWorker, code: number | null, signal: string | null): void;
   /** A worker became ready or exited: the slots' readiness may have changed. */
   slotsChanged(): void;
+  /** `m` is ready: announce it (before the `worker:ready` event). */
+  workerOnline(m: ManagedWorker): void;
+  /** `m` exited (`expected` when the supervisor retired it): free what it held, announce it. */
+  workerGone(m: ManagedWorker, code: number | null, signal: string | null, expected: boolean): void;
 };
 
 const noop = (): void => {};
@@ -192,6 +196,7 @@ export class WorkerSpawner {
     m.readyAt = performance.now();
     m.lastHeartbeat ??= m.readyAt;
     if (port !== undefined) host.portReported(port);
+    host.workerOnline(m);
     host.events.emit('worker:ready', {
       slot: m.slot.id,
       pid: m.pid,
@@ -216,6 +221,7 @@ export class WorkerSpawner {
     const t = performance.now();
     const slot = m.slot;
     const expected = m.retiring || isShuttingDown(host.state());
+    host.workerGone(m, code, signal, expected);
     host.events.emit('worker:exited', {
       slot: slot.id,
       pid: m.pid,

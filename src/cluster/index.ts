@@ -26,6 +26,7 @@ export type {
 } from './events.js';
 export type { LoadstoneMessage } from './protocol.js';
 export { isLoadstoneMessage, PROTOCOL_VERSION } from './protocol.js';
+export * from './state/index.js';
 export * from './sticky/index.js';
 export { supervise } from './supervise.js';
 export type {

@@ -1,0 +1,228 @@
+import type { Worker } from 'node:cluster';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ClusterStateHost } from './ClusterStateHost.js';
+
+type FakeWorker = Worker & { sent: { type: string; items: unknown[] }[] };
+
+function fakeWorker(pid: number, connected = true): FakeWorker {
+  const sent: unknown[] = [];
+  return {
+    sent,
+    process: { pid },
+    isConnected: () => connected,
+    send: (message: unknown) => {
+      sent.push(message);
+      return true;
+    },
+  } as unknown as FakeWorker;
+}
+
+const calls = (...items: unknown[]) => ({ loadstone: 1, type: 'state:calls', items });
+/** Sends `items` from `worker` and returns the one reply message's items. */
+function ask(host: ClusterStateHost, worker: FakeWorker, ...items: unknown[]): unknown[] {
+  const before = worker.sent.length;
+  expect(host.receive(worker, calls(...items))).toBe(true);
+  expect(worker.sent).toHaveLength(before + 1);
+  const reply = worker.sent.at(-1);
+  expect(reply?.type).toBe('state:replies');
+  return reply?.items ?? [];
+}
+
+const GCRA = { algorithm: 'gcra', keyPrefix: 'p:', emissionIntervalMs: 1000, burst: 2, toleranceMs: 2000 };
+const WINDOW = { algorithm: 'sliding-window', keyPrefix: 'w:', limit: 3, periodMs: 60_000 };
+
+describe('ClusterStateHost', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('example: feeding a host from a hand-written primary', () => {
+    const cluster = { on: (_event: string, _fn: (...args: never[]) => void) => {} };
+    // #region host
+    const host = new ClusterStateHost();
+    cluster.on('message', (worker: Worker, message: unknown) => {
+      host.receive(worker, message); // false for anything that is not a state:calls message
+    });
+    cluster.on('exit', (worker: Worker) => host.workerExited(worker.process.pid ?? -1));
+    // #endregion host
+    expect(host.stats()).toEqual({ calls: 0, failed: 0, dropped: 0, rateLimitKeys: 0, locks: 0 });
+  });
+
+  it('answers every call of one message in one reply, in order', () => {
+    const host = new ClusterStateHost();
+    const w = fakeWorker(101);
+    const replies = ask(
+      host,
+      w,
+      [0, 'rl.rule', 7, GCRA],
+      [1, 'rl.consume', 7, 'k', 1],
+      [2, 'rl.consume', 7, 'k', 1],
+      [3, 'rl.consume', 7, 'k', 1],
+    );
+    expect(replies.map((r) => (r as unknown[]).slice(0, 2))).toEqual([
+      [0, 0],
+      [1, 0],
+      [2, 0],
+      [3, 0],
+    ]);
+    expect((replies[1] as unknown[])[2]).toEqual([1, 1, 1000, 0]);
+    expect((replies[2] as unknown[])[2]).toEqual([1, 0, 2000, 0]);
+    // Denied: the burst of 2 is spent; one more unit drips away in 1 s.
+    expect((replies[3] as unknown[])[2]).toEqual([0, 0, 2000, 1000]);
+    expect(host.stats()).toMatchObject({ calls: 4, failed: 0, rateLimitKeys: 1 });
+  });
+
+  it('shares keys between workers: one limit for the machine', () => {
+    const host = new ClusterStateHost();
+    const [a, b] = [fakeWorker(1), fakeWorker(2)];
+    // Rule ids are per process: both use id 0 for different rule objects with the same prefix.
+    ask(host, a, [0, 'rl.rule', 0, WINDOW]);
+    ask(host, b, [0, 'rl.rule', 0, WINDOW]);
+    const allowed = [a, b, a, b, a].map((w, i) => {
+      const [[, , decision]] = ask(host, w, [i + 1, 'rl.consume', 0, 'user', 1]) as [
+        [number, number, number[]],
+      ];
+      return decision[0];
+    });
+    expect(allowed).toEqual([1, 1, 1, 0, 0]);
+  });
+
+  it('encodes a cost that can never pass as retryAfterMs -1 (JSON has no Infinity)', () => {
+    const host = new ClusterStateHost();
+    const w = fakeWorker(1);
+    const [, [, , decision]] = ask(host, w, [0, 'rl.rule', 0, WINDOW], [1, 'rl.consume', 0, 'k', 4]) as [
+      unknown,
+      [number, number, number[]],
+    ];
+    expect(decision[0]).toBe(0);
+    expect(decision[3]).toBe(-1);
+  });
+
+  it.each([
+    ['an undeclared rule', [1, 'rl.consume', 99, 'k', 1]],
+    ['a key that is not a string', [1, 'rl.consume', 0, { toString: 1 }, 1]],
+    ['an overlong key', [1, 'rl.consume', 0, 'k'.repeat(4097), 1]],
+    ['a negative cost', [1, 'rl.consume', 0, 'k', -1]],
+    ['a fractional cost', [1, 'rl.consume', 0, 'k', 0.5]],
+    ['an unknown operation', [1, 'rl.explode', 0]],
+    ['a rule of no known algorithm', [1, 'rl.rule', 1, { ...WINDOW, algorithm: 'token-bucket' }]],
+    ['a rule with a zero period', [1, 'rl.rule', 1, { ...WINDOW, periodMs: 0 }]],
+    ['a rule with an infinite interval', [1, 'rl.rule', 1, { ...GCRA, emissionIntervalMs: Infinity }]],
+    ['a rule id that is not an integer', [1, 'rl.rule', 'x', WINDOW]],
+    ['a lock ttl of 0', [1, 'lock.acquire', 'k', 0]],
+    ['a lock key that is a number', [1, 'lock.acquire', 5, 100]],
+  ])('answers %s with a coded error, and keeps serving', (_name, call) => {
+    const host = new ClusterStateHost();
+    const w = fakeWorker(1);
+    ask(host, w, [0, 'rl.rule', 0, WINDOW]);
+    const [reply] = ask(host, w, call) as [unknown[]];
+    expect(reply.slice(0, 3)).toEqual([1, 1, 'ERR_LOADSTONE_INVALID_OPTION']);
+    expect(typeof reply[3]).toBe('string');
+    expect(host.stats().failed).toBe(1);
+    expect((ask(host, w, [2, 'rl.consume', 0, 'k', 1])[0] as unknown[])[1]).toBe(0);
+  });
+
+  it('drops malformed messages and calls without answering them, never throwing', () => {
+    const host = new ClusterStateHost();
+    const w = fakeWorker(1);
+    expect(host.receive(w, { loadstone: 1, type: 'state:calls', items: 'nope' })).toBe(false);
+    expect(host.receive(w, { loadstone: 1, type: 'state:calls', items: new Array(10_001).fill(0) })).toBe(
+      false,
+    );
+    expect(host.receive(w, { loadstone: 1, type: 'bus:publish' })).toBe(false);
+    expect(host.receive(w, null)).toBe(false);
+    expect(host.receive(w, calls('x', [-1, 'rl.rule'], [1.5, 'rl.rule'], [1, 2]))).toBe(true);
+    expect(w.sent).toEqual([]);
+    expect(host.stats().dropped).toBe(4);
+  });
+
+  it('does not reply to a worker whose channel closed', () => {
+    const host = new ClusterStateHost();
+    const w = fakeWorker(1, false);
+    expect(host.receive(w, calls([0, 'lock.acquire', 'k', 100]))).toBe(true);
+    expect(w.sent).toEqual([]);
+    expect(host.stats().locks).toBe(1);
+  });
+
+  it('forgets a process’s rules when it exits', () => {
+    const host = new ClusterStateHost();
+    const w = fakeWorker(1);
+    ask(host, w, [0, 'rl.rule', 0, WINDOW]);
+    host.workerExited(1);
+    const [reply] = ask(host, w, [1, 'rl.consume', 0, 'k', 1]) as [unknown[]];
+    expect(reply[2]).toBe('ERR_LOADSTONE_INVALID_OPTION');
+  });
+
+  it('caps the rules one process may declare', () => {
+    const host = new ClusterStateHost();
+    const w = fakeWorker(1);
+    const declare = Array.from({ length: 1001 }, (_, i) => [i, 'rl.rule', i, WINDOW]);
+    const replies = ask(host, w, ...declare) as unknown[][];
+    expect(replies.slice(0, 1000).every((r) => r[1] === 0)).toBe(true);
+    expect(replies[1000]?.[2]).toBe('ERR_LOADSTONE_CAPACITY');
+    // Redeclaring a known id is not a new rule.
+    expect((ask(host, w, [0, 'rl.rule', 5, GCRA])[0] as unknown[])[1]).toBe(0);
+  });
+});
+
+describe('ClusterStateHost locks', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const acquire = (host: ClusterStateHost, w: FakeWorker, key: string, ttlMs = 60_000) =>
+    (ask(host, w, [0, 'lock.acquire', key, ttlMs])[0] as unknown[])[2];
+  const release = (host: ClusterStateHost, w: FakeWorker, key: string, token: unknown) =>
+    ask(host, w, [0, 'lock.release', key, token]);
+
+  it('gives a key to one holder at a time, and back on release by its token only', () => {
+    const host = new ClusterStateHost();
+    const [a, b] = [fakeWorker(1), fakeWorker(2)];
+    const token = acquire(host, a, 'user:1');
+    expect(typeof token).toBe('string');
+    expect(acquire(host, b, 'user:1')).toBeNull();
+    expect(acquire(host, b, 'user:2')).toEqual(expect.any(String));
+    release(host, b, 'user:1', 'forged');
+    expect(acquire(host, b, 'user:1')).toBeNull();
+    release(host, a, 'user:1', token);
+    expect(acquire(host, b, 'user:1')).toEqual(expect.any(String));
+    expect(acquire(host, a, 'user:1')).toBeNull();
+  });
+
+  it('treats keys as data: __proto__ and constructor are ordinary keys', () => {
+    const host = new ClusterStateHost();
+    const a = fakeWorker(1);
+    for (const key of ['__proto__', 'constructor', 'hasOwnProperty']) {
+      expect(acquire(host, a, key)).toEqual(expect.any(String));
+      expect(acquire(host, a, key)).toBeNull();
+    }
+    expect(host.stats().locks).toBe(3);
+  });
+
+  it('releases every lock of a process that exits, and only its', () => {
+    const host = new ClusterStateHost();
+    const [a, b] = [fakeWorker(1), fakeWorker(2)];
+    acquire(host, a, 'x');
+    acquire(host, a, 'y');
+    acquire(host, b, 'z');
+    host.workerExited(1);
+    expect(host.stats().locks).toBe(1);
+    expect(acquire(host, b, 'x')).toEqual(expect.any(String));
+    expect(acquire(host, a, 'z')).toBeNull();
+  });
+
+  it('lets a lock expire after its TTL', () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const host = new ClusterStateHost();
+    const [a, b] = [fakeWorker(1), fakeWorker(2)];
+    acquire(host, a, 'k', 1_000);
+    vi.advanceTimersByTime(999);
+    expect(acquire(host, b, 'k')).toBeNull();
+    vi.advanceTimersByTime(1);
+    const token = acquire(host, b, 'k');
+    expect(token).toEqual(expect.any(String));
+    // The first holder's late release does not free the new holder's lock.
+    release(host, a, 'k', 'stale');
+    expect(acquire(host, a, 'k')).toBeNull();
+  });
+});

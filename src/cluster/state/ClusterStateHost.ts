@@ -1,0 +1,144 @@
+import type { Worker } from 'node:cluster';
+import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
+import { isLoadstoneError } from '../../core/errors/index.js';
+import type { MetricsSource } from '../../core/MetricsSource.js';
+import { LockService } from './LockService.js';
+import {
+  isCallId,
+  STATE_CALLS,
+  STATE_REPLIES,
+  type StateReply,
+  stateEnvelope,
+  stateItems,
+} from './messages.js';
+import { RateLimitService } from './RateLimitService.js';
+import type { StateService } from './StateService.js';
+
+/** A snapshot of {@link ClusterStateHost} counters since it was created. */
+export type ClusterStateHostStats = {
+  /** Calls answered, from workers and from the primary itself. */
+  readonly calls: number;
+  /** Calls answered with an error (bad arguments, a full table). */
+  readonly failed: number;
+  /** Malformed `state:*` messages or calls dropped unanswered (a worker's caller then times out). */
+  readonly dropped: number;
+  /** Rate-limit keys held. */
+  readonly rateLimitKeys: number;
+  /** Locks held. */
+  readonly locks: number;
+};
+
+/** What a worker-side or primary-side part needs from the host. @internal */
+export type StateHostLink = {
+  /** Answers `op` for the primary itself, synchronously; throws the service's error. */
+  call(op: string, args: readonly unknown[]): unknown;
+};
+
+/** @internal */
+export const stateHostLinks = new WeakMap<ClusterStateHost, StateHostLink>();
+
+/**
+ * The cluster primary's half of cluster-wide state: it keeps, in the primary's memory, what the
+ * workers' {@link ClusterRateLimitStore} and {@link ClusterLock} share, and answers their calls.
+ * Each worker sends the calls of one event-loop turn as one IPC message and gets one message
+ * back, so a decision costs a fraction of a round trip.
+ *
+ * It checks every call (a hostile worker gets an error back or is ignored, never crashes the
+ * primary) and, when a worker exits, drops at once what it held: its locks go to the next
+ * caller. Memory is bounded: at most 100,000 rate-limit keys (the oldest dropped first, as in
+ * {@link MemoryRateLimitStore}) and 100,000 locks.
+ *
+ * `ClusterSupervisor` creates one and feeds it (`supervisor.clusterState`); build your own only
+ * with a hand-written primary, and pass it each worker's messages and exits.
+ *
+ * @example
+ * {@includeCode ./ClusterStateHost.test.ts#host}
+ */
+export class ClusterStateHost implements MetricsSource<ClusterStateHostStats> {
+  readonly #rateLimits = new RateLimitService();
+  readonly #locks = new LockService();
+  readonly #byOp = new Map<string, StateService>();
+  #calls = 0;
+  #failed = 0;
+  #dropped = 0;
+
+  constructor() {
+    for (const service of [this.#rateLimits, this.#locks]) {
+      for (const op of service.ops) this.#byOp.set(op, service);
+    }
+    stateHostLinks.set(this, {
+      call: (op, args) => {
+        this.#calls++;
+        return this.#service(op).call(process.pid, op, args);
+      },
+    });
+  }
+
+  /** Counters and table sizes. */
+  stats(): ClusterStateHostStats {
+    return {
+      calls: this.#calls,
+      failed: this.#failed,
+      dropped: this.#dropped,
+      rateLimitKeys: this.#rateLimits.size,
+      locks: this.#locks.size,
+    };
+  }
+
+  /**
+   * Answers a `state:calls` message from `worker` with one `state:replies` message. Never throws.
+   *
+   * @param worker - the sender.
+   * @param message - anything the worker sent.
+   * @returns `false` when `message` is not a well-formed `state:calls` message (it is then
+   *   counted as dropped if it claimed to be one), `true` when it was answered.
+   */
+  receive(worker: Worker, message: unknown): boolean {
+    const items = stateItems(message, STATE_CALLS);
+    if (items === undefined) return false;
+    const owner = worker.process.pid ?? -1;
+    const replies: StateReply[] = [];
+    for (const item of items) {
+      const reply = this.#answer(owner, item);
+      if (reply === undefined) this.#dropped++;
+      else replies.push(reply);
+    }
+    if (replies.length > 0 && worker.isConnected()) {
+      try {
+        worker.send(stateEnvelope(STATE_REPLIES, replies), undefined, {}, ignore);
+      } catch {
+        // The worker's channel closed meanwhile: its calls end with it.
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The process `pid` exited: its locks are released at once.
+   * @param pid - the worker's process id.
+   */
+  workerExited(pid: number): void {
+    for (const service of [this.#rateLimits, this.#locks]) service.ownerGone(pid);
+  }
+
+  #answer(owner: number, item: unknown): StateReply | undefined {
+    if (!Array.isArray(item) || !isCallId(item[0]) || typeof item[1] !== 'string') return undefined;
+    const id = item[0];
+    this.#calls++;
+    try {
+      return [id, 0, this.#service(item[1]).call(owner, item[1], item.slice(2))];
+    } catch (error) {
+      this.#failed++;
+      if (isLoadstoneError(error)) return [id, 1, error.code, error.message];
+      return [id, 1, 'ERR_LOADSTONE_INVALID_OPTION', String(error)];
+    }
+  }
+
+  #service(op: string): StateService {
+    const service = this.#byOp.get(op);
+    if (service === undefined) throw new InvalidOptionError('op', 'a cluster state operation', op);
+    return service;
+  }
+}
+
+function ignore(): void {}

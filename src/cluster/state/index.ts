@@ -1,0 +1,10 @@
+export { ClusterLock } from './ClusterLock.js';
+export { ClusterRateLimitStore } from './ClusterRateLimitStore.js';
+export { ClusterStateHost, type ClusterStateHostStats } from './ClusterStateHost.js';
+export type { ClusterStateOptions } from './ClusterStateOptions.js';
+export {
+  WORKER_EXITED_CHANNEL,
+  WORKER_ONLINE_CHANNEL,
+  type WorkerExitedNotice,
+  type WorkerOnlineNotice,
+} from './lifecycleNotices.js';

@@ -1,0 +1,107 @@
+// Cluster-wide state with real processes (#17): a supervised 2-worker HTTP server whose workers
+// share one rate limit and one lock table through the primary (test/fixtures/cluster/state-app.ts),
+// and the worker lifecycle notices on the cluster bus. Real HTTP on 127.0.0.1, fresh connections,
+// so the cluster spreads requests over both workers.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FixturePrimary, request } from '../fixtures/cluster/sticky-harness.js';
+
+type Ready = { kind: 'ready'; port: number; workers: number[] };
+type Notice = { kind: 'notice'; channel: string; notice: Record<string, unknown> };
+type Stats = { kind: 'stats'; state: { dropped: number; locks: number } };
+
+describe('cluster-wide state across real workers', () => {
+  let primary: FixturePrimary;
+  let port: number;
+
+  beforeAll(async () => {
+    primary = FixturePrimary.start('./state-app.ts');
+    port = (await primary.next<Ready>((m) => m.kind === 'ready')).port;
+  });
+  afterAll(async () => {
+    await primary?.stop();
+  });
+
+  /** `count` GETs of `path`, `concurrency` at a time, each on a fresh connection. */
+  async function hammer(path: string, count: number, concurrency = 20) {
+    const replies: { status: number; pid: number }[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < count) {
+          next++;
+          const reply = await request(port, path);
+          replies.push({ status: reply.status, pid: Number(reply.headers['x-pid']) });
+        }
+      }),
+    );
+    return replies;
+  }
+
+  /** A GET of `path` answered by `pid` (fresh connections until that worker takes one). */
+  async function requestFrom(pid: number, path: string) {
+    const only = `${path}${path.includes('?') ? '&' : '?'}only=${pid}`;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const reply = await request(port, only);
+      if (reply.status !== 421) return reply;
+    }
+    throw new Error(`worker ${pid} took none of 50 connections`);
+  }
+
+  it('limit: 100 allows exactly 100 of 600 requests spread over both workers', async () => {
+    const replies = await hammer('/limit', 600);
+    const count = (status: number) => replies.filter((r) => r.status === status).length;
+    expect(count(200)).toBe(100);
+    expect(count(429)).toBe(500);
+    expect(count(503)).toBe(0); // not one degraded decision
+    const allowedBy = new Set(replies.filter((r) => r.status === 200).map((r) => r.pid));
+    expect(allowedBy.size).toBe(2);
+  });
+
+  it('gives a lock to one worker of the machine, and frees it when that worker is killed', async () => {
+    const workers = (await primary.next<Ready>((m) => m.kind === 'ready')).workers;
+    const [holder, other] = workers as [number, number];
+    const taken = await requestFrom(holder, '/lock?key=report:7');
+    expect(taken.status).toBe(200);
+    expect((await requestFrom(other, '/lock?key=report:7')).status).toBe(409);
+    expect((await requestFrom(holder, '/lock?key=report:7')).status).toBe(409);
+
+    const exited = primary.fresh<Notice>(
+      (m) =>
+        m.kind === 'notice' && m.channel === 'loadstone:worker:exited' && (m as Notice).notice.pid === holder,
+    );
+    const online = primary.fresh<Notice>(
+      (m) => m.kind === 'notice' && m.channel === 'loadstone:worker:online',
+    );
+    const killedAt = performance.now();
+    process.kill(holder, 'SIGKILL');
+    const notice = await exited;
+    // The primary frees the dead worker's locks before it announces the exit.
+    expect((await requestFrom(other, '/lock?key=report:7')).status).toBe(200);
+    const freedMs = performance.now() - killedAt;
+    expect(notice.notice).toEqual({
+      pid: holder,
+      slot: expect.any(String),
+      reason: 'crashed',
+      code: null,
+      signal: 'SIGKILL',
+    });
+    // Generous for a loaded 2-core machine; the issue's bound is one second (measured: tens of ms).
+    expect(freedMs).toBeLessThan(5_000);
+    const replacement = (await online).notice;
+    expect(replacement).toEqual({ pid: expect.any(Number), slot: notice.notice.slot });
+    expect(replacement.pid).not.toBe(holder);
+  });
+
+  it('drops malformed state messages from a worker and keeps answering', async () => {
+    primary.send({ cmd: 'stats' });
+    const before = (await primary.fresh<Stats>((m) => m.kind === 'stats')).state;
+    expect((await request(port, '/malformed')).status).toBe(200);
+    expect((await request(port, '/lock?key=after-malformed')).status).toBe(200);
+    primary.send({ cmd: 'stats' });
+    const after = (await primary.fresh<Stats>((m) => m.kind === 'stats')).state;
+    // `items` not an array is not a state:calls message (dropped by the supervisor); the call
+    // without an id is dropped by the host; a spoofed state:replies is not the primary's to take.
+    expect(after.dropped - before.dropped).toBe(1);
+    expect(after.locks).toBe(before.locks + 1);
+  });
+});
