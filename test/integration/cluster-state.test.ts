@@ -4,10 +4,14 @@
 // so the cluster spreads requests over both workers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixturePrimary, request } from '../fixtures/cluster/sticky-harness.js';
+import { until } from '../helpers/until.js';
 
 type Ready = { kind: 'ready'; port: number; workers: number[] };
 type Notice = { kind: 'notice'; channel: string; notice: Record<string, unknown> };
-type Stats = { kind: 'stats'; state: { dropped: number; locks: number } };
+type Stats = {
+  kind: 'stats';
+  state: { dropped: number; locks: number; permits: number; permitWaiters: number };
+};
 
 describe('cluster-wide state across real workers', () => {
   let primary: FixturePrimary;
@@ -91,6 +95,35 @@ describe('cluster-wide state across real workers', () => {
     expect(replacement).toEqual({ pid: expect.any(Number), slot: notice.notice.slot });
     expect(replacement.pid).not.toBe(holder);
   });
+
+  async function stats() {
+    primary.send({ cmd: 'stats' });
+    return (await primary.fresh<Stats>((m) => m.kind === 'stats')).state;
+  }
+
+  it('keeps the pools of every worker within one budget, and gives a killed worker’s permits to a waiting one', async () => {
+    // The lock test replaced a worker: ask who serves now.
+    const [a, b] = await liveWorkers();
+    expect((await requestFrom(a, '/pool/hold?n=3')).status).toBe(200);
+    expect(await stats()).toMatchObject({ permits: 3, permitWaiters: 0 });
+    const waiting = requestFrom(b, '/pool/hold?n=1');
+    await until(async () => (await stats()).permitWaiters === 1, 10_000, 50);
+    const exited = primary.fresh<Notice>(
+      (m) => m.kind === 'notice' && m.channel === 'loadstone:worker:exited' && (m as Notice).notice.pid === a,
+    );
+    process.kill(a, 'SIGKILL');
+    await exited;
+    expect((await waiting).status).toBe(200);
+    expect(await stats()).toMatchObject({ permits: 1, permitWaiters: 0 });
+  });
+
+  /** The two pids answering now. */
+  async function liveWorkers(): Promise<[number, number]> {
+    const seen = new Set<number>();
+    for (let i = 0; i < 50 && seen.size < 2; i++)
+      seen.add(Number((await request(port, '/')).headers['x-pid']));
+    return [...seen] as [number, number];
+  }
 
   it('drops malformed state messages from a worker and keeps answering', async () => {
     primary.send({ cmd: 'stats' });

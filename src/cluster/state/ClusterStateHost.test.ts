@@ -45,7 +45,15 @@ describe('ClusterStateHost', () => {
     });
     cluster.on('exit', (worker: Worker) => host.workerExited(worker.process.pid ?? -1));
     // #endregion host
-    expect(host.stats()).toEqual({ calls: 0, failed: 0, dropped: 0, rateLimitKeys: 0, locks: 0 });
+    expect(host.stats()).toEqual({
+      calls: 0,
+      failed: 0,
+      dropped: 0,
+      rateLimitKeys: 0,
+      locks: 0,
+      permits: 0,
+      permitWaiters: 0,
+    });
   });
 
   it('answers every call of one message in one reply, in order', () => {

@@ -2,6 +2,7 @@ import type { Worker } from 'node:cluster';
 import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
 import { isLoadstoneError } from '../../core/errors/index.js';
 import type { MetricsSource } from '../../core/MetricsSource.js';
+import { BudgetService } from './BudgetService.js';
 import { LockService } from './LockService.js';
 import {
   isCallId,
@@ -26,6 +27,10 @@ export type ClusterStateHostStats = {
   readonly rateLimitKeys: number;
   /** Locks held. */
   readonly locks: number;
+  /** Pool budget permits held, over all budgets. */
+  readonly permits: number;
+  /** Pool creates waiting for a permit, over all budgets. */
+  readonly permitWaiters: number;
 };
 
 /** What a worker-side or primary-side part needs from the host. @internal */
@@ -39,14 +44,16 @@ export const stateHostLinks = new WeakMap<ClusterStateHost, StateHostLink>();
 
 /**
  * The cluster primary's half of cluster-wide state: it keeps, in the primary's memory, what the
- * workers' {@link ClusterRateLimitStore} and {@link ClusterLock} share, and answers their calls.
+ * workers' {@link ClusterRateLimitStore}, {@link ClusterLock} and {@link ClusterPoolBudget}
+ * share, and answers their calls.
  * Each worker sends the calls of one event-loop turn as one IPC message and gets one message
  * back, so a decision costs a fraction of a round trip.
  *
  * It checks every call (a hostile worker gets an error back or is ignored, never crashes the
  * primary) and, when a worker exits, drops at once what it held: its locks go to the next
- * caller. Memory is bounded: at most 100,000 rate-limit keys (the oldest dropped first, as in
- * {@link MemoryRateLimitStore}) and 100,000 locks.
+ * caller, its pool permits to the oldest waiter. Memory is bounded: at most 100,000 rate-limit
+ * keys (the oldest dropped first, as in {@link MemoryRateLimitStore}), 100,000 locks, 1,000 pool
+ * budgets and 100,000 callers waiting for a permit.
  *
  * `ClusterSupervisor` creates one and feeds it (`supervisor.clusterState`); build your own only
  * with a hand-written primary, and pass it each worker's messages and exits.
@@ -57,13 +64,15 @@ export const stateHostLinks = new WeakMap<ClusterStateHost, StateHostLink>();
 export class ClusterStateHost implements MetricsSource<ClusterStateHostStats> {
   readonly #rateLimits = new RateLimitService();
   readonly #locks = new LockService();
+  readonly #budgets = new BudgetService();
+  readonly #services: readonly StateService[] = [this.#rateLimits, this.#locks, this.#budgets];
   readonly #byOp = new Map<string, StateService>();
   #calls = 0;
   #failed = 0;
   #dropped = 0;
 
   constructor() {
-    for (const service of [this.#rateLimits, this.#locks]) {
+    for (const service of this.#services) {
       for (const op of service.ops) this.#byOp.set(op, service);
     }
     stateHostLinks.set(this, {
@@ -82,6 +91,8 @@ export class ClusterStateHost implements MetricsSource<ClusterStateHostStats> {
       dropped: this.#dropped,
       rateLimitKeys: this.#rateLimits.size,
       locks: this.#locks.size,
+      permits: this.#budgets.held,
+      permitWaiters: this.#budgets.waiting,
     };
   }
 
@@ -99,45 +110,62 @@ export class ClusterStateHost implements MetricsSource<ClusterStateHostStats> {
     const owner = worker.process.pid ?? -1;
     const replies: StateReply[] = [];
     for (const item of items) {
-      const reply = this.#answer(owner, item);
+      const reply = this.#answer(worker, owner, item);
       if (reply === undefined) this.#dropped++;
-      else replies.push(reply);
+      else if (reply !== LATER) replies.push(reply);
     }
-    if (replies.length > 0 && worker.isConnected()) {
-      try {
-        worker.send(stateEnvelope(STATE_REPLIES, replies), undefined, {}, ignore);
-      } catch {
-        // The worker's channel closed meanwhile: its calls end with it.
-      }
-    }
+    send(worker, replies);
     return true;
   }
 
   /**
-   * The process `pid` exited: its locks are released at once.
+   * The process `pid` exited: its locks and pool permits go back at once (to the oldest waiters).
    * @param pid - the worker's process id.
    */
   workerExited(pid: number): void {
-    for (const service of [this.#rateLimits, this.#locks]) service.ownerGone(pid);
+    for (const service of this.#services) service.ownerGone(pid);
   }
 
-  #answer(owner: number, item: unknown): StateReply | undefined {
+  /** The reply to one call; {@link LATER} when it comes later (a wait); `undefined` to drop it. */
+  #answer(worker: Worker, owner: number, item: unknown): StateReply | typeof LATER | undefined {
     if (!Array.isArray(item) || !isCallId(item[0]) || typeof item[1] !== 'string') return undefined;
     const id = item[0];
     this.#calls++;
     try {
-      return [id, 0, this.#service(item[1]).call(owner, item[1], item.slice(2))];
+      const value = this.#service(item[1]).call(owner, item[1], item.slice(2));
+      if (!(value instanceof Promise)) return [id, 0, value];
+      value.then(
+        (settled: unknown) => send(worker, [[id, 0, settled]]),
+        (error: unknown) => send(worker, [this.#failure(id, error)]),
+      );
+      return LATER;
     } catch (error) {
-      this.#failed++;
-      if (isLoadstoneError(error)) return [id, 1, error.code, error.message];
-      return [id, 1, 'ERR_LOADSTONE_INVALID_OPTION', String(error)];
+      return this.#failure(id, error);
     }
+  }
+
+  #failure(id: number, error: unknown): StateReply {
+    this.#failed++;
+    if (isLoadstoneError(error)) return [id, 1, error.code, error.message];
+    return [id, 1, 'ERR_LOADSTONE_INVALID_OPTION', String(error)];
   }
 
   #service(op: string): StateService {
     const service = this.#byOp.get(op);
     if (service === undefined) throw new InvalidOptionError('op', 'a cluster state operation', op);
     return service;
+  }
+}
+
+/** Marks a call answered later, in a message of its own (a wait for a permit). */
+const LATER = Symbol('later');
+
+function send(worker: Worker, replies: StateReply[]): void {
+  if (replies.length === 0 || !worker.isConnected()) return;
+  try {
+    worker.send(stateEnvelope(STATE_REPLIES, replies), undefined, {}, ignore);
+  } catch {
+    // The worker's channel closed meanwhile: its calls end with it.
   }
 }
 

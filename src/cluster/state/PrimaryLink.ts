@@ -19,11 +19,13 @@ import {
 export type PrimaryLink = {
   /**
    * Calls `op` in the primary.
-   * @returns the answer: synchronously in the primary, as a promise in a worker.
+   * @param untimed - `true` for a call that may wait in the primary (a pool permit) and is bounded
+   *   by its caller instead: it does not time out after {@link CALL_TIMEOUT_MS}.
+   * @returns the answer: a value or a promise in the primary, a promise in a worker.
    * @throws (or rejects with) the service's error; in a worker a {@link TimeoutError} after
    *   {@link CALL_TIMEOUT_MS}, or a {@link ClosedError} when the IPC channel to the primary is closed.
    */
-  call(op: string, args: unknown[]): unknown;
+  call(op: string, args: unknown[], untimed?: boolean): unknown;
 };
 
 /**
@@ -61,6 +63,7 @@ let ipcLink: IpcLink | undefined;
 type Pending = {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
+  /** `Infinity` for an untimed call. */
   readonly deadline: number;
 };
 
@@ -73,23 +76,27 @@ class IpcLink implements PrimaryLink {
   #nextId = 0;
   #batch: StateCall[] = [];
   #batchIds: number[] = [];
-  // Insertion order is deadline order: every call has the same timeout.
+  // Insertion order is deadline order: every timed call has the same timeout.
   readonly #pending = new Map<number, Pending>();
+  readonly #untimed = new Map<number, Pending>();
   #timer: NodeJS.Timeout | undefined;
   #listening = false;
 
-  call(op: string, args: unknown[]): Promise<unknown> {
+  call(op: string, args: unknown[], untimed = false): Promise<unknown> {
     if (!process.connected || process.send === undefined) {
       return Promise.reject(new ClosedError('the IPC channel to the cluster primary'));
     }
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, deadline: performance.now() + CALL_TIMEOUT_MS });
+      if (untimed) this.#untimed.set(id, { resolve, reject, deadline: Number.POSITIVE_INFINITY });
+      else {
+        this.#pending.set(id, { resolve, reject, deadline: performance.now() + CALL_TIMEOUT_MS });
+        this.#timer ??= setTimeout(this.#expire, CALL_TIMEOUT_MS).unref();
+      }
       if (this.#batch.length === 0) setImmediate(this.#flush);
       this.#batch.push([id, op, ...args]);
       this.#batchIds.push(id);
       this.#listen();
-      this.#timer ??= setTimeout(this.#expire, CALL_TIMEOUT_MS).unref();
     });
   }
 
@@ -125,7 +132,7 @@ class IpcLink implements PrimaryLink {
 
   readonly #onDisconnect = (): void => {
     const closed = new ClosedError('the IPC channel to the cluster primary');
-    for (const id of [...this.#pending.keys()]) this.#settle(id)?.reject(closed);
+    for (const id of [...this.#pending.keys(), ...this.#untimed.keys()]) this.#settle(id)?.reject(closed);
   };
 
   readonly #expire = (): void => {
@@ -143,11 +150,22 @@ class IpcLink implements PrimaryLink {
 
   /** Forgets call `id` and returns it, or `undefined` when it is already settled. */
   #settle(id: number): Pending | undefined {
-    const call = this.#pending.get(id);
-    if (call === undefined) return undefined;
-    this.#pending.delete(id);
-    if (this.#pending.size === 0) this.#idle();
+    let call = this.#pending.get(id);
+    if (call !== undefined) {
+      this.#pending.delete(id);
+      if (this.#pending.size === 0) this.#stopTimer();
+    } else {
+      call = this.#untimed.get(id);
+      if (call === undefined) return undefined;
+      this.#untimed.delete(id);
+    }
+    if (this.#pending.size === 0 && this.#untimed.size === 0) this.#idle();
     return call;
+  }
+
+  #stopTimer(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   /**
@@ -162,8 +180,6 @@ class IpcLink implements PrimaryLink {
   }
 
   #idle(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
     if (!this.#listening) return;
     this.#listening = false;
     process.off('message', this.#onMessage);

@@ -1,4 +1,9 @@
 export { ClusterLock } from './ClusterLock.js';
+export {
+  type BudgetedFactory,
+  ClusterPoolBudget,
+  type ClusterPoolBudgetOptions,
+} from './ClusterPoolBudget.js';
 export { ClusterRateLimitStore } from './ClusterRateLimitStore.js';
 export { ClusterStateHost, type ClusterStateHostStats } from './ClusterStateHost.js';
 export type { ClusterStateOptions } from './ClusterStateOptions.js';
