@@ -8,6 +8,7 @@ export * from './core/index.js';
 export * from './health/index.js';
 export * from './jobs/index.js';
 export * from './pool/index.js';
+export * from './presence/index.js';
 export * from './queue/index.js';
 export * from './resilience/index.js';
 export * from './sharding/index.js';

@@ -2,6 +2,7 @@
 // share one rate limit and one lock table through the primary (test/fixtures/cluster/state-app.ts),
 // and the worker lifecycle notices on the cluster bus. Real HTTP on 127.0.0.1, fresh connections,
 // so the cluster spreads requests over both workers.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixturePrimary, request } from '../fixtures/cluster/sticky-harness.js';
 import { until } from '../helpers/until.js';
@@ -45,8 +46,9 @@ describe('cluster-wide state across real workers', () => {
   async function requestFrom(pid: number, path: string) {
     const only = `${path}${path.includes('?') ? '&' : '?'}only=${pid}`;
     for (let attempt = 0; attempt < 50; attempt++) {
-      const reply = await request(port, only);
-      if (reply.status !== 421) return reply;
+      // A connection handed to a worker at the moment it is killed is never answered: retry it.
+      const reply = await Promise.race([request(port, only), sleep(2_000)]);
+      if (reply !== undefined && reply.status !== 421) return reply;
     }
     throw new Error(`worker ${pid} took none of 50 connections`);
   }
@@ -117,11 +119,36 @@ describe('cluster-wide state across real workers', () => {
     expect(await stats()).toMatchObject({ permits: 1, permitWaiters: 0 });
   });
 
-  /** The two pids answering now. */
+  it('shows a user joined in one worker as online in the other, and offline once that worker is killed', async () => {
+    const [a, b] = await liveWorkers();
+    const joined = await requestFrom(a, '/presence/join?id=user:7');
+    expect(joined.body).toBe('');
+    expect(joined.status).toBe(200);
+    await until(async () => (await requestFrom(b, '/presence/online?id=user:7')).body === 'true', 10_000, 20);
+    const killedAt = performance.now();
+    process.kill(a, 'SIGKILL');
+    await until(
+      async () => (await requestFrom(b, '/presence/online?id=user:7')).body === 'false',
+      10_000,
+      20,
+    );
+    // The exit notice, not the 15 s heartbeat expiry, took it offline.
+    expect(performance.now() - killedAt).toBeLessThan(5_000);
+  });
+
+  /** The two pids answering now (a replaced worker's successor may still be starting). */
   async function liveWorkers(): Promise<[number, number]> {
-    const seen = new Set<number>();
-    for (let i = 0; i < 50 && seen.size < 2; i++)
-      seen.add(Number((await request(port, '/')).headers['x-pid']));
+    let seen = new Set<number>();
+    await until(
+      async () => {
+        seen = new Set<number>();
+        for (let i = 0; i < 20 && seen.size < 2; i++)
+          seen.add(Number((await request(port, '/')).headers['x-pid']));
+        return seen.size === 2;
+      },
+      20_000,
+      50,
+    );
     return [...seen] as [number, number];
   }
 

@@ -1,0 +1,62 @@
+import type { Bus } from '../core/Bus.js';
+import { type Clock, systemClock } from '../core/Clock.js';
+import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+import {
+  implementationOption,
+  integerOption,
+  nonEmptyStringOption,
+  optionsObject,
+  rejectUnknownOptions,
+} from '../core/internal/validate.js';
+
+/** Options of {@link Presence}. */
+export type PresenceOptions = {
+  /**
+   * Where the processes tell each other who joined and left: a `ClusterBus` for one machine, a
+   * `RedisBus` for many. Every `Presence` sharing a `channel` on it shares one view.
+   */
+  readonly bus: Bus;
+  /** The bus channel. Non-empty, at most 256 characters. @default 'loadstone:presence' */
+  readonly channel?: string;
+  /**
+   * How often this process tells the others it is alive (and how many changes it has made, so
+   * one that missed some asks for a full copy). Minimum 10.
+   * @default 5_000
+   */
+  readonly heartbeatMs?: number;
+  /**
+   * How long another process may stay silent before its entries are dropped: the longest a
+   * reader sees a user of a lost machine as online. At least `2 × heartbeatMs`.
+   * @default 3 × heartbeatMs
+   */
+  readonly ttlMs?: number;
+  /**
+   * Most entries (an id held by one process) this process keeps for the whole view; past it,
+   * entries from other processes are dropped and counted (`stats().dropped`), and a local
+   * `join` throws `CapacityExceededError`. Minimum 1.
+   * @default 1_000_000
+   */
+  readonly maxEntries?: number;
+  /** Time source for expiry. @default systemClock */
+  readonly clock?: Clock;
+};
+
+const OPTIONS = new Set(['bus', 'channel', 'heartbeatMs', 'ttlMs', 'maxEntries', 'clock']);
+
+/** Checks `options` and fills in the defaults; throws `InvalidOptionError` for a bad or unknown one. */
+export function resolvePresenceOptions(options: PresenceOptions): Required<PresenceOptions> {
+  const opts = optionsObject('options', options) as Partial<PresenceOptions>;
+  rejectUnknownOptions(opts, OPTIONS, 'Presence');
+  const channel = nonEmptyStringOption('options.channel', opts.channel ?? 'loadstone:presence');
+  if (channel.length > 256)
+    throw new InvalidOptionError('options.channel', 'at most 256 characters', opts.channel);
+  const heartbeatMs = integerOption('options.heartbeatMs', opts.heartbeatMs ?? 5_000, 10, 3_600_000);
+  return {
+    bus: implementationOption<Bus>('options.bus', opts.bus, ['publish', 'subscribe'], 'a Bus'),
+    channel,
+    heartbeatMs,
+    ttlMs: integerOption('options.ttlMs', opts.ttlMs ?? 3 * heartbeatMs, 2 * heartbeatMs, 86_400_000),
+    maxEntries: integerOption('options.maxEntries', opts.maxEntries ?? 1_000_000, 1),
+    clock: opts.clock ?? systemClock,
+  };
+}

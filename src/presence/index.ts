@@ -1,0 +1,4 @@
+// `loadstone/presence`: who is online, across the workers of a machine or many machines.
+
+export { Presence, type PresenceEntry, type PresenceEvents, type PresenceStats } from './Presence.js';
+export type { PresenceOptions } from './PresenceOptions.js';
