@@ -11,6 +11,9 @@ if (module === undefined || !modules.includes(module)) {
   console.error(`usage: npm run mutate -- <module> [stryker options]\nmodules: ${modules.join(', ')}`);
   process.exit(2);
 }
+// `--mutate <files>` replaces the config's list, exclusions included: keep tests out of it.
+const mutateAt = rest.indexOf('--mutate');
+if (mutateAt >= 0 && rest[mutateAt + 1] !== undefined) rest[mutateAt + 1] += ',!src/**/*.test.ts';
 const run = spawnSync('npx', ['stryker', 'run', ...rest], {
   stdio: 'inherit',
   env: { ...process.env, LOADSTONE_MUTATE_MODULE: module },

@@ -137,6 +137,7 @@ export class CircuitStateMachine {
     this.#counters.successes++;
     if (generation !== this.#generation) return;
     if (probe) {
+      // Stryker disable next-line UpdateOperator: #transition sets #probes to 0 right after
       this.#probes--;
       this.#transition(CLOSED, now, 'probe-succeeded');
     } else if (this.#state === CLOSED) {
@@ -148,6 +149,7 @@ export class CircuitStateMachine {
     this.#counters.failures++;
     if (generation !== this.#generation) return;
     if (probe) {
+      // Stryker disable next-line UpdateOperator: #transition sets #probes to 0 right after
       this.#probes--;
       this.#transition(OPEN, now, 'probe-failed');
     } else if (this.#state === CLOSED) {
@@ -190,6 +192,7 @@ export class CircuitStateMachine {
   #transition(to: StateCode, now: number, reason: CircuitStateChangeReason): void {
     const from = this.#state;
     this.#state = to;
+    // Stryker disable next-line UpdateOperator: generations are only compared for equality; counting down changes them as surely
     this.#generation++;
     this.#probes = 0;
     if (to === OPEN) {
@@ -198,6 +201,7 @@ export class CircuitStateMachine {
     }
     if (to === CLOSED) this.#policy.clear(now);
     const events = this.#events;
+    // Stryker disable next-line ConditionalExpression: a shortcut; emitting to no listener does nothing
     if (events.listenerCount('state:changed') === 0) return;
     try {
       events.emit('state:changed', stateChanged(this.#o.name, from, to, reason));

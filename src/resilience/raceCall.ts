@@ -46,8 +46,16 @@ export function raceCall<T>(
       timer.unref();
     }
     signal?.addEventListener('abort', abort, { once: true });
-    // A synchronous throw inside the executor rejects the promise, which is what we want.
-    Promise.resolve(fn(controller === undefined ? NEVER_ABORTED : controller.signal)).then(
+    let result: T | PromiseLike<T>;
+    try {
+      result = fn(controller === undefined ? NEVER_ABORTED : controller.signal);
+    } catch (error) {
+      // Rejects like an asynchronous failure, leaving neither the timer nor the listener behind.
+      cleanup();
+      reject(error);
+      return;
+    }
+    Promise.resolve(result).then(
       (v) => {
         cleanup();
         resolve(v);

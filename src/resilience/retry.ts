@@ -105,8 +105,16 @@ function runAttempt<T>(
     const onAbort = (): void => reject(abortReason(signal, 'retry'));
     signal.addEventListener('abort', onAbort, { once: true });
     const settle = (): void => signal.removeEventListener('abort', onAbort);
-    // A synchronous throw inside the executor rejects the promise, which is what we want.
-    Promise.resolve(fn({ attempt, signal })).then(
+    let result: T | PromiseLike<T>;
+    try {
+      result = fn({ attempt, signal });
+    } catch (error) {
+      // Rejects like an asynchronous failure, and leaves no listener on the caller's signal.
+      settle();
+      reject(error);
+      return;
+    }
+    Promise.resolve(result).then(
       (value) => {
         settle();
         resolve(value);
