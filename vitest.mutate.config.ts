@@ -7,6 +7,6 @@ const module = process.env.LOADSTONE_MUTATE_MODULE ?? 'sharding';
 export default defineConfig({
   test: {
     include: [`src/${module}/**/*.test.ts`],
-    testTimeout: 20_000,
+    testTimeout: 60_000,
   },
 });

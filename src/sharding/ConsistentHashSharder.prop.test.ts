@@ -30,6 +30,25 @@ const randomKeys = (count: number, seed: number): string[] => {
   };
   return Array.from({ length: count }, () => `${next().toString(36)}${next().toString(36)}`);
 };
+/**
+ * Under mutation testing (`npm run mutate`, which sets LOADSTONE_MUTATE_MODULE) every mutant reruns
+ * these properties instrumented, tens of times slower: the key-heavy ones run twice, over a fifth
+ * of the keys, with bounds widened by that smaller sample's extra error (measured bounds + about
+ * 3 standard errors), and plan() runs twice. A mutant that breaks balance, weights or movement
+ * still fails them.
+ */
+const underMutation = process.env.LOADSTONE_MUTATE_MODULE !== undefined;
+const heavyRuns = (runs: number) => (underMutation ? 2 : runs);
+const heavyKeys = (count: number) => (underMutation ? count / 5 : count);
+/**
+ * Maglev builds a 65,537-slot table per sharder, about a second each when instrumented: its
+ * build-heavy properties run 3 times under mutation (30 maglev builds overran the 60 s test
+ * timeout of the dry run). The exact placements in algorithms/*.test.ts cover what this gives up.
+ */
+const buildRuns = (algorithm: ShardAlgorithmName, runs: number) =>
+  underMutation && algorithm === 'maglev' ? 3 : runs;
+const BALANCE_SLACK = underMutation ? 0.05 : 0;
+const WEIGHT_SLACK = underMutation ? 0.1 : 0;
 const shareOf = (counts: Map<string, number>, id: string, total: number) => (counts.get(id) ?? 0) / total;
 const countOwners = (s: ConsistentHashSharder, keys: readonly string[]) => {
   const counts = new Map<string, number>();
@@ -59,7 +78,7 @@ const ADD_BOUNDS: Record<ShardAlgorithmName, [number, number]> = {
 /** Busiest node over the mean, 10 equal nodes, 100,000 keys. */
 const BALANCE_BOUND: Record<ShardAlgorithmName, number> = {
   ring: 1.1,
-  ketama: 1.3, // hashring, same continuum: 1.127 on its reference servers
+  ketama: 1.35, // hashring, same continuum: 1.127 on its reference servers; 80 random sets: worst 1.269, and one run over 1.3
   jump: 1.05,
   rendezvous: 1.05,
   maglev: 1.05,
@@ -90,7 +109,7 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
           }
         },
       ),
-      { numRuns: 30 },
+      { numRuns: buildRuns(algorithm, 30) },
     );
   });
 
@@ -105,7 +124,7 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
         expect(nodes[0]).toBe(s.getNode(key));
         for (const node of nodes) expect(ids).toContain(node);
       }),
-      { numRuns: 50 },
+      { numRuns: buildRuns(algorithm, 50) },
     );
   });
 
@@ -125,7 +144,7 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
         });
         expect(stray / keys.length).toBeLessThanOrEqual(STRAY_BOUND[algorithm]);
       }),
-      { numRuns: 15 },
+      { numRuns: heavyRuns(15) },
     );
   });
 
@@ -149,23 +168,26 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
         expect(ratio).toBeLessThanOrEqual(ADD_BOUNDS[algorithm][1]);
         expect(stray / keys.length).toBeLessThanOrEqual(STRAY_BOUND[algorithm]);
       }),
-      { numRuns: 15 },
+      { numRuns: heavyRuns(15) },
     );
   });
 
-  it(`keeps the busiest of 10 nodes within ${BALANCE_BOUND[algorithm]} × the mean over 100,000 keys`, () => {
+  const balanceKeys = heavyKeys(100_000);
+  const balanceBound = BALANCE_BOUND[algorithm] + BALANCE_SLACK;
+  it(`keeps the busiest of 10 nodes within ${balanceBound} × the mean over ${balanceKeys} keys`, () => {
     fc.assert(
       fc.property(nodeIds(10, 10), keySeed, (ids, seed) => {
-        const counts = countOwners(sharder(algorithm, ids), randomKeys(100_000, seed));
-        expect(Math.max(...counts.values()) / 10_000).toBeLessThanOrEqual(BALANCE_BOUND[algorithm]);
+        const counts = countOwners(sharder(algorithm, ids), randomKeys(balanceKeys, seed));
+        expect(Math.max(...counts.values()) / (balanceKeys / 10)).toBeLessThanOrEqual(balanceBound);
       }),
       // 20 random node sets and key sets; 100–300 such sets were measured inside every bound.
-      { numRuns: 20 },
+      { numRuns: heavyRuns(20) },
     );
     // 20 × 100,000 keys: under 2 s on an idle machine; the timeout allows for a loaded one.
   }, 60_000);
 
-  it(`gives weighted nodes shares proportional to their weights (±${WEIGHT_BOUND[algorithm] * 100} %)`, () => {
+  const weightBound = WEIGHT_BOUND[algorithm] + WEIGHT_SLACK;
+  it(`gives weighted nodes shares proportional to their weights (±${Math.round(weightBound * 100)} %)`, () => {
     fc.assert(
       fc.property(
         nodeIds(2, 6),
@@ -174,17 +196,17 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
         (ids, weights, seed) => {
           const nodes = ids.map((id, i) => ({ id, weight: weights[i] as number }));
           const total = nodes.reduce((sum, node) => sum + node.weight, 0);
-          const keys = randomKeys(50_000, seed);
+          const keys = randomKeys(heavyKeys(50_000), seed);
           const counts = countOwners(sharder(algorithm, nodes), keys);
           for (const node of nodes) {
             const expected = node.weight / total;
             expect(Math.abs(shareOf(counts, node.id, keys.length) - expected) / expected).toBeLessThanOrEqual(
-              WEIGHT_BOUND[algorithm],
+              weightBound,
             );
           }
         },
       ),
-      { numRuns: 10 },
+      { numRuns: heavyRuns(10) },
     );
   });
 
@@ -216,7 +238,7 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
         // Sampled share vs planned share: 4,000 keys give a standard error under 0.8 %.
         expect(Math.abs(moved / keys.length - plan.movedFraction)).toBeLessThan(0.04);
       }),
-      { numRuns: 10 },
+      { numRuns: heavyRuns(10) },
     );
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import { InvalidOptionError, NoTargetError } from '../core/errors/index.js';
 import { ConsistentHashSharder } from './ConsistentHashSharder.js';
 import { ShardRouter } from './ShardRouter.js';
@@ -88,5 +89,66 @@ describe('ShardRouter', () => {
     expect(() => shardByDateRange<Order>('placedAt', 'week' as never)).toThrow(/unit/);
     sharder.removeNode('a');
     expect(() => route(shardByField<Order>('userId'))).toThrow(NoTargetError);
+  });
+
+  it("puts a pinned key on its pin, and its replicas after it in the sharder's order", () => {
+    const sharder = new ConsistentHashSharder({ nodes: ['a', 'b', 'c', 'd'] });
+    const owner = sharder.getNode('k');
+    const pin = sharder.getNodes('k', 4)[3] as string; // the node the sharder lists last
+    const router = new ShardRouter<string>({ sharder, strategy: (key) => key, pins: { k: pin } });
+    const rest = sharder.getNodes('k', 4).filter((node) => node !== pin);
+    expect(router.route('k')).toBe(pin);
+    expect(router.routeMany('k', 1)).toEqual([pin]);
+    expect(router.routeMany('k', 2)).toEqual([pin, owner]);
+    expect(router.routeMany('k', 4)).toEqual([pin, ...rest]);
+    // An unpinned key's replicas are the sharder's.
+    expect(router.routeMany('other', 3)).toEqual(sharder.getNodes('other', 3));
+    // Pins are matched on the key's string form, so a number key can be pinned.
+    const byNumber = new ShardRouter<number>({ sharder, strategy: (n) => n, pins: { 7: pin } });
+    expect(byNumber.route(7)).toBe(pin);
+    expect(byNumber.route(8)).toBe(sharder.getNode(8));
+    // Without pins, every key goes where the sharder puts it.
+    const plain = new ShardRouter<string>({ sharder, strategy: (key) => key });
+    expect(plain.route('k')).toBe(owner);
+    expect(plain.shardKey('k')).toBe('k');
+  });
+
+  it('says which option is wrong and what it must be', () => {
+    const sharder = new ConsistentHashSharder({ nodes: ['a'] });
+    const strategy = (key: string) => key;
+    for (const options of [undefined, {}, { sharder: {} }, { sharder: { getNode: 'a' } }]) {
+      expectInvalidOption(
+        () => new ShardRouter<string>({ strategy, ...(options as object) } as never),
+        'options.sharder',
+        'a ConsistentHashSharder',
+      );
+    }
+    expectInvalidOption(
+      () => new ShardRouter(undefined as never),
+      'options.sharder',
+      'a ConsistentHashSharder',
+    );
+    expectInvalidOption(
+      () => new ShardRouter<string>({ sharder, strategy: 'id' as never }),
+      'options.strategy',
+      'a function',
+    );
+    for (const node of ['', 5, null]) {
+      expectInvalidOption(
+        () => new ShardRouter<string>({ sharder, strategy, pins: { 'a"b': node as never } }),
+        'options.pins["a\\"b"]',
+        'a node id',
+      );
+    }
+    const router = new ShardRouter<unknown>({
+      sharder,
+      strategy: (record) => record as string,
+      pins: { 1: 'x' },
+    });
+    for (const key of [{}, null, Number.NaN]) {
+      expectInvalidOption(() => router.shardKey(key), 'strategy(record)', 'a string or a finite number');
+    }
+    expectInvalidOption(() => router.route(1), 'pins["1"]', 'a node in the sharder');
+    expectInvalidOption(() => router.routeMany(1, 1), 'pins["1"]', 'a node in the sharder');
   });
 });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import { isLoadstoneError } from '../core/errors/index.js';
 import { jumpHash } from './jumpHash.js';
 
@@ -43,6 +44,27 @@ describe('jumpHash', () => {
     );
   });
 
+  it('carries into the high word when the low word of the product is 2^32 − 1', () => {
+    // 0x666313ab × the multiplier's low word ≡ 2^32 − 1 (mod 2^32): adding 1 carries at once.
+    for (const hi of [0n, 1n, 0x12345678n, 0xffffffffn]) {
+      const key = (hi << 32n) | 0x666313abn;
+      for (const buckets of [0x7fffffff, 1_000_003, 65_536]) {
+        expect(jumpHash(key, buckets)).toBe(referenceJumpHash(key, buckets));
+        if (key <= BigInt(Number.MAX_SAFE_INTEGER))
+          expect(jumpHash(Number(key), buckets)).toBe(jumpHash(key, buckets));
+      }
+    }
+  });
+
+  it('accepts the ends of both ranges', () => {
+    expect(jumpHash(0, 10)).toBe(referenceJumpHash(0n, 10));
+    expect(jumpHash(0n, 0x7fffffff)).toBe(referenceJumpHash(0n, 0x7fffffff));
+    expect(jumpHash((1n << 64n) - 1n, 0x7fffffff)).toBe(referenceJumpHash((1n << 64n) - 1n, 0x7fffffff));
+    expect(jumpHash(Number.MAX_SAFE_INTEGER, 1000)).toBe(
+      referenceJumpHash(BigInt(Number.MAX_SAFE_INTEGER), 1000),
+    );
+  });
+
   it('gives the same bucket for a number and the equal bigint', () => {
     fc.assert(
       fc.property(fc.maxSafeNat(), fc.integer({ min: 1, max: 100_000 }), (key, buckets) => {
@@ -62,6 +84,21 @@ describe('jumpHash', () => {
           expect(after === before || after === buckets).toBe(true);
         },
       ),
+    );
+  });
+
+  it.each([
+    ['buckets', 1n, 0, 'an integer from 1 to 2147483647'],
+    ['buckets', 1n, Number.NaN, 'an integer from 1 to 2147483647'],
+    ['key', -1, 10, 'a non-negative safe integer or a bigint in [0, 2^64)'],
+    ['key', -1n, 10, 'a non-negative safe integer or a bigint in [0, 2^64)'],
+    ['key', '5', 10, 'a non-negative safe integer or a bigint in [0, 2^64)'],
+    ['key', undefined, 10, 'a non-negative safe integer or a bigint in [0, 2^64)'],
+  ])('says what a %s must be (%s, %s)', (option, key, buckets, expected) => {
+    expectInvalidOption(
+      () => jumpHash(key as bigint, buckets as number),
+      option as string,
+      expected as string,
     );
   });
 

@@ -46,6 +46,7 @@ export function jumpHash(key: bigint | number, buckets: number): number {
 export function jumpHashWords(hi: number, lo: number, buckets: number): number {
   let keyHi = hi >>> 0;
   let keyLo = lo >>> 0;
+  // Stryker disable next-line UnaryOperator: buckets >= 1, so the loop runs and sets b before it is read
   let b = -1;
   let j = 0;
   while (j < buckets) {
