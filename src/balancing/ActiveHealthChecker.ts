@@ -77,7 +77,7 @@ export class ActiveHealthChecker<T> {
       entry.checkPasses = 0;
       entry.checkFailures++;
       if (!entry.checkDown && entry.checkFailures >= this.#options.unhealthyThreshold) {
-        this.#onChange(entry, true, result.message);
+        this.#onChange(entry, true, result?.message); // a check may resolve to nothing: a failure
       }
     }
   }

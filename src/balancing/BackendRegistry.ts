@@ -51,10 +51,6 @@ export class BackendRegistry<T> {
     return this.#entries.get(id);
   }
 
-  has(id: string): boolean {
-    return this.#entries.has(id);
-  }
-
   /** The backend with this id; throws for an id not in the balancer. */
   entry(id: string): BackendEntry<T> {
     const entry = this.#entries.get(id);

@@ -7,7 +7,7 @@ import type { BackendRegistry } from './BackendRegistry.js';
 import type { ResolvedOutlierDetection } from './resolveOptions.js';
 
 /** @internal What the detector needs of the backends. */
-export type OutlierHost<T> = Pick<BackendRegistry<T>, 'size' | 'has' | 'values' | 'transition'>;
+export type OutlierHost<T> = Pick<BackendRegistry<T>, 'size' | 'get' | 'values' | 'transition'>;
 
 /** @internal */
 export class OutlierDetector<T> {
@@ -28,7 +28,8 @@ export class OutlierDetector<T> {
   maybeEject(entry: BackendEntry<T>): void {
     const od = this.#options;
     if (od === undefined || entry.consecutiveFailures < od.consecutiveFailures) return;
-    if (entry.ejectedUntil !== undefined || !this.#backends.has(entry.backend.id)) return;
+    // Not a removed backend, even one whose id was added again since (its late failures).
+    if (entry.ejectedUntil !== undefined || this.#backends.get(entry.backend.id) !== entry) return;
     const maxEjected = Math.floor((od.maxEjectionPercent / 100) * this.#backends.size);
     if (this.#ejected + 1 > maxEjected) return;
     const durationMs = Math.min(od.baseEjectionMs * (entry.ejections + 1), od.maxEjectionMs);
