@@ -3,32 +3,9 @@
 // every view lists exactly the ids some process holds.
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Bus, BusHandler } from '../core/Bus.js';
+import { partitionBus, settle } from '../../test/helpers/partitionBus.js';
 import { InProcessBus } from '../core/InProcessBus.js';
-import type { JsonValue } from '../core/Json.js';
 import { Presence } from './Presence.js';
-
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
-
-/** Each process's own door to the shared bus, which a partition can close. */
-function door(inner: Bus): Bus & { cut: boolean } {
-  const bus = {
-    cut: false,
-    publish: (channel: string, message: JsonValue) =>
-      bus.cut ? Promise.resolve() : inner.publish(channel, message),
-    subscribe: (channel: string, handler: BusHandler) =>
-      inner.subscribe(channel, (message, ch) => {
-        if (!bus.cut) handler(message, ch);
-      }),
-    close: () => Promise.resolve(),
-    destroy: () => Promise.resolve(),
-    closed: false,
-    [Symbol.asyncDispose]: () => Promise.resolve(),
-  };
-  return bus as Bus & { cut: boolean };
-}
 
 const PROCESSES = 3;
 const op = fc.oneof(
@@ -58,7 +35,7 @@ describe('Presence views converge', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
         const bus = new InProcessBus();
-        const doors = Array.from({ length: PROCESSES }, () => door(bus));
+        const doors = Array.from({ length: PROCESSES }, () => partitionBus(bus));
         const all = doors.map((d) => new Presence({ bus: d, heartbeatMs: 1_000, ttlMs: 60_000 }));
         await settle();
         const held = all.map(() => new Map<string, number>());

@@ -1,29 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
-import type { Bus, BusHandler } from '../core/Bus.js';
+import { partitionBus, settle } from '../../test/helpers/partitionBus.js';
 import { InProcessBus } from '../core/InProcessBus.js';
-import type { JsonValue } from '../core/Json.js';
 import { Presence } from './Presence.js';
-
-/** Lets the bus deliver what was published (it delivers asynchronously). */
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
-
-/** A bus in front of `inner` that drops every message while `cut` is set: a partition. */
-function lossyBus(inner: Bus): Bus & { cut: boolean } {
-  const bus = {
-    cut: false,
-    publish: (channel: string, message: JsonValue) =>
-      bus.cut ? Promise.resolve() : inner.publish(channel, message),
-    subscribe: (channel: string, handler: BusHandler) => inner.subscribe(channel, handler),
-    close: () => inner.close(),
-    destroy: () => inner.destroy(),
-    closed: false,
-    [Symbol.asyncDispose]: () => inner.close(),
-  };
-  return bus as Bus & { cut: boolean };
-}
 
 describe('Presence', () => {
   let bus: InProcessBus;
@@ -118,7 +97,7 @@ describe('Presence', () => {
   });
 
   it('repairs a view that missed messages at the next heartbeat (a healed partition)', async () => {
-    const lossy = lossyBus(bus);
+    const lossy = partitionBus(bus);
     const a = presence({ bus: lossy });
     const b = presence();
     await a.join('before');
@@ -136,7 +115,7 @@ describe('Presence', () => {
   });
 
   it('drops the ids of a process that goes silent after ttlMs, and of one that closes at once', async () => {
-    const lossy = lossyBus(bus);
+    const lossy = partitionBus(bus);
     const silent = presence({ bus: lossy });
     const closing = presence();
     const reader = presence();

@@ -2,13 +2,9 @@
 // the count of timed calls, latency sampling across a half-open episode, and the window after
 // the breaker closes again.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { boom, ok } from '../../test/helpers/circuitBreaker.js';
 import { FakeClock } from '../testing/FakeClock.js';
 import { CircuitBreaker } from './CircuitBreaker.js';
-
-const ok = async () => 'ok';
-const boom = async (): Promise<never> => {
-  throw new Error('boom');
-};
 
 describe('CircuitBreaker edges', () => {
   afterEach(() => {

@@ -2,20 +2,11 @@
 // the full path's signal and time limit (a call with a signal, or a breaker's first call).
 import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { boom, ok, settle } from '../../test/helpers/circuitBreaker.js';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import { TimeoutError } from '../core/errors/index.js';
 import { FakeClock } from '../testing/FakeClock.js';
 import { CircuitBreaker } from './CircuitBreaker.js';
-
-const ok = async () => 'ok';
-const boom = async (): Promise<never> => {
-  throw new Error('boom');
-};
-const settle = (p: Promise<unknown>) =>
-  p.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
 
 describe('CircuitBreaker options', () => {
   afterEach(() => {

@@ -2,16 +2,10 @@
 // the shared deadline queue): the breaker's first call, and one in 16 after it, take the full
 // path, so each test here warms the breaker with one call before the calls it looks at.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ok, settle } from '../../test/helpers/circuitBreaker.js';
 import { TimeoutError } from '../core/errors/index.js';
 import { FakeClock } from '../testing/FakeClock.js';
 import { CircuitBreaker } from './CircuitBreaker.js';
-
-const ok = async () => 'ok';
-const settle = (p: Promise<unknown>) =>
-  p.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
 
 /** A breaker on a fake clock, already past its first (full-path) call, recording its changes. */
 async function warmBreaker(options: Partial<ConstructorParameters<typeof CircuitBreaker>[0]> = {}) {

@@ -2,13 +2,9 @@
 // start at 0, what an open breaker still reports of the closed state it left, and listeners that
 // throw something other than an Error.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { boom, ok } from '../../test/helpers/circuitBreaker.js';
 import { FakeClock } from '../testing/FakeClock.js';
 import { CircuitBreaker } from './CircuitBreaker.js';
-
-const ok = async () => 'ok';
-const boom = async (): Promise<never> => {
-  throw new Error('boom');
-};
 
 /** Labels each call's outcome in the order they settle. */
 function outcomes() {

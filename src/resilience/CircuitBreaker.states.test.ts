@@ -1,33 +1,12 @@
 // CircuitBreaker state moves in detail: probes across generations, isolate/reset in every state,
 // what check() and the listener warning report, and the latency of calls on the full path.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { boom, breakerOnFakeClock, ok, settle } from '../../test/helpers/circuitBreaker.js';
 import { CircuitOpenError, TimeoutError } from '../core/errors/index.js';
-import { FakeClock } from '../testing/FakeClock.js';
-import { CircuitBreaker } from './CircuitBreaker.js';
+import type { FakeClock } from '../testing/FakeClock.js';
+import type { CircuitBreaker } from './CircuitBreaker.js';
 
-const ok = async () => 'ok';
-const boom = async (): Promise<never> => {
-  throw new Error('boom');
-};
-const settle = (p: Promise<unknown>) =>
-  p.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-
-function breaker(options: Partial<ConstructorParameters<typeof CircuitBreaker>[0]> = {}) {
-  const clock = new FakeClock();
-  const b = new CircuitBreaker({
-    name: 'dep',
-    consecutiveFailures: 1,
-    openDurationMs: 1000,
-    clock,
-    ...options,
-  } as never);
-  const changes: string[] = [];
-  b.on('state:changed', (e) => changes.push(`${e.from}->${e.to}:${e.reason}`));
-  return { b, clock, changes };
-}
+const breaker = (options: Parameters<typeof breakerOnFakeClock>[1] = {}) => breakerOnFakeClock(1, options);
 
 /** Opens the breaker and lets openDurationMs pass: the next call is a probe. */
 async function halfOpen(b: CircuitBreaker, clock: FakeClock) {

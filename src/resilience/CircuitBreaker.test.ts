@@ -1,34 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { boom, breakerOnFakeClock, ok, settle } from '../../test/helpers/circuitBreaker.js';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import { CircuitOpenError, TimeoutError } from '../core/errors/index.js';
 import { FakeClock } from '../testing/FakeClock.js';
 import { CircuitBreaker } from './CircuitBreaker.js';
 import type { CircuitStateChangedEvent } from './CircuitBreakerOptions.js';
 
-const ok = async () => 'ok';
-const boom = async (): Promise<never> => {
-  throw new Error('boom');
-};
-const settle = (p: Promise<unknown>) =>
-  p.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-
 /** A breaker on a fake clock that records its state changes. */
-function breaker(options: Partial<ConstructorParameters<typeof CircuitBreaker>[0]> = {}) {
-  const clock = new FakeClock();
-  const b = new CircuitBreaker({
-    name: 'dep',
-    consecutiveFailures: 3,
-    openDurationMs: 1000,
-    clock,
-    ...options,
-  } as never);
-  const changes: string[] = [];
-  b.on('state:changed', (e) => changes.push(`${e.from}->${e.to}:${e.reason}`));
-  return { b, clock, changes };
-}
+const breaker = (options: Parameters<typeof breakerOnFakeClock>[1] = {}) => breakerOnFakeClock(3, options);
 
 describe('CircuitBreaker', () => {
   afterEach(() => {
