@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { CapacityExceededError } from '../../core/errors/CapacityExceededError.js';
 import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
 import { MAX_TIMER_MS } from '../../core/internal/validate.js';
@@ -24,7 +25,6 @@ export class LockService implements StateService {
   // Keys are data: a Map, never a plain object (`__proto__` is an ordinary key).
   readonly #held = new Map<string, Held>();
   readonly #byOwner = new Map<number, Set<string>>();
-  #nextToken = 0;
 
   /** Locks held, expired ones not yet reclaimed included. */
   get size(): number {
@@ -53,7 +53,8 @@ export class LockService implements StateService {
     }
     if (this.#held.size >= MAX_LOCKS) this.#reclaimExpired(now);
     if (this.#held.size >= MAX_LOCKS) throw new CapacityExceededError('cluster locks', MAX_LOCKS);
-    const token = `${owner}:${++this.#nextToken}`;
+    // Unguessable, so one worker cannot release another's lock by guessing its token.
+    const token = randomUUID();
     this.#held.set(key, { token, owner, expiresAt: now + ttlMs });
     let keys = this.#byOwner.get(owner);
     if (keys === undefined) {
