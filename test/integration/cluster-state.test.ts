@@ -63,6 +63,11 @@ describe('cluster-wide state across real workers', () => {
     expect(allowedBy.size).toBe(2);
   });
 
+  it('answers a burst of more decisions in one turn than one IPC message carries', async () => {
+    const reply = await request(port, '/burst');
+    expect(reply.body).toBe('12000');
+  });
+
   it('gives a lock to one worker of the machine, and frees it when that worker is killed', async () => {
     const workers = (await primary.next<Ready>((m) => m.kind === 'ready')).workers;
     const [holder, other] = workers as [number, number];

@@ -8,6 +8,7 @@ import { TimeoutError } from '../../core/errors/TimeoutError.js';
 import { type ClusterStateHost, stateHostLinks } from './ClusterStateHost.js';
 import {
   isCallId,
+  MAX_CALLS_PER_MESSAGE,
   STATE_CALLS,
   STATE_REPLIES,
   type StateCall,
@@ -109,12 +110,18 @@ class IpcLink implements PrimaryLink {
       const closed = new ClosedError('the IPC channel to the cluster primary', { cause: error });
       for (const id of ids) this.#settle(id)?.reject(closed);
     };
-    try {
-      process.send?.(stateEnvelope(STATE_CALLS, batch), undefined, {}, (error: Error | null) => {
-        if (error) failed(error);
-      });
-    } catch (error) {
-      failed(error);
+    // The primary refuses a message of more than MAX_CALLS_PER_MESSAGE calls (so one message
+    // cannot stall it): a burst bigger than that goes as several.
+    for (let from = 0; from < batch.length; from += MAX_CALLS_PER_MESSAGE) {
+      const chunk = batch.slice(from, from + MAX_CALLS_PER_MESSAGE);
+      try {
+        process.send?.(stateEnvelope(STATE_CALLS, chunk), undefined, {}, (error: Error | null) => {
+          if (error) failed(error);
+        });
+      } catch (error) {
+        failed(error);
+        return;
+      }
     }
   };
 
