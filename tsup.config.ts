@@ -16,6 +16,7 @@ export default defineConfig({
     'jobs/index': 'src/jobs/index.ts',
     'pool/index': 'src/pool/index.ts',
     'presence/index': 'src/presence/index.ts',
+    'mailbox/index': 'src/mailbox/index.ts',
     'cache/index': 'src/cache/index.ts',
     'prometheus/index': 'src/prometheus/index.ts',
     // The worker-thread side of WorkerThreadPool: loaded inside each thread, never on the main thread.

@@ -7,6 +7,7 @@ export * from './cluster/index.js';
 export * from './core/index.js';
 export * from './health/index.js';
 export * from './jobs/index.js';
+export * from './mailbox/index.js';
 export * from './pool/index.js';
 export * from './presence/index.js';
 export * from './queue/index.js';

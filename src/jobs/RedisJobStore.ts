@@ -1,5 +1,6 @@
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { withDeadline } from '../core/internal/deadline.js';
+import { hashTagSafe, type LuaScript, runScript } from '../core/internal/luaScript.js';
 import { integerOption, optionsObject, rejectUnknownOptions } from '../core/internal/validate.js';
 import type {
   AddOutcome,
@@ -14,7 +15,7 @@ import type {
 } from './JobStore.js';
 import type { RedisJobClient } from './redis/RedisJobClient.js';
 import { fromRecord, type JobRecordJson } from './redis/record.js';
-import { jobScripts, type LuaScript } from './redis/scripts.js';
+import { jobScripts } from './redis/scripts.js';
 import { WakeSubscriber } from './redis/WakeSubscriber.js';
 
 /** Options of {@link RedisJobStore}. */
@@ -214,7 +215,7 @@ export class RedisJobStore implements JobStore {
   }
 
   #partitionPrefix(queue: string, partition: number): string {
-    return `${this.#prefix}{${queue.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}:${partition}}:`;
+    return `${this.#prefix}{${hashTagSafe(queue)}:${partition}}:`;
   }
 
   #channel(queue: string): string {
@@ -229,15 +230,9 @@ export class RedisJobStore implements JobStore {
     );
   }
 
-  async #evaluate(script: LuaScript, args: (string | number)[]): Promise<unknown> {
+  #evaluate(script: LuaScript, args: (string | number)[]): Promise<unknown> {
     // KEYS[1] routes the call to the partition's slot; the scripts build every key from ARGV[1].
-    const routingKey = `${args[0] as string}n`;
-    try {
-      return await this.#client.evalsha(script.sha, 1, routingKey, ...args);
-    } catch (error) {
-      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-      return this.#client.eval(script.source, 1, routingKey, ...args);
-    }
+    return runScript(this.#client, script, 1, [`${args[0] as string}n`, ...args]);
   }
 }
 

@@ -1,4 +1,5 @@
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+import { isNoScript } from '../core/internal/luaScript.js';
 import { optionsObject } from '../core/internal/validate.js';
 import type { RateLimitResult } from './RateLimitResult.js';
 import { roundUpMs, storesReturningResults } from './RateLimitState.js';
@@ -244,10 +245,6 @@ type Queued = {
 
 /** Most decisions per batch script call (each is 1 key and 5 arguments). */
 const MAX_BATCH = 512;
-
-function isNoScript(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('NOSCRIPT');
-}
 
 function parseReply(reply: unknown, max: number): RateLimitResult {
   if (!Array.isArray(reply) || reply.length !== 4) {

@@ -5,10 +5,7 @@
 // taken relative to 2023-11-14 (Unix 1_700_000_000 s) so ms values stay near 1e10, where a double
 // still resolves ~2e-6 ms; from the Unix epoch (~1.7e12 ms) it would be only ~2.4e-4 ms.
 // Numbers go back as `%.17g` strings: Redis would truncate a Lua number reply to an integer.
-import { createHash } from 'node:crypto';
-
-/** A script with its SHA1, for EVALSHA. */
-export type LuaScript = { readonly source: string; readonly sha: string };
+import { luaScript } from '../core/internal/luaScript.js';
 
 const PRELUDE = `
 if redis.replicate_commands then pcall(redis.replicate_commands) end
@@ -138,13 +135,9 @@ end
 return out
 `;
 
-function script(source: string): LuaScript {
-  return Object.freeze({ source, sha: createHash('sha1').update(source).digest('hex') });
-}
-
 /** The GCRA script. */
-export const gcraScript = script(GCRA_ONE);
+export const gcraScript = luaScript('gcra', GCRA_ONE);
 /** The sliding-window script. */
-export const slidingWindowScript = script(SLIDING_WINDOW_ONE);
+export const slidingWindowScript = luaScript('slidingWindow', SLIDING_WINDOW_ONE);
 /** Several decisions of either algorithm, in order, in one call. */
-export const batchScript = script(BATCH);
+export const batchScript = luaScript('batch', BATCH);

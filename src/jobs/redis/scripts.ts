@@ -26,10 +26,7 @@
 //
 // Time is the server's (TIME), in ms since the epoch: workers whose clocks disagree still agree
 // on when a lease ends. Times the client sends are shifted by (server now - client now).
-import { createHash } from 'node:crypto';
-
-/** A script with its SHA1, for EVALSHA. @internal */
-export type LuaScript = { readonly name: string; readonly source: string; readonly sha: string };
+import { luaScript } from '../../core/internal/luaScript.js';
 
 const PRELUDE = `
 if redis.replicate_commands then pcall(redis.replicate_commands) end
@@ -302,16 +299,12 @@ if #ids > 0 then redis.call('PUBLISH', ARGV[2], '1') end
 return #ids
 `;
 
-function script(name: string, source: string): LuaScript {
-  return { name, source, sha: createHash('sha1').update(source).digest('hex') };
-}
-
 /** @internal */
 export const jobScripts = {
-  add: script('add', ADD),
-  take: script('take', TAKE),
-  extend: script('extend', EXTEND),
-  counts: script('counts', COUNTS),
-  get: script('get', GET),
-  retryDead: script('retryDead', RETRY_DEAD),
+  add: luaScript('add', ADD),
+  take: luaScript('take', TAKE),
+  extend: luaScript('extend', EXTEND),
+  counts: luaScript('counts', COUNTS),
+  get: luaScript('get', GET),
+  retryDead: luaScript('retryDead', RETRY_DEAD),
 };

@@ -1,0 +1,12 @@
+// `loadstone/mailbox`: durable per-recipient messages on Redis, for offline delivery.
+
+export {
+  Mailbox,
+  type MailboxMessage,
+  type MailboxRead,
+  type MailboxReadOptions,
+  type MailboxSize,
+  type MailboxStats,
+} from './Mailbox.js';
+export type { MailboxOptions, MailboxRedisClient } from './MailboxOptions.js';
+export { compareMailboxIds } from './mailboxId.js';
