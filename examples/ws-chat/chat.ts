@@ -1,19 +1,29 @@
-// One worker's chat server: an http.Server carrying a `ws` WebSocketServer, the health probes,
-// a per-worker connection limit, and the bus that connects this worker's users to everyone else's.
+// One worker's chat server: an http.Server carrying a `ws` WebSocketServer, the health probes, a
+// per-worker connection limit, who is online (loadstone `Presence`), broadcasts over the bus, and
+// direct messages through the `Mailbox` (with Redis), so a user who was offline, or whose worker
+// or machine died, gets them on reconnecting anywhere, in order, once.
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Bus, JsonValue } from 'loadstone';
 import type { WorkerContext } from 'loadstone/cluster';
 import { HealthMonitor } from 'loadstone/health';
+import { isMailboxId, type Mailbox } from 'loadstone/mailbox';
+import { Presence } from 'loadstone/presence';
 import { PrometheusExporter } from 'loadstone/prometheus';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
-import { Presence } from './presence.js';
+import { type Direct, DirectDelivery } from './delivery.js';
 
 export type ChatServerOptions = {
   /** A ClusterBus (workers of one machine) or a RedisBus (workers of every machine). */
   readonly bus: Bus;
+  /** Direct messages kept for offline users (needs Redis); without it they go live only. */
+  readonly mailbox: Mailbox<Direct> | undefined;
+  /** Presence heartbeat: a lost machine's users go offline after 3 of these. */
+  readonly heartbeatMs: number;
   /** WebSocket connections this worker accepts at once; the next upgrade gets a 503. */
   readonly maxConnections: number;
+  /** Names this worker in every message (`<name>/w0`), or just the slot when empty. */
+  readonly name: string;
   /** Counts what this worker does, for /metrics. */
   readonly counters: ChatCounters;
 };
@@ -21,20 +31,33 @@ export type ChatServerOptions = {
 export type ChatCounters = { connections: number; rejected: number; messages: number };
 
 const SAY = 'ws-chat:say';
+const MAIL = 'ws-chat:mail';
 const USER = /^[\w.-]{1,32}$/;
 const MAX_TEXT = 1_000;
+/** Presence lists go out at most this often: a burst of joins is one list, not one per join. */
+const ROSTER_MS = 100;
 
 type Said = { from: string; to?: string; text: string };
+type ClientMessage = {
+  type?: unknown;
+  user?: unknown;
+  after?: unknown;
+  to?: unknown;
+  text?: unknown;
+  id?: unknown;
+};
 
 export function createChatServer(ctx: WorkerContext, options: ChatServerOptions): http.Server {
-  const { bus, maxConnections, counters } = options;
+  const { bus, mailbox, maxConnections, counters } = options;
+  const worker = options.name === '' ? ctx.slot : `${options.name}/${ctx.slot}`;
   const health = new HealthMonitor();
   ctx.useHealth(health); // readiness turns 503 as soon as this worker starts draining
   ctx.register(health);
-  ctx.register(bus); // closed after the sockets: the goodbye roster still goes out
-  // This worker's metrics ride on its heartbeats to the primary, which serves /metrics: the
-  // library's families, and the chat's own under their own prefix (chat_connections,
-  // chat_messages_total, chat_rejected_total: a `…Total` field is exported as a counter).
+  ctx.register(bus); // closed last (reverse order): presence's goodbye still goes out
+  const presence = new Presence({ bus, heartbeatMs: options.heartbeatMs });
+  ctx.register(presence); // closing leaves every user of this worker at once, everywhere
+  // Metrics ride on heartbeats to the primary, which serves /metrics: the library's families and
+  // the chat's own (chat_connections, chat_messages_total, chat_rejected_total).
   const library = new PrometheusExporter().add('worker', health);
   const app = new PrometheusExporter({ prefix: 'chat' }).add('ws-chat', {
     stats: () => ({
@@ -51,20 +74,33 @@ export function createChatServer(ctx: WorkerContext, options: ChatServerOptions)
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path === '/health/live') live(req, res);
     else if (path === '/health/ready') ready(req, res);
-    else if (path === '/') res.end(`ws-chat worker ${ctx.slot}: connect a WebSocket client to this URL\n`);
+    else if (path === '/') res.end(`ws-chat worker ${worker}: connect a WebSocket client to this URL\n`);
     else res.writeHead(404).end();
   });
 
   const joined = new Map<WebSocket, string>();
   const send = (ws: WebSocket, message: Record<string, JsonValue>): void => {
-    ws.send(JSON.stringify({ ...message, worker: ctx.slot }));
+    ws.send(JSON.stringify({ ...message, worker }));
   };
-  const presence = new Presence(bus, (online) => {
-    for (const ws of joined.keys()) send(ws, { type: 'presence', online: [...online] });
-  });
-  presence.start();
+  const roster = (): string[] =>
+    presence
+      .list()
+      .map((entry) => entry.id)
+      .sort();
+  let rosterTimer: NodeJS.Timeout | undefined;
+  const rosterChanged = (): void => {
+    rosterTimer ??= setTimeout(() => {
+      rosterTimer = undefined;
+      const online = roster();
+      for (const ws of joined.keys()) send(ws, { type: 'presence', online });
+    }, ROSTER_MS);
+    rosterTimer.unref();
+  };
+  presence.on('online', rosterChanged).on('offline', rosterChanged);
+  const delivery = mailbox === undefined ? undefined : new DirectDelivery(mailbox, send);
 
-  // Every worker gets every `say` (its own included) and hands it to its own sockets.
+  // Every worker gets every broadcast (its own included) and hands it to its own sockets. Without
+  // a mailbox, direct messages travel here too, live only.
   bus.subscribe(SAY, (message) => {
     const said = message as Partial<Said> | null;
     if (typeof said?.from !== 'string' || typeof said.text !== 'string') return;
@@ -73,11 +109,24 @@ export function createChatServer(ctx: WorkerContext, options: ChatServerOptions)
         send(ws, { type: 'message', from: said.from, text: said.text });
     }
   });
+  bus.subscribe(MAIL, (user) => {
+    if (typeof user === 'string') delivery?.notify(user);
+  });
+
+  async function sayTo(ws: WebSocket, from: string, to: string, text: string): Promise<void> {
+    if (mailbox === undefined) {
+      if (!presence.isOnline(to)) return send(ws, { type: 'error', text: `${to} is not online` });
+      return bus.publish(SAY, { from, to, text });
+    }
+    const id = await mailbox.post(to, { from, text }); // stored before it is sent
+    send(ws, { type: 'sent', to, id, online: presence.isOnline(to) });
+    await bus.publish(MAIL, to);
+  }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4_096 });
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    // The StickyRouter in the primary chose this worker by client address and cannot know it is
-    // full, so the limit is enforced here, before the handshake: the client sees a plain 503.
+    // The router in front chose this worker by client address and cannot know it is full, so
+    // the limit is enforced here, before the handshake: the client sees a plain 503.
     if (ctx.signal.aborted || counters.connections >= maxConnections) {
       counters.rejected++;
       socket.end(
@@ -85,21 +134,20 @@ export function createChatServer(ctx: WorkerContext, options: ChatServerOptions)
       );
       return;
     }
-    // Counted on the raw socket, so a handshake that fails (and never becomes a WebSocket)
-    // gives its place back too.
+    // Counted on the raw socket, so a handshake that fails gives its place back too.
     counters.connections++;
     socket.once('close', () => counters.connections--);
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
   });
 
   function onConnection(ws: WebSocket): void {
-    // A protocol error (e.g. a frame over maxPayload) closes the socket with 1002/1009; without a
+    // A protocol error (a frame over maxPayload) closes the socket with 1002/1009; without a
     // listener the 'error' event would crash the worker.
     ws.on('error', () => {});
     ws.on('message', (data: RawData) => {
-      let m: { type?: unknown; user?: unknown; to?: unknown; text?: unknown };
+      let m: ClientMessage;
       try {
-        m = JSON.parse(data.toString()) as typeof m;
+        m = JSON.parse(data.toString()) as ClientMessage;
       } catch {
         return send(ws, { type: 'error', text: 'not JSON' });
       }
@@ -107,20 +155,23 @@ export function createChatServer(ctx: WorkerContext, options: ChatServerOptions)
       if (m?.type === 'join' && me === undefined) {
         if (typeof m.user !== 'string' || !USER.test(m.user))
           return send(ws, { type: 'error', text: 'user: 1-32 letters, digits, _ . -' });
+        if (m.after !== undefined && !isMailboxId(m.after))
+          return send(ws, { type: 'error', text: 'after: the id of the last message received' });
         joined.set(ws, m.user);
-        const before = presence.online;
-        presence.add(m.user); // pushes presence to everyone here when the list changed
-        // A second connection of someone already online changes nothing: tell it who is here.
-        if (presence.online === before) send(ws, { type: 'presence', online: [...before] });
+        presence.join(m.user).catch(() => undefined);
+        send(ws, { type: 'presence', online: roster() });
+        delivery?.attach(ws, m.user, m.after);
       } else if (m?.type === 'say' && me !== undefined) {
         if (typeof m.text !== 'string' || m.text.length > MAX_TEXT)
           return send(ws, { type: 'error', text: `text: a string of at most ${MAX_TEXT} characters` });
-        if (m.to !== undefined && (typeof m.to !== 'string' || !presence.online.includes(m.to)))
-          return send(ws, { type: 'error', text: `${String(m.to)} is not online` });
+        if (m.to !== undefined && (typeof m.to !== 'string' || !USER.test(m.to)))
+          return send(ws, { type: 'error', text: 'to: a user name' });
         counters.messages++;
-        const said: Said =
-          m.to === undefined ? { from: me, text: m.text } : { from: me, to: m.to, text: m.text };
-        bus.publish(SAY, said).catch(() => send(ws, { type: 'error', text: 'not delivered, try again' }));
+        const sent =
+          m.to === undefined ? bus.publish(SAY, { from: me, text: m.text }) : sayTo(ws, me, m.to, m.text);
+        sent.catch(() => send(ws, { type: 'error', text: 'not delivered, try again' }));
+      } else if (m?.type === 'ack' && me !== undefined && isMailboxId(m.id)) {
+        delivery?.ack(me, m.id);
       } else {
         send(ws, { type: 'error', text: me === undefined ? 'join first' : 'unknown message type' });
       }
@@ -129,18 +180,17 @@ export function createChatServer(ctx: WorkerContext, options: ChatServerOptions)
       const user = joined.get(ws);
       if (user === undefined) return;
       joined.delete(ws);
-      if (!ctx.signal.aborted) presence.remove(user);
+      delivery?.detach(ws);
+      presence.leave(user).catch(() => undefined);
     });
   }
 
-  // Graceful shutdown. The worker's drain waits for every connection to close, and it runs the
-  // registered closeables only after that, so upgraded sockets must be closed here, when the
-  // drain begins: leave presence (one goodbye instead of one leave per user), then close each
-  // socket with 1001 "going away" so clients reconnect, which sticky routing sends to a live worker.
+  // Graceful shutdown. The worker's drain waits for every connection to close and runs the
+  // registered closeables only after that, so upgraded sockets are closed here, when the drain
+  // begins, with 1001 "going away": clients reconnect, and the router sends them to a live worker.
   ctx.signal.addEventListener(
     'abort',
     () => {
-      presence.stop();
       for (const ws of wss.clients) ws.close(1001, 'going away');
       // A client that never answers the close frame must not hold the drain to its deadline.
       setTimeout(() => {

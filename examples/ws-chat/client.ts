@@ -21,12 +21,17 @@ ws.on('open', () => {
 ws.on('message', (data) => {
   const m = JSON.parse(String(data)) as {
     type: string;
+    id?: string;
     from?: string;
+    to?: string;
     text?: string;
     online?: string[];
     worker: string;
   };
-  if (m.type === 'message') console.log(`${m.from}: ${m.text}`);
+  // A direct message from the mailbox (with Redis): acknowledge it, or it comes again on reconnect.
+  if (m.type === 'message' && m.id !== undefined) ws.send(JSON.stringify({ type: 'ack', id: m.id }));
+  if (m.type === 'message') console.log(`${m.from}${m.id === undefined ? '' : ' (to you)'}: ${m.text}`);
+  else if (m.type === 'sent') console.log(`[stored for ${m.to}]`);
   else if (m.type === 'presence') console.log(`[online via ${m.worker}] ${m.online?.join(', ')}`);
   else console.log(`[${m.type}] ${m.text ?? ''}`);
 });

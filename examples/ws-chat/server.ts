@@ -1,7 +1,8 @@
 // ws-chat: a WebSocket chat on every core. `supervise({ sticky: true })` makes the primary own the
 // port and hand each connection to the worker its client address hashes to, so a client's HTTP
 // requests and its WebSocket land on the same worker. Workers reach each other over the cluster
-// bus, or, with REDIS_URL, every worker of every machine over Redis pub/sub.
+// bus, or, with REDIS_URL, every worker of every machine over Redis pub/sub, with direct messages
+// kept in a Redis Mailbox for users who are offline.
 //
 //   npm run example:ws-chat     then: npx tsx examples/ws-chat/client.ts alice
 
@@ -9,9 +10,11 @@ import { Redis } from 'ioredis';
 import type { Bus } from 'loadstone';
 import { RedisBus } from 'loadstone/cache';
 import { ClusterBus, supervise, type WorkerContext } from 'loadstone/cluster';
+import { Mailbox } from 'loadstone/mailbox';
 import { PrometheusExporter } from 'loadstone/prometheus';
 import { Registry } from 'prom-client';
 import { type ChatCounters, createChatServer } from './chat.js';
+import type { Direct } from './delivery.js';
 
 const HOST = process.env.HOST ?? '127.0.0.1';
 const PORT = Number(process.env.PORT ?? 3002);
@@ -19,10 +22,14 @@ const ADMIN_PORT = Number(process.env.ADMIN_PORT ?? 9464);
 const WORKERS = Number(process.env.WORKERS ?? 2);
 const MAX_CONNECTIONS = Number(process.env.MAX_CONNECTIONS_PER_WORKER ?? 1_000);
 const REDIS_URL = process.env.REDIS_URL;
+const HEARTBEAT_MS = Number(process.env.PRESENCE_HEARTBEAT_MS ?? 5_000);
+const NAME = process.env.NAME ?? '';
 
-/** The bus is the only thing that changes between one machine and several. */
-function createBus(ctx: WorkerContext): Bus {
-  if (REDIS_URL === undefined || REDIS_URL === '') return new ClusterBus();
+type Backplane = { readonly bus: Bus; readonly mailbox: Mailbox<Direct> | undefined };
+
+/** The bus (and the mailbox) are the only things that change between one machine and several. */
+function createBackplane(ctx: WorkerContext): Backplane {
+  if (REDIS_URL === undefined || REDIS_URL === '') return { bus: new ClusterBus(), mailbox: undefined };
   const client = new Redis(REDIS_URL);
   // Without an `error` listener ioredis prints "Unhandled error event" on every reconnect
   // attempt: say it once per outage (the bus subscribes again when Redis is back).
@@ -35,7 +42,7 @@ function createBus(ctx: WorkerContext): Bus {
     down = false;
   });
   ctx.register({ close: () => client.quit() }); // closes after the bus (reverse order)
-  return new RedisBus({ client });
+  return { bus: new RedisBus({ client }), mailbox: new Mailbox<Direct>({ client, maxMessages: 1_000 }) };
 }
 
 // Served by the primary on the private admin port (GET /metrics); unused in workers.
@@ -44,7 +51,13 @@ const registry = new Registry();
 const result = supervise(
   (ctx) => {
     const counters: ChatCounters = { connections: 0, rejected: 0, messages: 0 };
-    return createChatServer(ctx, { bus: createBus(ctx), maxConnections: MAX_CONNECTIONS, counters });
+    return createChatServer(ctx, {
+      ...createBackplane(ctx),
+      heartbeatMs: HEARTBEAT_MS,
+      maxConnections: MAX_CONNECTIONS,
+      name: NAME,
+      counters,
+    });
   },
   {
     port: PORT,

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { JsonValue } from '../core/Json.js';
-import { compareMailboxIds, Mailbox, type MailboxOptions } from './index.js';
+import { compareMailboxIds, isMailboxId, Mailbox, type MailboxOptions } from './index.js';
 
 const unused = {
   evalsha: () => Promise.reject(new Error('the client must not be called')),
@@ -120,5 +120,15 @@ describe('compareMailboxIds', () => {
   it('refuses what is not an id', () => {
     expectInvalidOption(() => compareMailboxIds('x', '1-0'), 'a', 'a mailbox id');
     expectInvalidOption(() => compareMailboxIds('1-0', '1.5-0'), 'b', 'a mailbox id');
+  });
+});
+
+describe('isMailboxId', () => {
+  it('accepts ids and nothing else', () => {
+    expect(isMailboxId('1733500000000-0')).toBe(true);
+    expect(isMailboxId('0-0')).toBe(true);
+    for (const value of ['$', '', '1-', '1-2-3', '1234567890123456-0', 1, null, undefined, ['1-0']]) {
+      expect(isMailboxId(value)).toBe(false);
+    }
   });
 });

@@ -9,4 +9,4 @@ export {
   type MailboxStats,
 } from './Mailbox.js';
 export type { MailboxOptions, MailboxRedisClient } from './MailboxOptions.js';
-export { compareMailboxIds } from './mailboxId.js';
+export { compareMailboxIds, isMailboxId } from './mailboxId.js';

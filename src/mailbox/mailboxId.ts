@@ -15,6 +15,22 @@ export function checkMailboxId(path: string, id: unknown): string {
 }
 
 /**
+ * Whether `value` is a mailbox id (`<ms>-<sequence>`): for checking an id a client sent before
+ * passing it to `read` or `ack`.
+ *
+ * @example
+ * ```ts
+ * import { isMailboxId } from 'loadstone/mailbox';
+ *
+ * isMailboxId('1733500000000-0'); // true
+ * isMailboxId('$'); // false
+ * ```
+ */
+export function isMailboxId(value: unknown): value is string {
+  return typeof value === 'string' && ID.test(value);
+}
+
+/**
  * Orders two mailbox ids of one recipient: negative when `a` was stored before `b`, 0 when they
  * are the same, positive after. A reader uses it to drop a message it already has (a live copy
  * that also came in a replay).

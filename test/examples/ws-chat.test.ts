@@ -9,8 +9,10 @@ import { type PromFamily, parsePrometheusText } from '../helpers/promText.js';
 import { describeWithRedis } from '../helpers/redis.js';
 
 type ServerMessage = {
-  type: 'message' | 'presence' | 'error';
+  type: 'message' | 'presence' | 'error' | 'sent' | 'gap';
   worker: string;
+  id?: string;
+  to?: string;
   from?: string;
   text?: string;
   online?: string[];
@@ -252,6 +254,20 @@ describeWithRedis('examples/ws-chat with REDIS_URL: two machines', (getRedis) =>
     expect(await west.stop()).toEqual({ code: 0, signal: null });
     expect((await erinClosed).code).toBe(1001);
     await dave.waitForOnline(['dave'], mark);
+
+    // A direct message to erin while she is offline waits in her mailbox. She comes back on the
+    // other machine saying the last id she saw, and gets only what came after it.
+    const lastSeen = erin.received.findLast((m) => m.type === 'message' && m.id !== undefined)?.id;
+    expect(lastSeen).toBeDefined();
+    dave.send({ type: 'say', to: 'erin', text: 'while you were away' });
+    await dave.waitFor((m) => m.type === 'sent' && m.to === 'erin', 'stored for erin');
+    const back = await ChatClient.connect(east.url);
+    back.send({ type: 'join', user: 'erin', after: lastSeen });
+    await back.waitFor((m) => m.text === 'while you were away', 'the message kept for erin');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(back.received.filter((m) => m.type === 'message').map((m) => m.text)).toEqual([
+      'while you were away',
+    ]);
     expect(await east.stop()).toEqual({ code: 0, signal: null });
     expect(`${east.output()}${west.output()}`).not.toMatch(/error|warning/i);
   });
