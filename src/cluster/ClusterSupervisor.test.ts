@@ -3,6 +3,7 @@ import { Agent, createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
+import { InProcessBus } from '../core/InProcessBus.js';
 import { ClusterSupervisor } from './ClusterSupervisor.js';
 import { resolveClusterOptions } from './ClusterSupervisorOptions.js';
 import { isLoadstoneMessage, isMetricFamilies, METRICS_LIMITS } from './protocol.js';
@@ -162,6 +163,19 @@ describe('ClusterSupervisor options', () => {
     expect(s.state).toBe('stopped');
     await expect(s.start()).rejects.toMatchObject({ code: 'ERR_LOADSTONE_CLOSED' });
     await expect(s.reload()).rejects.toMatchObject({ code: 'ERR_LOADSTONE_CLOSED' });
+  });
+
+  it('closes its bus bridges (and their remote buses) on stop, and refuses a new one after', async () => {
+    const s = new ClusterSupervisor({ workers: 1, handleSignals: false });
+    const remote = new InProcessBus();
+    const bridge = s.bridgeBus(remote, { channel: 'machines' });
+    expectInvalidOption(() => s.bridgeBus(remote, { channel: '' }), 'options.channel', 'a non-empty');
+    await s.stop();
+    expect(bridge.closed).toBe(true);
+    expect(remote.closed).toBe(true);
+    expect(() => s.bridgeBus(new InProcessBus())).toThrow(
+      expect.objectContaining({ code: 'ERR_LOADSTONE_CLOSED' }),
+    );
   });
 });
 

@@ -1,13 +1,15 @@
 import cluster from 'node:cluster';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import type { Bus } from '../core/Bus.js';
 import type { Closeable } from '../core/Closeable.js';
 import { ClosedError } from '../core/errors/ClosedError.js';
 import type { HealthCheck, HealthCheckResult } from '../core/HealthCheck.js';
+import { optionsObject } from '../core/internal/validate.js';
 import type { AggregatedHealth } from '../health/index.js';
 import { Autoscaler } from './Autoscaler.js';
 import { aggregateWorkerHealth } from './aggregateWorkerHealth.js';
-import { ClusterBusRelay } from './bus/index.js';
+import { ClusterBusBridge, ClusterBusRelay } from './bus/index.js';
 import type { ClusterStats } from './ClusterStats.js';
 import {
   type ClusterSupervisorOptions,
@@ -61,6 +63,7 @@ export class ClusterSupervisor
   readonly #relay: ClusterBusRelay;
   readonly #clusterState = new ClusterStateHost();
   #router: StickyRouter | undefined;
+  readonly #bridges = new Set<ClusterBusBridge>();
   readonly #messages: WorkerMessageHandler;
   readonly #spawner: WorkerSpawner;
   readonly #restarts: RestartPolicy;
@@ -142,6 +145,25 @@ export class ClusterSupervisor
    */
   get busRelay(): ClusterBusRelay {
     return this.#relay;
+  }
+
+  /**
+   * Joins this machine's cluster bus to `remote` (a `RedisBus` shared by every machine), so the
+   * workers' `ClusterBus` reaches every worker of every machine through one pub/sub pair per
+   * machine, held here (see {@link ClusterBusBridge}). The bridge owns `remote` and is closed
+   * after the workers exit on `stop()`, so their last messages still cross.
+   *
+   * @param remote - the bus between machines.
+   * @param options - the bridge channel (`'loadstone:bridge'`).
+   * @returns the bridge, for its `stats()`.
+   * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` for a bad remote or channel.
+   * @throws {@link ClosedError} `ERR_LOADSTONE_CLOSED` once the supervisor is stopping.
+   */
+  bridgeBus(remote: Bus, options: { readonly channel?: string } = {}): ClusterBusBridge {
+    if (this.#lifecycle.stopping) throw new ClosedError('ClusterSupervisor is stopped');
+    const bridge = new ClusterBusBridge({ ...optionsObject('options', options), relay: this.#relay, remote });
+    this.#bridges.add(bridge);
+    return bridge;
   }
 
   /**
@@ -253,6 +275,7 @@ export class ClusterSupervisor
     // Stop accepting in the primary first (sticky mode); handed-over connections drain in the workers.
     await this.#router?.close();
     await Promise.all([...spawner.managed].map((m) => spawner.retire(m, false)));
+    await Promise.all([...this.#bridges].map((bridge) => bridge.close().catch(() => undefined)));
     await this.#metrics.close();
     this.#signals.remove();
     this.#lifecycle.moveTo('stopped');

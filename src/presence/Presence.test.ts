@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import { partitionBus, settle } from '../../test/helpers/partitionBus.js';
@@ -132,7 +133,7 @@ describe('Presence', () => {
     expect(reader.isOnline('s')).toBe(false);
   });
 
-  it('drops the ids of a worker of this machine at its exit notice', async () => {
+  it('drops the ids of a worker at its exit notice, matching its pid and host', async () => {
     const [worker, reader] = [presence(), presence()];
     await worker.join('u');
     await settle();
@@ -147,6 +148,17 @@ describe('Presence', () => {
     expect(reader.isOnline('u')).toBe(true); // another pid
     await bus.publish('loadstone:worker:exited', {
       pid: process.pid,
+      host: `not-${hostname()}`,
+      slot: '0',
+      reason: 'crashed',
+      code: null,
+      signal: 'SIGKILL',
+    });
+    await settle();
+    expect(reader.isOnline('u')).toBe(true); // the same pid on another machine (a bridged notice)
+    await bus.publish('loadstone:worker:exited', {
+      pid: process.pid,
+      host: hostname(),
       slot: '0',
       reason: 'crashed',
       code: null,

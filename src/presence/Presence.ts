@@ -366,9 +366,9 @@ export class Presence
   /** A worker of this machine exited: whatever its Presence instances held goes at once. */
   #workerExited(notice: JsonValue): void {
     if (typeof notice !== 'object' || notice === null || Array.isArray(notice)) return;
-    const pid = (notice as { pid?: JsonValue }).pid;
+    const { pid, host = this.#origin.host } = notice as { pid?: JsonValue; host?: JsonValue };
     for (const [key, owner] of this.#view.owners) {
-      if (owner !== this.#self && owner.pid === pid && owner.host === this.#origin.host) this.#view.drop(key);
+      if (owner !== this.#self && owner.pid === pid && owner.host === host) this.#view.drop(key);
     }
   }
 

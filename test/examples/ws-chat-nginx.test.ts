@@ -3,8 +3,10 @@
 // connect through nginx from 300 different /24 addresses (ip_hash keys on the first three
 // octets). One supervisor is SIGKILLed with its workers; its users go offline for everyone
 // within the presence bound, reconnect through nginx to the other machines, and receive every
-// direct message sent to them meanwhile, in order, once. Needs nginx and redis-server: skipped
+// direct message sent to them meanwhile, in order, once. Each machine's bus is bridged to Redis by
+// its primary: one subscription per machine. Needs nginx and redis-server: skipped
 // loudly without them, failed under CI=true (where .ci/run installs both).
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { findNginx, type NginxHandle, startNginx } from '../../examples/ws-chat/nginx.js';
@@ -157,6 +159,11 @@ describeNginx('examples/ws-chat: three machines behind nginx (ip_hash)', () => {
     // ip_hash spread the 300 addresses over the three machines, and each machine over its two workers.
     expect([...perMachine.keys()].sort()).toEqual(['a', 'b', 'c']);
     const all = users.map((u) => u.name);
+    // One bus subscription per machine (its primary's bridge), not one per worker.
+    const admin = new Redis((redis as RedisServerHandle).url);
+    const [, subscribers] = (await admin.pubsub('NUMSUB', 'loadstone:bridge')) as [string, number];
+    admin.disconnect();
+    expect(subscribers).toBe(3);
     await Promise.all(users.map((u) => u.until(() => u.online.length === CLIENTS, `all ${CLIENTS} online`)));
 
     const victims = perMachine.get('b') as User[];

@@ -34,8 +34,8 @@ export type ClusterBusRelayStats = {
 export type RelayLink = {
   /** Adds a bus to the ones receiving workers' messages; returns its removal. */
   attach(deliver: (channel: string, message: JsonValue) => void): () => void;
-  /** Delivers to every attached bus, then sends to every worker. */
-  publish(channel: string, message: JsonValue): void;
+  /** Delivers to every attached bus (but `except`), then sends to every worker. */
+  publish(channel: string, message: JsonValue, except?: (channel: string, message: JsonValue) => void): void;
   readonly maxMessageBytes: number;
 };
 
@@ -86,9 +86,9 @@ export class ClusterBusRelay implements MetricsSource<ClusterBusRelayStats> {
         this.#buses.add(deliver);
         return () => this.#buses.delete(deliver);
       },
-      publish: (channel, message) => {
+      publish: (channel, message, except) => {
         this.#published++;
-        this.#fanOut(channel, message, undefined);
+        this.#fanOut(channel, message, undefined, except);
       },
       maxMessageBytes: this.#maxMessageBytes,
     });
@@ -131,8 +131,13 @@ export class ClusterBusRelay implements MetricsSource<ClusterBusRelayStats> {
     };
   }
 
-  #fanOut(channel: string, message: JsonValue, from: Worker | undefined): void {
-    for (const deliver of this.#buses) deliver(channel, message);
+  #fanOut(
+    channel: string,
+    message: JsonValue,
+    from: Worker | undefined,
+    except?: (channel: string, message: JsonValue) => void,
+  ): void {
+    for (const deliver of this.#buses) if (deliver !== except) deliver(channel, message);
     let workers: Iterable<Worker>;
     try {
       workers = this.#workers();

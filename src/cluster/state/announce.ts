@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { ClusterBusRelay } from '../bus/ClusterBusRelay.js';
 import { relayLinks } from '../bus/ClusterBusRelay.js';
 import type { ManagedWorker } from '../ManagedWorker.js';
@@ -10,7 +11,7 @@ import {
 
 /** Publishes {@link WorkerOnlineNotice} to every bus of the cluster. @internal */
 export function announceWorkerOnline(relay: ClusterBusRelay, m: ManagedWorker): void {
-  const notice: WorkerOnlineNotice = { pid: m.pid, slot: m.slot.id };
+  const notice: WorkerOnlineNotice = { pid: m.pid, host: hostname(), slot: m.slot.id };
   relayLinks.get(relay)?.publish(WORKER_ONLINE_CHANNEL, notice);
 }
 
@@ -24,6 +25,7 @@ export function announceWorkerGone(
 ): void {
   const notice: WorkerExitedNotice = {
     pid: m.pid,
+    host: hostname(),
     slot: m.slot.id,
     reason: expected ? 'retired' : 'crashed',
     code,

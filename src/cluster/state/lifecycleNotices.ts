@@ -11,6 +11,8 @@ export const WORKER_EXITED_CHANNEL = 'loadstone:worker:exited';
 export type WorkerOnlineNotice = {
   /** The worker's process id. */
   readonly pid: number;
+  /** The machine's host name: a notice bridged to other machines names its own. */
+  readonly host: string;
   /** Its slot id. */
   readonly slot: string;
 };
@@ -19,6 +21,8 @@ export type WorkerOnlineNotice = {
 export type WorkerExitedNotice = {
   /** The worker's process id: whatever it owned is now ownerless. */
   readonly pid: number;
+  /** The machine's host name (pids repeat across machines; a bridged notice names its own). */
+  readonly host: string;
   /** Its slot id. */
   readonly slot: string;
   /**
