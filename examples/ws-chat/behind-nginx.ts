@@ -66,6 +66,7 @@ const machines = await Promise.all(
         ADMIN_PORT: '0',
         REDIS_URL: redisUrl,
         PRESENCE_HEARTBEAT_MS: '1000',
+        TRUSTED_PROXIES: '127.0.0.1', // nginx: route by the client it names in X-Forwarded-For
       },
       /listening on http:\/\/([\d.:]+)/,
     ),

@@ -24,6 +24,8 @@ const MAX_CONNECTIONS = Number(process.env.MAX_CONNECTIONS_PER_WORKER ?? 1_000);
 const REDIS_URL = process.env.REDIS_URL || undefined;
 const HEARTBEAT_MS = Number(process.env.PRESENCE_HEARTBEAT_MS ?? 5_000);
 const NAME = process.env.NAME ?? '';
+// Behind a proxy: its address(es), so the router keys on the client it names in X-Forwarded-For.
+const TRUSTED_PROXIES = (process.env.TRUSTED_PROXIES ?? '').split(',').filter(Boolean);
 
 function redisClient(): Redis {
   const client = new Redis(REDIS_URL as string);
@@ -65,7 +67,8 @@ const result = supervise(
     port: PORT,
     host: HOST,
     workers: WORKERS,
-    sticky: true, // a client's upgrade and its later reconnects reach the same worker
+    // A client's upgrade and its later reconnects reach the same worker.
+    sticky: TRUSTED_PROXIES.length === 0 ? true : { trustedProxies: TRUSTED_PROXIES },
     metrics: { port: ADMIN_PORT, host: HOST, registry },
   },
 );

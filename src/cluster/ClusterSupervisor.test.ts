@@ -95,6 +95,10 @@ describe('ClusterSupervisor options', () => {
       key: { header: 'x-user' },
     });
     expect(resolveClusterOptions({ sticky: false }).sticky).toBeUndefined();
+    expect(
+      resolveClusterOptions({ sticky: { trustedProxies: ['10.0.0.0/8'], proxyProtocol: true } }).sticky,
+    ).toEqual({ key: 'address', trustedProxies: ['10.0.0.0/8'], proxyProtocol: true });
+    expect(() => resolveClusterOptions({ sticky: { keys: 'address' } as never })).toThrow(/keys/);
   });
 
   it.each([
@@ -118,8 +122,10 @@ describe('ClusterSupervisor options', () => {
     [{ memoryMetric: 'vsz' }, 'options.memoryMetric', 'one of'],
     [{ reloadConcurrency: 0 }, 'options.reloadConcurrency', 'an integer >= 1'],
     [{ handleSignals: 'yes' }, 'options.handleSignals', 'a boolean'],
-    [{ sticky: { key: 'ip' } }, 'options.sticky.key', '"address"'],
+    [{ sticky: { key: 'ip' } }, 'options.sticky.key', "'address'"],
     [{ sticky: { key: { header: '' } } }, 'options.sticky.key.header', 'a non-empty string'],
+    [{ sticky: { trustedProxies: ['proxy.local'] } }, 'options.sticky.trustedProxies[0]', 'an IP address'],
+    [{ sticky: { proxyProtocol: true } }, 'options.sticky.proxyProtocol', 'false unless'],
     [{ autoscale: { min: 0, max: 2 } }, 'options.autoscale.min', 'an integer >= 1'],
     [{ autoscale: { min: 3, max: 2 } }, 'options.autoscale.max', 'an integer >= 3'],
     [

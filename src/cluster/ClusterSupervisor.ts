@@ -214,7 +214,7 @@ export class ClusterSupervisor
     try {
       if (this.#options.sticky) {
         // The primary owns the port; workers get connections handed over (see ./sticky).
-        const router = new StickyRouter({ key: this.#options.sticky.key });
+        const router = new StickyRouter(this.#options.sticky);
         this.#router = router;
         this.#spawner.useRouter(router);
         await router.listen(this.#options.port, this.#options.host);

@@ -7,9 +7,11 @@ import {
   numberOption,
   oneOfOption,
   optionsObject,
+  rejectUnknownOptions,
 } from '../core/internal/validate.js';
 import { type AutoscaleOptions, autoscaleOption, type ResolvedAutoscaleOptions } from './AutoscaleOptions.js';
 import type { StickyKey } from './sticky/index.js';
+import { resolveStickyRouterOptions } from './sticky/StickyRouterOptions.js';
 
 export type { AutoscaleOptions };
 
@@ -24,6 +26,15 @@ export type StickyOptions = {
    * @default 'address'
    */
   readonly key?: StickyKey;
+  /**
+   * Proxies (addresses and CIDR ranges) allowed to name the client, by `X-Forwarded-For` or the
+   * PROXY protocol; everyone else's claims are ignored (see `StickyRouterOptions.trustedProxies`).
+   * Behind nginx or a load balancer, list it here so its clients spread over the workers instead
+   * of all landing on the one its address hashes to.
+   */
+  readonly trustedProxies?: readonly string[];
+  /** The trusted proxies send a PROXY protocol header (v1 or v2), which the primary strips. @default false */
+  readonly proxyProtocol?: boolean;
 };
 
 /**
@@ -201,7 +212,7 @@ export type ResolvedClusterSupervisorOptions = {
   readonly memoryMetric: MemoryMetric;
   readonly reloadConcurrency: number;
   readonly handleSignals: boolean;
-  readonly sticky: { readonly key: StickyKey } | undefined;
+  readonly sticky: StickyOptions | undefined;
   readonly autoscale: ResolvedAutoscaleOptions | undefined;
   readonly metrics:
     | { readonly port: number; readonly host: string; readonly registry: MetricsEndpointOptions['registry'] }
@@ -228,22 +239,25 @@ function stickyOption(value: unknown): ResolvedClusterSupervisorOptions['sticky'
   if (value === undefined || value === false) return undefined;
   if (value === true) return Object.freeze({ key: 'address' as const });
   const o = optionsObject<StickyOptions>('options.sticky', value as StickyOptions);
-  const key = o.key ?? 'address';
-  if (key === 'address') return Object.freeze({ key });
-  if (typeof key === 'object' && key !== null) {
-    if ('header' in key) {
-      return Object.freeze({
-        key: { header: nonEmptyStringOption('options.sticky.key.header', key.header) },
-      });
-    }
-    if ('cookie' in key) {
-      return Object.freeze({
-        key: { cookie: nonEmptyStringOption('options.sticky.key.cookie', key.cookie) },
-      });
-    }
-  }
-  throw new InvalidOptionError('options.sticky.key', '"address", { header } or { cookie }', key);
+  rejectUnknownOptions(o, STICKY_OPTIONS, 'sticky', {}, 'options.sticky');
+  // The router checks them the same way; checked here so a bad option fails at construction.
+  const { key, trusted } = resolveStickyRouterOptions(
+    { key: o.key, trustedProxies: o.trustedProxies, proxyProtocol: o.proxyProtocol },
+    'options.sticky',
+  );
+  return Object.freeze({
+    key:
+      key.kind === 'address'
+        ? 'address'
+        : key.kind === 'header'
+          ? { header: key.name }
+          : { cookie: key.name },
+    ...(trusted === undefined ? {} : { trustedProxies: [...(o.trustedProxies ?? [])] }),
+    ...(o.proxyProtocol === true ? { proxyProtocol: true } : {}),
+  });
 }
+
+const STICKY_OPTIONS = new Set(['key', 'trustedProxies', 'proxyProtocol']);
 
 function metricsOption(
   value: MetricsEndpointOptions | undefined,

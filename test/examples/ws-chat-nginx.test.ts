@@ -135,7 +135,12 @@ describeNginx('examples/ws-chat: three machines behind nginx (ip_hash)', () => {
     if (missing.length > 0) throw new Error(`${missing.join(' and ')} required under CI=true`);
     redis = await startRedis();
     if (redis === undefined) throw new Error('redis-server did not start');
-    const env = { WORKERS: '2', REDIS_URL: redis.url, PRESENCE_HEARTBEAT_MS: String(HEARTBEAT_MS) };
+    const env = {
+      WORKERS: '2',
+      REDIS_URL: redis.url,
+      PRESENCE_HEARTBEAT_MS: String(HEARTBEAT_MS),
+      TRUSTED_PROXIES: '127.0.0.1', // nginx: each supervisor routes by the X-Forwarded-For client
+    };
     machines = await Promise.all(
       ['a', 'b', 'c'].map((name) => startExample('ws-chat', { env: { ...env, NAME: name } })),
     );
@@ -156,8 +161,10 @@ describeNginx('examples/ws-chat: three machines behind nginx (ip_hash)', () => {
     const machineOf = (u: User): string => u.worker.split('/')[0] as string;
     const perMachine = new Map<string, User[]>();
     for (const u of users) perMachine.set(machineOf(u), [...(perMachine.get(machineOf(u)) ?? []), u]);
-    // ip_hash spread the 300 addresses over the three machines, and each machine over its two workers.
+    // ip_hash spread the 300 addresses over the three machines, and each machine's sticky router
+    // (trusting nginx's X-Forwarded-For) over its two workers.
     expect([...perMachine.keys()].sort()).toEqual(['a', 'b', 'c']);
+    expect(new Set(users.map((u) => u.worker)).size).toBe(6);
     const all = users.map((u) => u.name);
     // One bus subscription per machine (its primary's bridge), not one per worker.
     const admin = new Redis((redis as RedisServerHandle).url);

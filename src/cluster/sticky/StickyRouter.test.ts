@@ -4,85 +4,21 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectInvalidOption } from '../../../test/helpers/expectInvalidOption.js';
+import {
+  closeRouters,
+  FakeWorker,
+  get,
+  type Reply,
+  routers,
+  start,
+} from '../../../test/helpers/stickyRouter.js';
 import { isLoadstoneError } from '../../core/index.js';
 import { acceptHandedConnection, acceptStickyConnections } from './acceptStickyConnections.js';
 import { StickyRouter } from './StickyRouter.js';
 
-/**
- * An in-process stand-in for a worker: its "send" gives the primary's socket to its own http
- * server as acceptStickyConnections would in a real worker, and it can be taken down.
- */
-class FakeWorker {
-  up = true;
-  readonly server: http.Server;
-  constructor(readonly name: string) {
-    this.server = http.createServer((req, res) => {
-      res.setHeader('x-worker', name);
-      res.end(req.url);
-    });
-  }
-  isConnected(): boolean {
-    return this.up;
-  }
-  isDead(): boolean {
-    return !this.up;
-  }
-  send(message: unknown, socket: unknown, callback?: (error: Error | null) => void): boolean {
-    acceptHandedConnection(this.server, message, socket);
-    callback?.(null);
-    return true;
-  }
-  get asWorker(): Worker {
-    return this as unknown as Worker;
-  }
-}
-
-type Reply = { worker: string; body: string };
-
-/** One request on a fresh connection (no keep-alive), from `localAddress`. */
-function get(
-  port: number,
-  options: { localAddress?: string; headers?: Record<string, string>; path?: string } = {},
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(
-        {
-          host: '127.0.0.1',
-          port,
-          agent: false,
-          localAddress: options.localAddress,
-          headers: options.headers,
-          path: options.path ?? '/',
-        },
-        (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            body += chunk;
-          });
-          res.on('end', () => resolve({ worker: String(res.headers['x-worker']), body }));
-        },
-      )
-      .on('error', reject);
-  });
-}
-
-const routers: StickyRouter[] = [];
-afterEach(async () => {
-  await Promise.all(routers.splice(0).map((router) => router.close()));
-});
-
-async function start(router: StickyRouter, workers: FakeWorker[]): Promise<number> {
-  routers.push(router);
-  workers.forEach((worker, i) => {
-    router.setWorker(`w${i}`, worker.asWorker);
-  });
-  await router.listen(0, '127.0.0.1');
-  return (router.address as AddressInfo).port;
-}
-
 const addresses = Array.from({ length: 16 }, (_, i) => `127.0.0.${i + 2}`);
+
+afterEach(closeRouters);
 
 describe('StickyRouter', () => {
   it('example: the primary side', async () => {

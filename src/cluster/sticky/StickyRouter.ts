@@ -2,11 +2,18 @@ import type { Worker } from 'node:cluster';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { ClosedError } from '../../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
-import { integerOption, nonEmptyStringOption, optionsObject } from '../../core/internal/validate.js';
+import { integerOption, nonEmptyStringOption } from '../../core/internal/validate.js';
 import type { MetricsSource } from '../../core/MetricsSource.js';
 import { ConsistentHashSharder } from '../../sharding/index.js';
+import { clientOf } from './clientOf.js';
 import { stickyConnectionMessage } from './messages.js';
-import type { StickyKey, StickyRouterOptions } from './StickyRouterOptions.js';
+import { parseProxyHeader } from './proxyProtocol.js';
+import { readFirstBytes } from './readFirstBytes.js';
+import {
+  type ResolvedStickyRouterOptions,
+  resolveStickyRouterOptions,
+  type StickyRouterOptions,
+} from './StickyRouterOptions.js';
 import { addressKey, cookieValue, headEnd, headerValue } from './stickyKey.js';
 
 /** A snapshot of {@link StickyRouter} counters. */
@@ -30,6 +37,10 @@ export type StickyRouterStats = {
   readonly liveSlots: number;
   /** Failed `accept()` calls (e.g. out of file descriptors); the server keeps listening. */
   readonly acceptErrors: number;
+  /** Connections from a trusted proxy routed by the client address it named (X-Forwarded-For or PROXY). */
+  readonly forwarded: number;
+  /** Connections from a trusted proxy, with `proxyProtocol`, that did not start with a valid PROXY header. */
+  readonly proxyHeaderMissing: number;
 };
 
 type Slot = { readonly id: string; worker: Worker | undefined; handed: number };
@@ -39,14 +50,6 @@ type Waiting = {
   readonly head: Buffer | undefined;
   timer: NodeJS.Timeout;
 };
-type ResolvedStickyRouterOptions = {
-  readonly key: { readonly kind: 'address' } | { readonly kind: 'header' | 'cookie'; readonly name: string };
-  readonly maxHeadBytes: number;
-  readonly headTimeoutMs: number;
-  readonly maxPending: number;
-  readonly pendingTimeoutMs: number;
-};
-
 const ignore = (): void => {};
 
 /**
@@ -80,6 +83,8 @@ export class StickyRouter implements MetricsSource<StickyRouterStats> {
   #rerouted = 0;
   #dropped = 0;
   #acceptErrors = 0;
+  #forwarded = 0;
+  #proxyHeaderMissing = 0;
   #closed = false;
 
   /**
@@ -87,14 +92,7 @@ export class StickyRouter implements MetricsSource<StickyRouterStats> {
    * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` for a bad option.
    */
   constructor(options?: StickyRouterOptions) {
-    const opts = optionsObject('options', options);
-    this.#options = Object.freeze({
-      key: resolveKey(opts.key),
-      maxHeadBytes: integerOption('options.maxHeadBytes', opts.maxHeadBytes ?? 16_384, 64, 1_048_576),
-      headTimeoutMs: integerOption('options.headTimeoutMs', opts.headTimeoutMs ?? 10_000, 1),
-      maxPending: integerOption('options.maxPending', opts.maxPending ?? 1024, 0),
-      pendingTimeoutMs: integerOption('options.pendingTimeoutMs', opts.pendingTimeoutMs ?? 10_000, 1),
-    });
+    this.#options = resolveStickyRouterOptions(options);
     // pauseOnConnect: the primary must not read (address key) or must read only the head
     // (header key) before the handle moves to a worker.
     this.#server = net.createServer({ pauseOnConnect: true }, (socket) => this.#onConnection(socket));
@@ -223,6 +221,8 @@ export class StickyRouter implements MetricsSource<StickyRouterStats> {
       slots: this.#slots.size,
       liveSlots,
       acceptErrors: this.#acceptErrors,
+      forwarded: this.#forwarded,
+      proxyHeaderMissing: this.#proxyHeaderMissing,
     };
   }
 
@@ -233,57 +233,55 @@ export class StickyRouter implements MetricsSource<StickyRouterStats> {
       socket.destroy();
       return;
     }
-    if (this.#options.key.kind === 'address')
+    const fromProxy = this.#options.trusted?.(socket.remoteAddress ?? '') === true;
+    if (this.#options.key.kind === 'address' && !fromProxy)
       this.#dispatch(socket, addressKey(socket.remoteAddress), undefined);
-    else this.#readHead(socket);
+    else this.#readHead(socket, fromProxy);
   }
 
-  #readHead(socket: Socket): void {
-    const { maxHeadBytes, headTimeoutMs, key } = this.#options;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const finish = (complete: boolean): void => {
-      socket.off('data', onData);
-      socket.off('end', onGone);
-      socket.off('close', onGone);
-      socket.off('timeout', onTimeout);
-      socket.setTimeout(0);
-      this.#reading.delete(socket);
-      stopReading(socket);
-      if (socket.readableLength > 0) {
-        const rest: unknown = socket.read(socket.readableLength);
-        if (Buffer.isBuffer(rest)) chunks.push(rest);
-        stopReading(socket); // read() may have restarted reading to refill its buffer
-      }
-      const bytes = Buffer.concat(chunks);
-      const end = complete ? headEnd(bytes) : -1;
-      let routingKey: string | undefined;
-      if (end !== -1 && key.kind !== 'address') {
-        const head = bytes.subarray(0, end).toString('latin1');
-        routingKey = key.kind === 'header' ? headerValue(head, key.name) : cookieValue(head, key.name);
-      }
-      this.#dispatch(socket, routingKey ?? addressKey(socket.remoteAddress), bytes);
-    };
-    const onData = (chunk: Buffer): void => {
-      chunks.push(chunk);
-      size += chunk.length;
-      const complete = headEnd(chunks.length === 1 ? chunk : Buffer.concat(chunks)) !== -1;
-      if (complete || size >= maxHeadBytes) finish(complete);
-    };
-    const onTimeout = (): void => finish(false);
-    const onGone = (): void => {
-      socket.off('data', onData);
-      socket.off('timeout', onTimeout);
-      if (this.#reading.delete(socket)) this.#dropped++;
-      socket.destroy();
-    };
+  #readHead(socket: Socket, fromProxy: boolean): void {
+    const { maxHeadBytes, headTimeoutMs, key, proxyProtocol } = this.#options;
+    const proxyHeader = fromProxy && proxyProtocol;
     this.#reading.add(socket);
-    socket.on('data', onData);
-    socket.once('end', onGone);
-    socket.once('close', onGone);
-    socket.setTimeout(headTimeoutMs, onTimeout);
-    // pauseOnConnect leaves the socket explicitly paused: a 'data' listener does not resume it.
-    socket.resume();
+    readFirstBytes(
+      socket,
+      {
+        maxBytes: maxHeadBytes,
+        timeoutMs: headTimeoutMs,
+        enough: (bytes) => {
+          let rest = bytes;
+          if (proxyHeader) {
+            const header = parseProxyHeader(bytes);
+            if (header === 'more') return false;
+            if (header !== undefined) rest = bytes.subarray(header.length);
+            // The PROXY header names the client: no need to wait for the request.
+            if (key.kind === 'address') return true;
+          }
+          return headEnd(rest) !== -1;
+        },
+      },
+      (bytes, complete) => {
+        this.#reading.delete(socket);
+        const { client, rest } = this.#client(socket, bytes, fromProxy);
+        let routingKey: string | undefined;
+        const end = complete ? headEnd(rest) : -1;
+        if (end !== -1 && key.kind !== 'address') {
+          const head = rest.subarray(0, end).toString('latin1');
+          routingKey = key.kind === 'header' ? headerValue(head, key.name) : cookieValue(head, key.name);
+        }
+        this.#dispatch(socket, routingKey ?? client, rest);
+      },
+      () => {
+        if (this.#reading.delete(socket)) this.#dropped++;
+      },
+    );
+  }
+
+  #client(socket: Socket, bytes: Buffer, fromProxy: boolean): { client: string; rest: Buffer } {
+    const found = clientOf(addressKey(socket.remoteAddress), bytes, fromProxy ? this.#options : undefined);
+    if (found.forwarded) this.#forwarded++;
+    if (found.missingProxyHeader) this.#proxyHeaderMissing++;
+    return found;
   }
 
   #dispatch(socket: Socket, key: string, head: Buffer | undefined): void {
@@ -365,34 +363,4 @@ export class StickyRouter implements MetricsSource<StickyRouterStats> {
 
 function isUp(worker: Worker): boolean {
   return worker.isConnected() && !worker.isDead();
-}
-
-/**
- * Stops the primary reading from `socket`. After the handle is sent, the primary closes it only
- * when the worker acknowledges; bytes it read meanwhile would be lost to the worker.
- * `pause()` alone does not stop a net.Socket's handle from reading ahead.
- */
-function stopReading(socket: Socket): void {
-  socket.pause();
-  const handle = (socket as unknown as { _handle?: { reading?: boolean; readStop?: () => unknown } | null })
-    ._handle;
-  if (typeof handle?.readStop === 'function') {
-    handle.readStop();
-    // net.Socket restarts reading on resume() only when this flag says it is not reading.
-    handle.reading = false;
-  }
-}
-
-function resolveKey(key: StickyKey | undefined): ResolvedStickyRouterOptions['key'] {
-  if (key === undefined || key === 'address') return { kind: 'address' };
-  if (typeof key === 'object' && key !== null) {
-    if ('header' in key && !('cookie' in key)) {
-      const name = nonEmptyStringOption('options.key.header', key.header).toLowerCase();
-      return { kind: 'header', name };
-    }
-    if ('cookie' in key && !('header' in key)) {
-      return { kind: 'cookie', name: nonEmptyStringOption('options.key.cookie', key.cookie) };
-    }
-  }
-  throw new InvalidOptionError('options.key', "'address', { header: string } or { cookie: string }", key);
 }

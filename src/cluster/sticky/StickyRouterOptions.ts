@@ -1,3 +1,7 @@
+import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
+import { integerOption, nonEmptyStringOption, optionsObject } from '../../core/internal/validate.js';
+import { type AddressMatcher, trustedProxyMatcher } from './trustedProxies.js';
+
 /**
  * What a sticky connection is routed by:
  * - `'address'`: the client's IP address (the socket's remote address);
@@ -52,4 +56,78 @@ export type StickyRouterOptions = {
    * @default 10000
    */
   readonly pendingTimeoutMs?: number;
+  /**
+   * Proxies (IP addresses and CIDR ranges, e.g. `['10.0.0.0/8', '::1']`) allowed to say who the
+   * client is. A connection from one of them is routed by the client it names: with
+   * `proxyProtocol`, the address in the PROXY header; otherwise the first hop of
+   * `X-Forwarded-For`, read from the right, that is not itself a trusted proxy. Anyone else's
+   * headers are ignored (they could name any address): by default the socket's address is the
+   * client's. With a header or cookie key, the client address is the fallback key.
+   */
+  readonly trustedProxies?: readonly string[];
+  /**
+   * Connections from `trustedProxies` start with a PROXY protocol header (v1 or v2: HAProxy
+   * `send-proxy`, nginx `proxy_protocol on`, cloud load balancers). The primary reads it, routes
+   * by its source address and strips it, so the worker sees the client's bytes only. A trusted
+   * connection without one is routed by its own address and counted
+   * (`stats().proxyHeaderMissing`). Requires `trustedProxies`.
+   * @default false
+   */
+  readonly proxyProtocol?: boolean;
 };
+
+/** The options with their defaults. @internal */
+export type ResolvedStickyRouterOptions = {
+  readonly key: { readonly kind: 'address' } | { readonly kind: 'header' | 'cookie'; readonly name: string };
+  readonly maxHeadBytes: number;
+  readonly headTimeoutMs: number;
+  readonly maxPending: number;
+  readonly pendingTimeoutMs: number;
+  /** Whether an address is a trusted proxy; `undefined` when none is. */
+  readonly trusted: AddressMatcher | undefined;
+  readonly proxyProtocol: boolean;
+};
+
+/** Checks `options` (found at `path` in the caller's options) and fills in the defaults. @internal */
+export function resolveStickyRouterOptions(
+  options: StickyRouterOptions | undefined,
+  path = 'options',
+): ResolvedStickyRouterOptions {
+  const opts = optionsObject(path, options);
+  if (opts.proxyProtocol !== undefined && typeof opts.proxyProtocol !== 'boolean') {
+    throw new InvalidOptionError(`${path}.proxyProtocol`, 'a boolean', opts.proxyProtocol);
+  }
+  if (opts.proxyProtocol === true && opts.trustedProxies === undefined) {
+    throw new InvalidOptionError(
+      `${path}.proxyProtocol`,
+      'false unless trustedProxies names the proxies that send it',
+      opts.proxyProtocol,
+    );
+  }
+  return Object.freeze({
+    key: resolveKey(opts.key, path),
+    maxHeadBytes: integerOption('options.maxHeadBytes', opts.maxHeadBytes ?? 16_384, 64, 1_048_576),
+    headTimeoutMs: integerOption('options.headTimeoutMs', opts.headTimeoutMs ?? 10_000, 1),
+    maxPending: integerOption('options.maxPending', opts.maxPending ?? 1024, 0),
+    pendingTimeoutMs: integerOption('options.pendingTimeoutMs', opts.pendingTimeoutMs ?? 10_000, 1),
+    trusted:
+      opts.trustedProxies === undefined
+        ? undefined
+        : trustedProxyMatcher(`${path}.trustedProxies`, opts.trustedProxies),
+    proxyProtocol: opts.proxyProtocol === true,
+  });
+}
+
+function resolveKey(key: StickyKey | undefined, path: string): ResolvedStickyRouterOptions['key'] {
+  if (key === undefined || key === 'address') return { kind: 'address' };
+  if (typeof key === 'object' && key !== null) {
+    if ('header' in key && !('cookie' in key)) {
+      const name = nonEmptyStringOption(`${path}.key.header`, key.header).toLowerCase();
+      return { kind: 'header', name };
+    }
+    if ('cookie' in key && !('header' in key)) {
+      return { kind: 'cookie', name: nonEmptyStringOption(`${path}.key.cookie`, key.cookie) };
+    }
+  }
+  throw new InvalidOptionError(`${path}.key`, "'address', { header: string } or { cookie: string }", key);
+}

@@ -1,0 +1,103 @@
+// In-process sticky routing for tests: workers that serve handed connections with their own
+// http.Server, a one-request client, and a router started on a free loopback port.
+import type { Worker } from 'node:cluster';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { acceptHandedConnection } from '../../src/cluster/sticky/acceptStickyConnections.js';
+import type { StickyRouter } from '../../src/cluster/sticky/StickyRouter.js';
+
+/**
+ * An in-process stand-in for a worker: its "send" gives the primary's socket to its own http
+ * server as acceptStickyConnections would in a real worker, and it can be taken down.
+ */
+export class FakeWorker {
+  up = true;
+  readonly server: http.Server;
+  constructor(readonly name: string) {
+    this.server = http.createServer((req, res) => {
+      res.setHeader('x-worker', name);
+      res.setHeader('x-peer', String(req.socket.remoteAddress));
+      res.end(req.url);
+    });
+  }
+  isConnected(): boolean {
+    return this.up;
+  }
+  isDead(): boolean {
+    return !this.up;
+  }
+  send(message: unknown, socket: unknown, callback?: (error: Error | null) => void): boolean {
+    acceptHandedConnection(this.server, message, socket);
+    callback?.(null);
+    return true;
+  }
+  get asWorker(): Worker {
+    return this as unknown as Worker;
+  }
+}
+
+export type Reply = { worker: string; body: string };
+
+/** One request on a fresh connection (no keep-alive), from `localAddress`. */
+export function get(
+  port: number,
+  options: { localAddress?: string; headers?: Record<string, string>; path?: string } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(
+        {
+          host: '127.0.0.1',
+          port,
+          agent: false,
+          localAddress: options.localAddress,
+          headers: options.headers,
+          path: options.path ?? '/',
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            body += chunk;
+          });
+          res.on('end', () => resolve({ worker: String(res.headers['x-worker']), body }));
+        },
+      )
+      .on('error', reject);
+  });
+}
+
+/** Routers started by the tests; `afterEach(closeRouters)` closes them. */
+export const routers: StickyRouter[] = [];
+
+export async function closeRouters(): Promise<void> {
+  await Promise.all(routers.splice(0).map((router) => router.close()));
+}
+
+export async function start(router: StickyRouter, workers: FakeWorker[]): Promise<number> {
+  routers.push(router);
+  workers.forEach((worker, i) => {
+    router.setWorker(`w${i}`, worker.asWorker);
+  });
+  await router.listen(0, '127.0.0.1');
+  return (router.address as AddressInfo).port;
+}
+
+/** One request written raw after `prefix` (a PROXY header) on a fresh connection; the worker's reply. */
+export function rawGet(port: number, prefix: Buffer | string, localAddress?: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress });
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    socket.on('end', () => {
+      const worker = /x-worker: (\S+)/i.exec(text)?.[1] ?? 'none';
+      resolve({ worker, body: text.split('\r\n\r\n')[1] ?? '' });
+    });
+    socket.on('error', reject);
+    socket.write(prefix);
+    socket.end('GET /raw HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  });
+}
