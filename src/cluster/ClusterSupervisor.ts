@@ -98,6 +98,7 @@ export class ClusterSupervisor
         this.#autoscaler.sample(m);
         this.#watchdog.checkMemory(m);
       },
+      stickyClosed: (m, n) => this.#router?.connectionsClosed(m.worker, n) ?? true,
     });
     const spawner = new WorkerSpawner({
       ...host,

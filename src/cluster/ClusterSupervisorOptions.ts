@@ -35,6 +35,12 @@ export type StickyOptions = {
   readonly trustedProxies?: readonly string[];
   /** The trusted proxies send a PROXY protocol header (v1 or v2), which the primary strips. @default false */
   readonly proxyProtocol?: boolean;
+  /**
+   * Bounded loads: no worker holds more than `⌈balanceFactor × mean⌉` open connections; a
+   * client whose worker is full goes to the next on the ring (see
+   * `StickyRouterOptions.balanceFactor`). 1 to 100, e.g. `1.25`; off when absent.
+   */
+  readonly balanceFactor?: number;
 };
 
 /**
@@ -241,8 +247,13 @@ function stickyOption(value: unknown): ResolvedClusterSupervisorOptions['sticky'
   const o = optionsObject<StickyOptions>('options.sticky', value as StickyOptions);
   rejectUnknownOptions(o, STICKY_OPTIONS, 'sticky', {}, 'options.sticky');
   // The router checks them the same way; checked here so a bad option fails at construction.
-  const { key, trusted } = resolveStickyRouterOptions(
-    { key: o.key, trustedProxies: o.trustedProxies, proxyProtocol: o.proxyProtocol },
+  const { key, trusted, balanceFactor } = resolveStickyRouterOptions(
+    {
+      key: o.key,
+      trustedProxies: o.trustedProxies,
+      proxyProtocol: o.proxyProtocol,
+      balanceFactor: o.balanceFactor,
+    },
     'options.sticky',
   );
   return Object.freeze({
@@ -254,10 +265,11 @@ function stickyOption(value: unknown): ResolvedClusterSupervisorOptions['sticky'
           : { cookie: key.name },
     ...(trusted === undefined ? {} : { trustedProxies: [...(o.trustedProxies ?? [])] }),
     ...(o.proxyProtocol === true ? { proxyProtocol: true } : {}),
+    ...(balanceFactor === undefined ? {} : { balanceFactor }),
   });
 }
 
-const STICKY_OPTIONS = new Set(['key', 'trustedProxies', 'proxyProtocol']);
+const STICKY_OPTIONS = new Set(['key', 'trustedProxies', 'proxyProtocol', 'balanceFactor']);
 
 function metricsOption(
   value: MetricsEndpointOptions | undefined,

@@ -13,6 +13,7 @@ import {
 } from './protocol.js';
 import type { SupervisorHost } from './SupervisorHost.js';
 import type { ClusterStateHost } from './state/index.js';
+import { STICKY_CLOSED } from './sticky/messages.js';
 
 /** Where the handler sends what a worker reported. */
 export type WorkerMessageHost = SupervisorHost & {
@@ -22,6 +23,8 @@ export type WorkerMessageHost = SupervisorHost & {
   workerReady(m: ManagedWorker, port: number | undefined): void;
   /** `m` sent a heartbeat; its `lastHeartbeat` and `sample` are updated. */
   heartbeat(m: ManagedWorker): void;
+  /** `m` reports `n` handed sticky connections closed; `false` when `n` is malformed. */
+  stickyClosed(m: ManagedWorker, n: unknown): boolean;
 };
 
 const HEARTBEAT_FIELDS = ['rss', 'heapUsed', 'eld', 'eldP99', 'elu', 'inFlight', 'requests'] as const;
@@ -80,6 +83,10 @@ export class WorkerMessageHandler {
         default:
           if (message.type.startsWith('bus:')) {
             if (!this.#host.relay.receive(m.worker, message)) this.#drop(m, message, 'malformed bus message');
+            return;
+          }
+          if (message.type === STICKY_CLOSED) {
+            if (!this.#host.stickyClosed(m, message.n)) this.#drop(m, message, 'invalid sticky:closed count');
             return;
           }
           if (message.type.startsWith('state:')) {

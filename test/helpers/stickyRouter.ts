@@ -26,8 +26,12 @@ export class FakeWorker {
   isDead(): boolean {
     return !this.up;
   }
+  /** The router this worker reports closed connections to (set by `start`). */
+  router: StickyRouter | undefined;
   send(message: unknown, socket: unknown, callback?: (error: Error | null) => void): boolean {
-    acceptHandedConnection(this.server, message, socket);
+    acceptHandedConnection(this.server, message, socket, (n) =>
+      this.router?.connectionsClosed(this.asWorker, n),
+    );
     callback?.(null);
     return true;
   }
@@ -77,6 +81,7 @@ export async function closeRouters(): Promise<void> {
 export async function start(router: StickyRouter, workers: FakeWorker[]): Promise<number> {
   routers.push(router);
   workers.forEach((worker, i) => {
+    worker.router = router;
     router.setWorker(`w${i}`, worker.asWorker);
   });
   await router.listen(0, '127.0.0.1');

@@ -5,6 +5,7 @@ import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
 import { integerOption, nonEmptyStringOption } from '../../core/internal/validate.js';
 import type { MetricsSource } from '../../core/MetricsSource.js';
 import { ConsistentHashSharder } from '../../sharding/index.js';
+import { pickBounded } from './boundedLoad.js';
 import { clientOf } from './clientOf.js';
 import { stickyConnectionMessage } from './messages.js';
 import { parseProxyHeader } from './proxyProtocol.js';
@@ -14,36 +15,10 @@ import {
   resolveStickyRouterOptions,
   type StickyRouterOptions,
 } from './StickyRouterOptions.js';
+import type { StickyRouterStats } from './StickyRouterStats.js';
 import { addressKey, cookieValue, headEnd, headerValue } from './stickyKey.js';
 
-/** A snapshot of {@link StickyRouter} counters. */
-export type StickyRouterStats = {
-  /** Connections handed to a worker since creation. */
-  readonly connections: number;
-  /** Connections handed to each slot's workers since creation, by slot id (current slots only). */
-  readonly perSlot: Readonly<Record<string, number>>;
-  /** Connections that went to another slot because their own slot's worker was down. */
-  readonly rerouted: number;
-  /** Connections waiting now for a worker to come up. */
-  readonly pending: number;
-  /**
-   * Connections closed without reaching a worker: no worker came up in time, too many waiting,
-   * the client left while its head was read, or the handle could not be sent.
-   */
-  readonly dropped: number;
-  /** Slots in the ring. */
-  readonly slots: number;
-  /** Slots whose worker is up. */
-  readonly liveSlots: number;
-  /** Failed `accept()` calls (e.g. out of file descriptors); the server keeps listening. */
-  readonly acceptErrors: number;
-  /** Connections from a trusted proxy routed by the client address it named (X-Forwarded-For or PROXY). */
-  readonly forwarded: number;
-  /** Connections from a trusted proxy, with `proxyProtocol`, that did not start with a valid PROXY header. */
-  readonly proxyHeaderMissing: number;
-};
-
-type Slot = { readonly id: string; worker: Worker | undefined; handed: number };
+type Slot = { readonly id: string; worker: Worker | undefined; handed: number; open: number };
 type Waiting = {
   readonly socket: Socket;
   readonly key: string;
@@ -81,6 +56,7 @@ export class StickyRouter implements MetricsSource<StickyRouterStats> {
   #sharder: ConsistentHashSharder | undefined;
   #connections = 0;
   #rerouted = 0;
+  #overflowed = 0;
   #dropped = 0;
   #acceptErrors = 0;
   #forwarded = 0;
@@ -159,9 +135,11 @@ export class StickyRouter implements MetricsSource<StickyRouterStats> {
     }
     const existing = this.#slots.get(slot);
     if (existing !== undefined) {
+      // Another worker in the slot: the old one's connections are its own, the new one has none.
+      if (existing.worker !== worker) existing.open = 0;
       existing.worker = worker;
     } else {
-      this.#slots.set(slot, { id: slot, worker, handed: 0 });
+      this.#slots.set(slot, { id: slot, worker, handed: 0, open: 0 });
       if (this.#sharder === undefined) this.#sharder = new ConsistentHashSharder({ nodes: [slot] });
       else this.#sharder.addNode(slot);
     }
@@ -207,15 +185,19 @@ export class StickyRouter implements MetricsSource<StickyRouterStats> {
    */
   stats(): Readonly<StickyRouterStats> {
     const perSlot: Record<string, number> = {};
+    const openPerSlot: Record<string, number> = {};
     let liveSlots = 0;
     for (const slot of this.#slots.values()) {
       perSlot[slot.id] = slot.handed;
+      openPerSlot[slot.id] = slot.open;
       if (slot.worker !== undefined && isUp(slot.worker)) liveSlots++;
     }
     return {
       connections: this.#connections,
       perSlot,
       rerouted: this.#rerouted,
+      overflowed: this.#overflowed,
+      openPerSlot,
       pending: this.#pending.size,
       dropped: this.#dropped,
       slots: this.#slots.size,
@@ -298,31 +280,55 @@ export class StickyRouter implements MetricsSource<StickyRouterStats> {
     const sharder = this.#sharder;
     if (sharder === undefined || sharder.size === 0) return undefined;
     const owner = this.#slots.get(sharder.getNode(key));
-    if (owner?.worker !== undefined && isUp(owner.worker)) return owner;
-    // The owner is down: the next slots on the ring, in the key's own order, so the clients of
-    // a down slot spread over the others rather than piling on one.
+    const ownerUp = owner?.worker !== undefined && isUp(owner.worker);
+    const factor = this.#options.balanceFactor;
+    if (ownerUp && factor === undefined) return owner;
+    // The key's slots in ring order: the clients of a down (or full) slot spread over the others
+    // rather than piling on one.
+    const order: Slot[] = [];
     for (const id of sharder.getNodes(key, sharder.size)) {
       const slot = this.#slots.get(id);
-      if (slot?.worker !== undefined && isUp(slot.worker)) {
-        this.#rerouted++;
-        return slot;
-      }
+      if (slot?.worker !== undefined && isUp(slot.worker)) order.push(slot);
     }
-    return undefined;
+    const picked = factor === undefined ? order[0] : pickBounded(order, order, factor);
+    if (picked !== undefined && picked !== owner) {
+      if (ownerUp) this.#overflowed++;
+      else this.#rerouted++;
+    }
+    return picked;
+  }
+
+  /**
+   * `n` connections handed to `worker` have closed (its `sticky:closed` report): they no longer
+   * count against its slot's load bound. A report from a worker no longer in a slot is ignored.
+   *
+   * @param worker - the reporting worker.
+   * @param n - how many closed, a positive integer.
+   * @returns `false` for a bad `n` (the message is malformed), else `true`.
+   */
+  connectionsClosed(worker: Worker, n: unknown): boolean {
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) return false;
+    for (const slot of this.#slots.values()) {
+      if (slot.worker === worker) slot.open = Math.max(0, slot.open - n);
+    }
+    return true;
   }
 
   #handOver(slot: Slot, socket: Socket, head: Buffer | undefined): void {
     const worker = slot.worker as Worker;
     try {
-      worker.send(stickyConnectionMessage(head), socket, (error: Error | null) => {
+      const track = this.#options.balanceFactor !== undefined;
+      worker.send(stickyConnectionMessage(head, track), socket, (error: Error | null) => {
         if (error === null) return;
         this.#connections--;
         slot.handed--;
+        if (track) slot.open--;
         this.#dropped++;
         socket.destroy();
       });
       this.#connections++;
       slot.handed++;
+      if (track) slot.open++;
     } catch {
       this.#dropped++;
       socket.destroy();

@@ -1,5 +1,10 @@
 import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
-import { integerOption, nonEmptyStringOption, optionsObject } from '../../core/internal/validate.js';
+import {
+  integerOption,
+  nonEmptyStringOption,
+  numberOption,
+  optionsObject,
+} from '../../core/internal/validate.js';
 import { type AddressMatcher, trustedProxyMatcher } from './trustedProxies.js';
 
 /**
@@ -74,6 +79,15 @@ export type StickyRouterOptions = {
    * @default false
    */
   readonly proxyProtocol?: boolean;
+  /**
+   * Bounded loads (HAProxy's `hash-balance-factor`, as a ratio): no worker holds more than
+   * `⌈balanceFactor × mean⌉` of the open connections. A client whose own worker is at the bound
+   * goes to the next worker on the ring (in its own order) that is under it, so a crowd behind one
+   * address, or a few heavy keys, cannot pile onto one worker; a client moves only while its worker
+   * is full, and goes back when it is not. Workers report closed connections every 50 ms, so the
+   * counts lag by that much. 1 to 100, e.g. `1.25`; off when absent (pure consistent hashing).
+   */
+  readonly balanceFactor?: number;
 };
 
 /** The options with their defaults. @internal */
@@ -86,6 +100,7 @@ export type ResolvedStickyRouterOptions = {
   /** Whether an address is a trusted proxy; `undefined` when none is. */
   readonly trusted: AddressMatcher | undefined;
   readonly proxyProtocol: boolean;
+  readonly balanceFactor: number | undefined;
 };
 
 /** Checks `options` (found at `path` in the caller's options) and fills in the defaults. @internal */
@@ -115,6 +130,10 @@ export function resolveStickyRouterOptions(
         ? undefined
         : trustedProxyMatcher(`${path}.trustedProxies`, opts.trustedProxies),
     proxyProtocol: opts.proxyProtocol === true,
+    balanceFactor:
+      opts.balanceFactor === undefined
+        ? undefined
+        : numberOption(`${path}.balanceFactor`, opts.balanceFactor, 1, 100),
   });
 }
 

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
-import { isStickyConnectionMessage } from './messages.js';
+import { isStickyConnectionMessage, stickyClosedMessage } from './messages.js';
 
 /**
  * The worker's side of sticky sessions: receives the connections a {@link StickyRouter} in the
@@ -51,8 +51,14 @@ export function acceptStickyConnections(server: net.Server): Disposable {
  * with a socket. Shared with the in-process tests.
  * @internal
  */
-export function acceptHandedConnection(server: net.Server, message: unknown, handle: unknown): void {
+export function acceptHandedConnection(
+  server: net.Server,
+  message: unknown,
+  handle: unknown,
+  closed: (n: number) => void = reportClosed,
+): void {
   if (!isStickyConnectionMessage(message) || !(handle instanceof net.Socket)) return;
+  if (message.track === true) handle.once('close', () => countClosed(closed));
   server.emit('connection', handle);
   // After 'connection': the server's data listener is attached, and the head, at the front of
   // the socket's buffer, flows to it before anything read from the kernel.
@@ -73,4 +79,26 @@ function startConnectionTracking(server: net.Server): void {
       (listener as (this: net.Server) => void).call(server);
     }
   }
+}
+
+/** How often closed connections are reported: often enough for balancing, rarely enough to be free. */
+const REPORT_MS = 50;
+const pending = new Map<(n: number) => void, number>();
+let reportTimer: NodeJS.Timeout | undefined;
+
+/** Counts one closed tracked connection; reports are batched every REPORT_MS. */
+function countClosed(closed: (n: number) => void): void {
+  pending.set(closed, (pending.get(closed) ?? 0) + 1);
+  reportTimer ??= setTimeout(() => {
+    reportTimer = undefined;
+    const batch = [...pending];
+    pending.clear();
+    for (const [report, n] of batch) report(n);
+  }, REPORT_MS);
+  reportTimer.unref();
+}
+
+/** In a worker: tells the primary's router (a closed channel loses the report: the worker is going). */
+function reportClosed(n: number): void {
+  if (process.connected) process.send?.(stickyClosedMessage(n), undefined, {}, () => undefined);
 }

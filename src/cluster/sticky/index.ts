@@ -2,5 +2,6 @@
 // `export * from './sticky/index.js'`: StickyRouter, StickyRouterStats, StickyRouterOptions,
 // StickyKey, acceptStickyConnections.
 export { acceptStickyConnections } from './acceptStickyConnections.js';
-export { StickyRouter, type StickyRouterStats } from './StickyRouter.js';
+export { StickyRouter } from './StickyRouter.js';
 export type { StickyKey, StickyRouterOptions } from './StickyRouterOptions.js';
+export type { StickyRouterStats } from './StickyRouterStats.js';

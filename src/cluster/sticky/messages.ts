@@ -1,20 +1,29 @@
-// The sticky IPC message (see ../protocol.ts for the envelope).
+// The sticky IPC messages (see ../protocol.ts for the envelope).
 import { isLoadstoneMessage, type LoadstoneMessage, PROTOCOL_VERSION } from '../protocol.js';
 
-/** primary → worker, sent with the socket handle: `{ head?: base64 of bytes already read }`. @internal */
+/**
+ * primary → worker, sent with the socket handle: `{ head?: base64 of bytes already read, track?:
+ * true when the primary balances by open connections and wants to hear when it closes }`. @internal
+ */
 export const STICKY_CONNECTION = 'sticky:connection';
+/** worker → primary: `{ n }` handed connections closed since the last report. @internal */
+export const STICKY_CLOSED = 'sticky:closed';
 
 /** @internal */
 export type StickyConnectionMessage = LoadstoneMessage & {
   readonly type: typeof STICKY_CONNECTION;
   readonly head?: string;
+  readonly track?: true;
 };
 
 /** @internal */
-export function stickyConnectionMessage(head: Buffer | undefined): StickyConnectionMessage {
-  return head === undefined || head.length === 0
-    ? { loadstone: PROTOCOL_VERSION, type: STICKY_CONNECTION }
-    : { loadstone: PROTOCOL_VERSION, type: STICKY_CONNECTION, head: head.toString('base64') };
+export function stickyConnectionMessage(head: Buffer | undefined, track = false): StickyConnectionMessage {
+  return {
+    loadstone: PROTOCOL_VERSION,
+    type: STICKY_CONNECTION,
+    ...(head === undefined || head.length === 0 ? {} : { head: head.toString('base64') }),
+    ...(track ? { track: true as const } : {}),
+  };
 }
 
 /** @internal */
@@ -22,6 +31,12 @@ export function isStickyConnectionMessage(value: unknown): value is StickyConnec
   return (
     isLoadstoneMessage(value) &&
     value.type === STICKY_CONNECTION &&
-    (value.head === undefined || typeof value.head === 'string')
+    (value.head === undefined || typeof value.head === 'string') &&
+    (value.track === undefined || value.track === true)
   );
+}
+
+/** @internal */
+export function stickyClosedMessage(n: number): LoadstoneMessage {
+  return { loadstone: PROTOCOL_VERSION, type: STICKY_CLOSED, n };
 }
