@@ -106,3 +106,28 @@ export function rawGet(port: number, prefix: Buffer | string, localAddress?: str
     socket.end('GET /raw HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   });
 }
+
+/**
+ * Opens a keep-alive connection, sends one `GET path`, and resolves once the reply is in, with the
+ * reply's worker (`x-worker`, FakeWorker's) and body, and the socket still open.
+ */
+export function openKeepAlive(
+  port: number,
+  path = '/',
+): Promise<{ worker: string | undefined; body: string; socket: net.Socket }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      const end = text.indexOf('\r\n\r\n');
+      const length = Number(/content-length: (\d+)/i.exec(text)?.[1] ?? Number.NaN);
+      if (end === -1 || text.length < end + 4 + length) return;
+      const body = text.slice(end + 4, end + 4 + length);
+      resolve({ worker: /x-worker: (\S+)/i.exec(text)?.[1], body, socket });
+    });
+    socket.on('error', reject);
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  });
+}

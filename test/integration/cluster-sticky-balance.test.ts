@@ -1,26 +1,11 @@
 // Bounded-load sticky routing with real workers: `supervise(…, { sticky: { balanceFactor: 1.25 } })`.
 // Thirty keep-alive connections from one address (one key) spread so that no worker holds more
 // than ⌈1.25 × 30 / 3⌉; the workers report the closes over IPC, and the key returns to its owner.
-import net from 'node:net';
+import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixturePrimary, type Ready, request } from '../fixtures/cluster/sticky-harness.js';
+import { openKeepAlive } from '../helpers/stickyRouter.js';
 import { until } from '../helpers/until.js';
-
-/** A keep-alive connection that asked for /pid once and stays open. */
-function openConnection(port: number): Promise<{ pid: string; socket: net.Socket }> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    let text = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      text += chunk;
-      const body = text.split('\r\n\r\n')[1];
-      if (body !== undefined && /^\d+$/.test(body)) resolve({ pid: body, socket });
-    });
-    socket.on('error', reject);
-    socket.write('GET /pid HTTP/1.1\r\nHost: x\r\n\r\n');
-  });
-}
 
 describe('sticky sessions with bounded loads, real workers', () => {
   let primary: FixturePrimary;
@@ -36,7 +21,10 @@ describe('sticky sessions with bounded loads, real workers', () => {
 
   it('spreads one key over the workers past its share, and brings it back when the crowd leaves', async () => {
     const open: { pid: string; socket: net.Socket }[] = [];
-    for (let i = 0; i < 30; i++) open.push(await openConnection(ready.port));
+    for (let i = 0; i < 30; i++) {
+      const { body, socket } = await openKeepAlive(ready.port, '/pid');
+      open.push({ pid: body, socket });
+    }
     const counts = new Map<string, number>();
     for (const { pid } of open) counts.set(pid, (counts.get(pid) ?? 0) + 1);
     const owner = open[0]?.pid as string;

@@ -1,29 +1,13 @@
 // Bounded loads: a crowd behind one address (one key) spreads over the workers once its own
 // worker holds its share, and comes back to it when the crowd leaves.
-import net from 'node:net';
+import type net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectInvalidOption } from '../../../test/helpers/expectInvalidOption.js';
-import { closeRouters, FakeWorker, get, start } from '../../../test/helpers/stickyRouter.js';
+import { closeRouters, FakeWorker, get, openKeepAlive, start } from '../../../test/helpers/stickyRouter.js';
 import { StickyRouter } from './StickyRouter.js';
 
 afterEach(closeRouters);
-
-/** Opens a keep-alive connection, sends one request, resolves with the worker and the open socket. */
-function openConnection(port: number): Promise<{ worker: string; socket: net.Socket }> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    let text = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      text += chunk;
-      const worker = /x-worker: (\S+)/i.exec(text)?.[1];
-      if (worker !== undefined && text.includes('\r\n\r\n')) resolve({ worker, socket });
-    });
-    socket.on('error', reject);
-    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-  });
-}
 
 const countBy = (values: string[]) => {
   const counts = new Map<string, number>();
@@ -35,9 +19,9 @@ describe('StickyRouter with balanceFactor', () => {
   it('keeps each worker within ⌈factor × mean⌉ open connections, even for one key', async () => {
     const router = new StickyRouter({ balanceFactor: 1.25 });
     const port = await start(router, [new FakeWorker('a'), new FakeWorker('b'), new FakeWorker('c')]);
-    const open: { worker: string; socket: net.Socket }[] = [];
-    for (let i = 0; i < 30; i++) open.push(await openConnection(port)); // all from 127.0.0.1: one key
-    const counts = countBy(open.map((c) => c.worker));
+    const open: { worker: string | undefined; socket: net.Socket }[] = [];
+    for (let i = 0; i < 30; i++) open.push(await openKeepAlive(port)); // all from 127.0.0.1: one key
+    const counts = countBy(open.map((c) => String(c.worker)));
     const owner = open[0]?.worker as string;
     expect(counts.size).toBe(3);
     for (const n of counts.values()) expect(n).toBeLessThanOrEqual(Math.ceil((1.25 * 30) / 3));
@@ -56,9 +40,9 @@ describe('StickyRouter with balanceFactor', () => {
   it('without it, one key keeps every connection on one worker', async () => {
     const router = new StickyRouter();
     const port = await start(router, [new FakeWorker('a'), new FakeWorker('b'), new FakeWorker('c')]);
-    const open: { worker: string; socket: net.Socket }[] = [];
-    for (let i = 0; i < 10; i++) open.push(await openConnection(port));
-    expect(countBy(open.map((c) => c.worker)).size).toBe(1);
+    const open: { worker: string | undefined; socket: net.Socket }[] = [];
+    for (let i = 0; i < 10; i++) open.push(await openKeepAlive(port));
+    expect(countBy(open.map((c) => String(c.worker))).size).toBe(1);
     for (const c of open) c.socket.destroy();
     expect(router.stats().openPerSlot).toEqual({ w0: 0, w1: 0, w2: 0 }); // not tracked
   });
