@@ -81,10 +81,10 @@ function requestsTable(result: SoakResult): string {
     'max ms',
     'faults',
   ];
-  const rows = load.minutes.map((t, m) => {
+  // One row's counts: minute `m`'s, or (undefined) the whole run's.
+  const countCells = (t: typeof load.total, m: number | undefined): string[] => {
     const { inside, outside } = failedInWindow(result, m);
     return [
-      String(m + 1),
       formatInt(t.sent),
       formatInt(t.ok),
       formatInt(t.limited),
@@ -95,25 +95,10 @@ function requestsTable(result: SoakResult): string {
       formatInt(t.unexpected),
       `${formatInt(t.skipped)} (${formatInt(skippedOutside(result, m))})`,
       ...latencyCells(t),
-      minuteEvents(result, m),
     ];
-  });
-  const { inside, outside } = failedInWindow(result, undefined);
-  const t = load.total;
-  rows.push([
-    '**all**',
-    formatInt(t.sent),
-    formatInt(t.ok),
-    formatInt(t.limited),
-    formatInt(t.notReady),
-    formatInt(inside),
-    formatInt(outside),
-    formatInt(t.failed503),
-    formatInt(t.unexpected),
-    `${formatInt(t.skipped)} (${formatInt(skippedOutside(result, undefined))})`,
-    ...latencyCells(t),
-    '',
-  ]);
+  };
+  const rows = load.minutes.map((t, m) => [String(m + 1), ...countCells(t, m), minuteEvents(result, m)]);
+  rows.push(['**all**', ...countCells(load.total, undefined), '']);
   const align: Align[] = headers.map((_, i) => (i === 0 || i === headers.length - 1 ? 'l' : 'r'));
   return markdownTable(headers, rows, align);
 }
