@@ -2,7 +2,7 @@
 // the shared deadline queue): the breaker's first call, and one in 16 after it, take the full
 // path, so each test here warms the breaker with one call before the calls it looks at.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ok, settle } from '../../test/helpers/circuitBreaker.js';
+import { ok, outcomeLog, settle } from '../../test/helpers/circuitBreaker.js';
 import { TimeoutError } from '../core/errors/index.js';
 import { FakeClock } from '../testing/FakeClock.js';
 import { CircuitBreaker } from './CircuitBreaker.js';
@@ -204,12 +204,7 @@ describe('CircuitBreaker timed path (closed, timeoutMs, no signal)', () => {
   it('re-arms the shared timer for a call that started later, for what remains of its time', async () => {
     vi.useFakeTimers();
     const { b, clock } = await warmBreaker({ consecutiveFailures: 10, timeoutMs: 100 });
-    const outcomes: string[] = [];
-    const track = (label: string, p: Promise<unknown>) =>
-      p.then(
-        () => outcomes.push(`${label}:ok`),
-        (e: unknown) => outcomes.push(`${label}:${(e as Error).name}`),
-      );
+    const { outcomes, track } = outcomeLog();
     let finishFirst: (() => void) | undefined;
     const first = track(
       'first',

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { boom, breakerOnFakeClock, ok, settle } from '../../test/helpers/circuitBreaker.js';
+import { boom, breakerOnFakeClock, ok, outcomeLog, settle } from '../../test/helpers/circuitBreaker.js';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import { CircuitOpenError, TimeoutError } from '../core/errors/index.js';
 import { FakeClock } from '../testing/FakeClock.js';
@@ -193,12 +193,7 @@ describe('CircuitBreaker', () => {
     vi.useFakeTimers();
     const clock = new FakeClock();
     const b = new CircuitBreaker({ name: 'queue', consecutiveFailures: 100, timeoutMs: 50, clock });
-    const outcomes: string[] = [];
-    const track = (label: string, p: Promise<unknown>) =>
-      p.then(
-        () => outcomes.push(`${label}:ok`),
-        (e: unknown) => outcomes.push(`${label}:${(e as Error).name}`),
-      );
+    const { outcomes, track } = outcomeLog();
     let finishB: (() => void) | undefined;
     const a = track(
       'a',

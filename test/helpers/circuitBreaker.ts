@@ -35,3 +35,20 @@ export function breakerOnFakeClock(
   b.on('state:changed', (e) => changes.push(`${e.from}->${e.to}:${e.reason}`));
   return { b, clock, changes };
 }
+
+/**
+ * Records how calls end, in the order they end: `track('a', p)` adds `a:ok` or `a:<error name>`
+ * to `outcomes`.
+ */
+export function outcomeLog(): {
+  outcomes: string[];
+  track: (label: string, p: Promise<unknown>) => Promise<unknown>;
+} {
+  const outcomes: string[] = [];
+  const track = (label: string, p: Promise<unknown>) =>
+    p.then(
+      () => outcomes.push(`${label}:ok`),
+      (e: unknown) => outcomes.push(`${label}:${(e as Error).name}`),
+    );
+  return { outcomes, track };
+}
