@@ -42,7 +42,15 @@ describe('ClusterLock in the primary', () => {
   it.each([
     ['no host in the primary', undefined, 'options.host', 'a ClusterStateHost'],
     ['an unknown option', { host: new ClusterStateHost(), ttl: 1 }, 'options.ttl', 'absent'],
+    ['options that are not an object', 'host', 'options', 'an object'],
   ])('refuses %s with a coded error', (_name, options, option, expected) => {
     expectInvalidOption(() => new ClusterLock(options as never), option, expected);
+  });
+
+  it('names itself in its option errors', () => {
+    expect(() => new ClusterLock({ host: new ClusterStateHost(), ttl: 1 } as never)).toThrow(
+      'not an option of ClusterLock',
+    );
+    expect(() => new ClusterLock()).toThrow('a ClusterLock in the cluster primary');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectInvalidOption } from '../../../test/helpers/expectInvalidOption.js';
 import { ConnectionPoolManager } from '../../pool/index.js';
-import { ClusterPoolBudget } from './ClusterPoolBudget.js';
+import { type BudgetedFactory, ClusterPoolBudget } from './ClusterPoolBudget.js';
 import { ClusterStateHost } from './ClusterStateHost.js';
 
 type Conn = { readonly id: number };
@@ -132,6 +132,94 @@ describe('ClusterPoolBudget in the primary', () => {
     await pools.destroy();
   });
 
+  describe('a create’s signal', () => {
+    const setup = () => {
+      const host = new ClusterStateHost();
+      const budget = new ClusterPoolBudget({ name: 'db', max: 1, host });
+      let created = 0;
+      const factory = budget.wrap<Conn, BudgetedFactory<Conn>>({ create: () => ({ id: created++ }) });
+      return { host, factory, created: () => created };
+    };
+
+    it('already aborted: rejects with its reason, takes no permit and opens nothing', async () => {
+      const { host, factory, created } = setup();
+      const reason = new Error('gone');
+      await expect(factory.create(AbortSignal.abort(reason))).rejects.toBe(reason);
+      await expect(factory.create(AbortSignal.abort('no reason'))).rejects.toMatchObject({
+        code: 'ERR_LOADSTONE_ABORTED',
+        message: expect.stringContaining('a permit of pool budget "db"'),
+      });
+      await tick();
+      expect(host.stats()).toMatchObject({ permits: 0, permitWaiters: 0, calls: 0 });
+      expect(created()).toBe(0);
+    });
+
+    it('aborted while waiting: cancels the wait, so the next free permit is not lost', async () => {
+      const { host, factory, created } = setup();
+      const first = await factory.create(new AbortController().signal);
+      const controller = new AbortController();
+      const waiting = factory.create(controller.signal);
+      await tick();
+      expect(host.stats().permitWaiters).toBe(1);
+      controller.abort(new Error('timed out'));
+      await expect(waiting).rejects.toThrow('timed out');
+      expect(host.stats()).toMatchObject({ permits: 1, permitWaiters: 0 });
+      await factory.destroy?.(first);
+      await tick();
+      expect(host.stats().permits).toBe(0);
+      expect(created()).toBe(1);
+    });
+
+    it('aborted while waiting with a reason that is no error: rejects with ERR_LOADSTONE_ABORTED', async () => {
+      const { factory } = setup();
+      await factory.create(new AbortController().signal);
+      const controller = new AbortController();
+      const waiting = factory.create(controller.signal);
+      await tick();
+      controller.abort('shutting down');
+      await expect(waiting).rejects.toMatchObject({
+        code: 'ERR_LOADSTONE_ABORTED',
+        message: expect.stringContaining('a permit of pool budget "db"'),
+      });
+    });
+
+    it('aborted after the create got its permit: keeps the permit', async () => {
+      const { host, factory } = setup();
+      const controller = new AbortController();
+      await factory.create(controller.signal);
+      controller.abort();
+      await tick();
+      expect(host.stats()).toMatchObject({ permits: 1, calls: 1 });
+    });
+
+    it('a wait the primary ends (its process gone): rejects with no permit taken', async () => {
+      const { host, factory, created } = setup();
+      await factory.create(new AbortController().signal);
+      const waiting = factory.create(new AbortController().signal);
+      await tick();
+      host.workerExited(process.pid);
+      await expect(waiting).rejects.toMatchObject({
+        code: 'ERR_LOADSTONE_ABORTED',
+        message: expect.stringContaining('a permit of pool budget "db"'),
+      });
+      expect(host.stats()).toMatchObject({ permits: 0, permitWaiters: 0 });
+      expect(created()).toBe(1);
+    });
+  });
+
+  it('keeps the name and max it was given, and accepts a name of 256 characters', () => {
+    const budget = new ClusterPoolBudget({ name: 'x'.repeat(256), max: 7, host: new ClusterStateHost() });
+    expect(budget.name).toBe('x'.repeat(256));
+    expect(budget.max).toBe(7);
+  });
+
+  it('names itself in the error for an unknown option', () => {
+    expect(() => new ClusterPoolBudget({ name: 'db', max: 1, min: 1 } as never)).toThrow(
+      'not an option of ClusterPoolBudget',
+    );
+    expect(() => new ClusterPoolBudget({ name: 'db', max: 1 })).toThrow('a ClusterPoolBudget in the cluster');
+  });
+
   it.each([
     ['no name', { max: 1, host: new ClusterStateHost() }, 'options.name', 'a non-empty string'],
     [
@@ -149,6 +237,7 @@ describe('ClusterPoolBudget in the primary', () => {
       'absent',
     ],
     ['no host in the primary', { name: 'db', max: 1 }, 'options.host', 'a ClusterStateHost'],
+    ['options that are not an object', 'db', 'options', 'an object'],
   ])('refuses %s with a coded error', (_name, options, option, expected) => {
     expectInvalidOption(() => new ClusterPoolBudget(options as never), option, expected);
   });

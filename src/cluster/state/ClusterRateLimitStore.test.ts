@@ -65,4 +65,44 @@ describe('ClusterRateLimitStore in the primary', () => {
   ])('refuses %s with a coded error', (_name, options, option, expected) => {
     expectInvalidOption(() => new ClusterRateLimitStore(options as never), option, expected);
   });
+
+  it('declares a rule once, however many decisions name it', () => {
+    const host = new ClusterStateHost();
+    const store = new ClusterRateLimitStore({ host });
+    const rule = Object.freeze({
+      algorithm: 'sliding-window',
+      keyPrefix: 'y:',
+      limit: 5_000,
+      periodMs: 1,
+    } as const);
+    // More decisions than the primary keeps rules for one process: each must not be a new rule.
+    for (let i = 0; i < 1_100; i++)
+      expect(store.consume(`k${i}`, rule, 1, 0)).toMatchObject({ allowed: true });
+    expect(host.stats().calls).toBe(1_101);
+  });
+
+  it('decodes a finite wait and an allowed call’s zero wait as they are', () => {
+    const host = new ClusterStateHost();
+    const store = new ClusterRateLimitStore({ host });
+    const rule = Object.freeze({
+      algorithm: 'gcra',
+      keyPrefix: 'z:',
+      emissionIntervalMs: 60_000,
+      burst: 1,
+      toleranceMs: 60_000,
+      epsilonMs: 1e-4,
+    } as const);
+    expect(store.consume('k', rule, 1, 0)).toMatchObject({ allowed: true, retryAfterMs: 0 });
+    const denied = store.consume('k', rule, 1, 0) as { allowed: boolean; retryAfterMs: number };
+    expect(denied.allowed).toBe(false);
+    expect(denied.retryAfterMs).toBeGreaterThan(59_000);
+    expect(denied.retryAfterMs).toBeLessThanOrEqual(60_000);
+  });
+
+  it('names itself in its option errors', () => {
+    expect(() => new ClusterRateLimitStore({ host: new ClusterStateHost(), hots: 1 } as never)).toThrow(
+      'not an option of ClusterRateLimitStore',
+    );
+    expect(() => new ClusterRateLimitStore()).toThrow('a ClusterRateLimitStore in the cluster primary');
+  });
 });

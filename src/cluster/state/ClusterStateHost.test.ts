@@ -1,6 +1,7 @@
 import type { Worker } from 'node:cluster';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ClusterStateHost } from './ClusterStateHost.js';
+import { ClusterStateHost, stateHostLinks } from './ClusterStateHost.js';
+import { WORKER_EXITED_CHANNEL, WORKER_ONLINE_CHANNEL } from './lifecycleNotices.js';
 
 type FakeWorker = Worker & { sent: { type: string; items: unknown[] }[] };
 
@@ -57,6 +58,7 @@ describe('ClusterStateHost', () => {
   });
 
   it('answers every call of one message in one reply, in order', () => {
+    vi.useFakeTimers({ toFake: ['performance'] }); // the decisions below read the clock
     const host = new ClusterStateHost();
     const w = fakeWorker(101);
     const replies = ask(
@@ -232,5 +234,102 @@ describe('ClusterStateHost locks', () => {
     // The first holder's late release does not free the new holder's lock.
     release(host, a, 'k', 'stale');
     expect(acquire(host, a, 'k')).toBeNull();
+  });
+});
+
+describe('ClusterStateHost pool budgets', () => {
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('answers a wait for a permit later, in a message of its own', async () => {
+    const host = new ClusterStateHost();
+    const [a, b] = [fakeWorker(1), fakeWorker(2)];
+    expect(ask(host, a, [0, 'budget.acquire', 'db', 1, 0])).toEqual([[0, 0, true]]);
+    // b's wait and its other call: only the other call is answered now.
+    expect(ask(host, b, [5, 'budget.acquire', 'db', 1, 0], [6, 'lock.acquire', 'k', 100])).toEqual([
+      [6, 0, expect.any(String)],
+    ]);
+    expect(host.stats()).toMatchObject({ permits: 1, permitWaiters: 1, calls: 3, dropped: 0 });
+    ask(host, a, [1, 'budget.release', 'db']);
+    await tick();
+    expect(b.sent.at(-1)).toEqual({ loadstone: 1, type: 'state:replies', items: [[5, 0, true]] });
+    expect(host.stats()).toMatchObject({ permits: 1, permitWaiters: 0 });
+    // A cancelled wait ends with false.
+    expect(host.receive(a, calls([2, 'budget.acquire', 'db', 1, 1]))).toBe(true);
+    expect(ask(host, a, [3, 'budget.cancel', 'db', 1])).toEqual([[3, 0, null]]);
+    await tick();
+    expect(a.sent.at(-1)).toEqual({ loadstone: 1, type: 'state:replies', items: [[2, 0, false]] });
+  });
+
+  it('sends nothing to a waiting worker whose channel closed, and survives a send that throws', async () => {
+    const host = new ClusterStateHost();
+    const a = fakeWorker(1);
+    ask(host, a, [0, 'budget.acquire', 'db', 1, 0]);
+    const gone = fakeWorker(2, false);
+    const broken = Object.assign(fakeWorker(3), {
+      send: () => {
+        throw new Error('channel closed');
+      },
+    });
+    expect(host.receive(gone, calls([0, 'budget.acquire', 'db', 1, 0]))).toBe(true);
+    expect(host.receive(broken, calls([0, 'budget.acquire', 'db', 1, 0]))).toBe(true);
+    expect(host.stats().permitWaiters).toBe(2);
+    host.workerExited(1);
+    await tick();
+    expect(gone.sent).toEqual([]);
+    expect(host.stats()).toMatchObject({ permits: 1, permitWaiters: 1 });
+    host.workerExited(2);
+    await tick();
+    expect(host.stats()).toMatchObject({ permits: 1, permitWaiters: 0 });
+    expect(() => host.receive(broken, calls([1, 'lock.acquire', 'k', 100]))).not.toThrow();
+  });
+
+  it('releases the permits and waits of a process that exits', async () => {
+    const host = new ClusterStateHost();
+    const [a, b] = [fakeWorker(1), fakeWorker(2)];
+    ask(host, a, [0, 'budget.acquire', 'db', 2, 0], [1, 'budget.acquire', 'db', 2, 1]);
+    host.receive(a, calls([2, 'budget.acquire', 'db', 2, 2]));
+    host.receive(b, calls([0, 'budget.acquire', 'db', 2, 0]));
+    host.workerExited(1);
+    await tick();
+    expect(b.sent.at(-1)?.items).toEqual([[0, 0, true]]);
+    expect(host.stats()).toMatchObject({ permits: 1, permitWaiters: 0 });
+  });
+
+  it('counts the calls the primary makes itself, and a worker with no pid as one owner', () => {
+    const host = new ClusterStateHost();
+    const nameless = { ...fakeWorker(0), process: {} } as unknown as FakeWorker;
+    expect(ask(host, nameless, [0, 'lock.acquire', 'k', 100])).toEqual([[0, 0, expect.any(String)]]);
+    expect(ask(host, nameless, [1, 'lock.acquire', 'k', 100])).toEqual([[1, 0, null]]);
+    host.workerExited(-1);
+    expect(host.stats().locks).toBe(0);
+  });
+});
+
+describe('ClusterStateHost messages', () => {
+  it('takes a state:calls message of exactly 10,000 calls, and no message of another type', () => {
+    const host = new ClusterStateHost();
+    const w = fakeWorker(1);
+    expect(host.receive(w, calls(...new Array(10_000).fill('junk')))).toBe(true);
+    expect(host.stats().dropped).toBe(10_000);
+    const replies = { loadstone: 1, type: 'state:replies', items: [[0, 'lock.acquire', 'k', 100]] };
+    expect(host.receive(w, replies)).toBe(false);
+    expect(host.stats()).toMatchObject({ calls: 0, locks: 0 });
+  });
+
+  it('names what an unknown operation should be', () => {
+    const host = new ClusterStateHost();
+    const [reply] = ask(host, fakeWorker(1), [0, 'lock.steal', 'k']) as [unknown[]];
+    expect(reply[3]).toBe('Expected `op` to be a cluster state operation, got `"lock.steal"` (string)');
+  });
+
+  it('counts the calls the primary makes itself', () => {
+    const host = new ClusterStateHost();
+    stateHostLinks.get(host)?.call('lock.acquire', ['k', 100]);
+    expect(host.stats()).toMatchObject({ calls: 1, locks: 1 });
+  });
+
+  it('announces worker lifecycle on the channels Presence and others listen to', () => {
+    expect(WORKER_ONLINE_CHANNEL).toBe('loadstone:worker:online');
+    expect(WORKER_EXITED_CHANNEL).toBe('loadstone:worker:exited');
   });
 });
