@@ -97,10 +97,12 @@ async function measure(ctx: SuiteContext): Promise<void> {
       if (last !== undefined) await mailbox.ack(r, last);
     });
     const rawCursors = new Map<string, string>();
-    const rawDelivered = await drive('raw XRANGE + XTRIM MINID', reads, async (i) => {
+    const rawDelivered = await drive('raw XRANGE + XTRIM MINID (+ JSON.parse)', reads, async (i) => {
       const key = `raw:{${recipient(i)}}`;
       const after = rawCursors.get(key);
       const entries = await client.xrange(key, after === undefined ? '-' : `(${after}`, '+', 'COUNT', page);
+      // The same work a reader does with what it got: each message decoded.
+      for (const [, fields] of entries) JSON.parse(fields[1] as string);
       const last = entries.at(-1)?.[0];
       if (last === undefined) return;
       rawCursors.set(key, last);
