@@ -60,3 +60,34 @@ describe('parseProxyHeader', () => {
     expect(parseProxyHeader(v1Version)).toBeUndefined();
   });
 });
+
+describe('parseProxyHeader at its edges', () => {
+  it('gives nothing for no bytes, and waits on a v1 line up to its 107-byte limit', () => {
+    expect(parseProxyHeader(Buffer.alloc(0))).toBeUndefined();
+    expect(parseProxyHeader(Buffer.from('PROXY'))).toBe('more');
+    expect(parseProxyHeader(Buffer.from(`PROXY ${'1'.repeat(100)}`))).toBe('more'); // 106 bytes
+    expect(parseProxyHeader(Buffer.from(`PROXY ${'1'.repeat(101)}`))).toBeUndefined(); // 107, no CRLF
+  });
+
+  it('checks both addresses against the family, and both ports', () => {
+    const line = (rest: string) => Buffer.from(`PROXY ${rest}\r\n`);
+    expect(parseProxyHeader(line('TCP6 203.0.113.7 10.0.0.1 1 2'))).toBeUndefined();
+    expect(parseProxyHeader(line('TCP4 203.0.113.7 not-ip 1 2'))).toBeUndefined();
+    expect(parseProxyHeader(line('TCP4 203.0.113.7 10.0.0.1 65535 0'))).toMatchObject({
+      address: '203.0.113.7',
+    });
+    for (const ports of ['65536 1', '1 65536', 'x 1', '1x 1', 'x1 1', '1 ', '123456 1']) {
+      expect(parseProxyHeader(line(`TCP4 203.0.113.7 10.0.0.1 ${ports}`))).toBeUndefined();
+    }
+  });
+
+  it('names no address for v2 commands and families it cannot route by, or short address blocks', () => {
+    expect(parseProxyHeader(v2(2, 0x11, [203, 0, 113, 7, 10, 0, 0, 1, 0, 80, 0, 80]))).toBeUndefined();
+    expect(parseProxyHeader(v2(1, 0x11, [203, 0, 113, 7]))).toEqual({ length: 20, address: undefined });
+    expect(parseProxyHeader(v2(1, 0x21, Array(32).fill(1)))).toEqual({ length: 48, address: undefined });
+    expect(parseProxyHeader(v2(1, 0x31, Array(216).fill(0)))).toEqual({ length: 232, address: undefined });
+    expect(parseProxyHeader(v2(1, 0x12, [203, 0, 113, 7, 10, 0, 0, 1, 0, 80, 0, 80]))).toMatchObject({
+      address: '203.0.113.7',
+    });
+  });
+});

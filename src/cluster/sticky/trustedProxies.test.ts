@@ -12,6 +12,23 @@ describe('trustedProxyMatcher', () => {
       expect(trusted(no)).toBe(false);
   });
 
+  it('takes every prefix length from 0 to the family’s width, and up to 1,000 entries', () => {
+    const all = trustedProxyMatcher('p', ['0.0.0.0/0']);
+    expect(all('198.51.100.1')).toBe(true);
+    expect(trustedProxyMatcher('p', ['192.0.2.1/32'])('192.0.2.1')).toBe(true);
+    expect(trustedProxyMatcher('p', ['::1/128'])('::1')).toBe(true);
+    const thousand = Array.from({ length: 1_000 }, (_, i) => `10.0.${Math.floor(i / 250)}.${i % 250}`);
+    expect(trustedProxyMatcher('p', thousand)('10.0.3.249')).toBe(true);
+    expectInvalidOption(
+      () => trustedProxyMatcher('p', [...thousand, '10.9.9.9']),
+      'p',
+      'an array of 1 to 1000',
+    );
+    for (const bad of ['10.0.0.0/x8', '10.0.0.0/8x', '10.0.0.0/', '10.0.0.0/1234']) {
+      expectInvalidOption(() => trustedProxyMatcher('p', [bad]), 'p[0]', 'an IP address or CIDR');
+    }
+  });
+
   it('refuses a bad list, naming the bad entry', () => {
     expectInvalidOption(() => trustedProxyMatcher('p', []), 'p', 'an array of 1 to 1000');
     expectInvalidOption(() => trustedProxyMatcher('p', '10.0.0.1'), 'p', 'an array of 1 to 1000');
@@ -50,5 +67,9 @@ describe('forwardedClient', () => {
     expect(forwardedClient(undefined, trusted)).toBeUndefined();
     expect(forwardedClient('unknown', trusted)).toBeUndefined();
     expect(forwardedClient('203.0.113.7, garbage', trusted)).toBeUndefined();
+    expect(forwardedClient('[2001:db8::7]', trusted)).toBe('2001:db8::7');
+    for (const bad of ['x[2001:db8::7]:443', '[2001:db8::7]:443x', 'x203.0.113.7:80', '203.0.113.7:80x']) {
+      expect(forwardedClient(bad, trusted)).toBeUndefined();
+    }
   });
 });
