@@ -2,20 +2,9 @@
 // start at 0, what an open breaker still reports of the closed state it left, and listeners that
 // throw something other than an Error.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { boom, ok } from '../../test/helpers/circuitBreaker.js';
+import { boom, ok, outcomeLog } from '../../test/helpers/circuitBreaker.js';
 import { FakeClock } from '../testing/FakeClock.js';
 import { CircuitBreaker } from './CircuitBreaker.js';
-
-/** Labels each call's outcome in the order they settle. */
-function outcomes() {
-  const seen: string[] = [];
-  const track = (label: string, p: Promise<unknown>) =>
-    p.then(
-      () => seen.push(`${label}:ok`),
-      (e: unknown) => seen.push(`${label}:${(e as Error).name}`),
-    );
-  return { seen, track };
-}
 
 describe('CircuitBreaker deadline queue', () => {
   afterEach(() => {
@@ -27,7 +16,7 @@ describe('CircuitBreaker deadline queue', () => {
     const clock = new FakeClock({ startMs: 5000 });
     const b = new CircuitBreaker({ name: 'q', consecutiveFailures: 10, timeoutMs: 50, clock });
     await b.execute(ok); // the first call takes the full path
-    const { seen, track } = outcomes();
+    const { outcomes: seen, track } = outcomeLog();
     let seenByB: AbortSignal | undefined;
     const a = track(
       'a',
@@ -58,7 +47,7 @@ describe('CircuitBreaker deadline queue', () => {
     const clock = new FakeClock({ startMs: 100_000 });
     const b = new CircuitBreaker({ name: 'q', consecutiveFailures: 10, timeoutMs: 100, clock });
     await b.execute(ok);
-    const { seen, track } = outcomes();
+    const { outcomes: seen, track } = outcomeLog();
     const first = track(
       'first',
       b.execute(() => new Promise(() => {})),
