@@ -2,25 +2,21 @@
 // the shared deadline queue): the breaker's first call, and one in 16 after it, take the full
 // path, so each test here warms the breaker with one call before the calls it looks at.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ok, outcomeLog, settle } from '../../test/helpers/circuitBreaker.js';
+import {
+  advanceBoth,
+  breakerOnFakeClock,
+  ok,
+  outcomeLog,
+  settle,
+} from '../../test/helpers/circuitBreaker.js';
 import { TimeoutError } from '../core/errors/index.js';
-import { FakeClock } from '../testing/FakeClock.js';
-import { CircuitBreaker } from './CircuitBreaker.js';
+import type { CircuitBreaker } from './CircuitBreaker.js';
 
 /** A breaker on a fake clock, already past its first (full-path) call, recording its changes. */
 async function warmBreaker(options: Partial<ConstructorParameters<typeof CircuitBreaker>[0]> = {}) {
-  const clock = new FakeClock();
-  const b = new CircuitBreaker({
-    name: 'dep',
-    consecutiveFailures: 3,
-    openDurationMs: 1000,
-    clock,
-    ...options,
-  } as never);
-  const changes: string[] = [];
-  b.on('state:changed', (e) => changes.push(`${e.from}->${e.to}:${e.reason}`));
-  await b.execute(ok);
-  return { b, clock, changes };
+  const warm = breakerOnFakeClock(3, options);
+  await warm.b.execute(ok);
+  return warm;
 }
 
 describe('CircuitBreaker fast path (closed, no signal, no timeoutMs)', () => {
@@ -210,16 +206,14 @@ describe('CircuitBreaker timed path (closed, timeoutMs, no signal)', () => {
       'first',
       b.execute(() => new Promise<void>((resolve) => (finishFirst = resolve))),
     );
-    await vi.advanceTimersByTimeAsync(30);
-    clock.advance(30);
+    await advanceBoth(clock, 30);
     const second = track(
       'second',
       b.execute(() => new Promise(() => {})),
     );
     finishFirst?.();
     await first;
-    await vi.advanceTimersByTimeAsync(70); // the first call's deadline: nothing is due
-    clock.advance(70);
+    await advanceBoth(clock, 70); // the first call's deadline: nothing is due
     expect(outcomes).toEqual(['first:ok']);
     await vi.advanceTimersByTimeAsync(29);
     expect(outcomes).toEqual(['first:ok']);

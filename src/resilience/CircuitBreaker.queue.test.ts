@@ -2,7 +2,7 @@
 // start at 0, what an open breaker still reports of the closed state it left, and listeners that
 // throw something other than an Error.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { boom, ok, outcomeLog } from '../../test/helpers/circuitBreaker.js';
+import { advanceBoth, boom, ok, outcomeLog } from '../../test/helpers/circuitBreaker.js';
 import { FakeClock } from '../testing/FakeClock.js';
 import { CircuitBreaker } from './CircuitBreaker.js';
 
@@ -52,24 +52,19 @@ describe('CircuitBreaker deadline queue', () => {
       'first',
       b.execute(() => new Promise(() => {})),
     );
-    await vi.advanceTimersByTimeAsync(40);
-    clock.advance(40);
+    await advanceBoth(clock, 40);
     const second = track(
       'second',
       b.execute(() => new Promise(() => {})),
     );
-    await vi.advanceTimersByTimeAsync(59);
-    clock.advance(59);
+    await advanceBoth(clock, 59);
     expect(seen).toEqual([]);
-    await vi.advanceTimersByTimeAsync(1);
-    clock.advance(1);
+    await advanceBoth(clock, 1);
     await first;
     expect(seen).toEqual(['first:TimeoutError']);
-    await vi.advanceTimersByTimeAsync(39);
-    clock.advance(39);
+    await advanceBoth(clock, 39);
     expect(seen).toEqual(['first:TimeoutError']);
-    await vi.advanceTimersByTimeAsync(1);
-    clock.advance(1);
+    await advanceBoth(clock, 1);
     await second;
     expect(seen).toEqual(['first:TimeoutError', 'second:TimeoutError']);
   });

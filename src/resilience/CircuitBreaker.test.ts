@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { boom, breakerOnFakeClock, ok, outcomeLog, settle } from '../../test/helpers/circuitBreaker.js';
+import {
+  advanceBoth,
+  boom,
+  breakerOnFakeClock,
+  ok,
+  outcomeLog,
+  settle,
+} from '../../test/helpers/circuitBreaker.js';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import { CircuitOpenError, TimeoutError } from '../core/errors/index.js';
 import { FakeClock } from '../testing/FakeClock.js';
@@ -199,25 +206,21 @@ describe('CircuitBreaker', () => {
       'a',
       b.execute(() => new Promise(() => {})),
     ); // never settles
-    await vi.advanceTimersByTimeAsync(20);
-    clock.advance(20);
+    await advanceBoth(clock, 20);
     const bCall = track(
       'b',
       b.execute(() => new Promise<void>((resolve) => (finishB = resolve))),
     );
-    await vi.advanceTimersByTimeAsync(10);
-    clock.advance(10);
+    await advanceBoth(clock, 10);
     const c = track(
       'c',
       b.execute(() => new Promise(() => {})),
     );
-    await vi.advanceTimersByTimeAsync(20); // t = 50: a's deadline
-    clock.advance(20);
+    await advanceBoth(clock, 20); // t = 50: a's deadline
     expect(outcomes).toEqual(['a:TimeoutError']);
     finishB?.(); // b settles in time (t = 50 < 70)
     await bCall;
-    await vi.advanceTimersByTimeAsync(30); // t = 80: c's deadline (started at 30)
-    clock.advance(30);
+    await advanceBoth(clock, 30); // t = 80: c's deadline (started at 30)
     await Promise.all([a, c]);
     expect(outcomes).toEqual(['a:TimeoutError', 'b:ok', 'c:TimeoutError']);
     expect(b.stats()).toMatchObject({ timeouts: 2, failures: 2, successes: 1 });

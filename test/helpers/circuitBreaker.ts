@@ -1,6 +1,7 @@
 // What the circuit breaker's test files share: calls that succeed and fail, a way to look at a
 // promise's outcome without awaiting a rejection, and a breaker on a fake clock with its state
 // changes recorded.
+import { vi } from 'vitest';
 import { CircuitBreaker } from '../../src/resilience/CircuitBreaker.js';
 import { FakeClock } from '../../src/testing/FakeClock.js';
 
@@ -51,4 +52,10 @@ export function outcomeLog(): {
       (e: unknown) => outcomes.push(`${label}:${(e as Error).name}`),
     );
   return { outcomes, track };
+}
+
+/** Moves the fake timers and the breaker's fake clock on together by `ms`. */
+export async function advanceBoth(clock: FakeClock, ms: number): Promise<void> {
+  await vi.advanceTimersByTimeAsync(ms);
+  clock.advance(ms);
 }

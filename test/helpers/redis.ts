@@ -10,6 +10,7 @@
  * Nothing is persisted (`--save '' --appendonly no`, working dir in the OS temp dir) and the server binds only
  * to 127.0.0.1.
  */
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { INSTALL_HINT, isCI, type RedisServerHandle, redisAvailability, startRedis } from './redisServer.js';
 
@@ -97,4 +98,21 @@ export function describeWithRedis(name: string, fn: (getRedis: () => RedisServer
     });
     fn(getRedis);
   });
+}
+
+/**
+ * The ioredis clients of one suite: `connect()` opens one on `url()` (read when called, inside a
+ * test or hook), `adopt(client)` takes one the test opened itself; every one is disconnected after
+ * the suite. Call it inside the suite's `describe`.
+ */
+export function suiteClients(url: () => string): { connect: () => Redis; adopt: (client: Redis) => Redis } {
+  const clients: Redis[] = [];
+  afterAll(() => {
+    for (const client of clients) client.disconnect();
+  });
+  const adopt = (client: Redis): Redis => {
+    clients.push(client);
+    return client;
+  };
+  return { connect: () => adopt(new Redis(url())), adopt };
 }

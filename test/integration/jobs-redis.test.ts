@@ -5,20 +5,12 @@ import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobQueue, JobWorker, RedisJobStore } from '../../src/jobs/index.js';
 import { describeJobStoreContract } from '../../src/testing/index.js';
-import { describeWithRedis, redisAvailability } from '../helpers/redis.js';
+import { describeWithRedis, redisAvailability, suiteClients } from '../helpers/redis.js';
 import { type RedisClusterHandle, startRedisCluster } from '../helpers/redisCluster.js';
 import { until } from '../helpers/until.js';
 
 describeWithRedis('RedisJobStore', (getRedis) => {
-  const clients: Redis[] = [];
-  const connect = (): Redis => {
-    const client = new Redis(getRedis().url);
-    clients.push(client);
-    return client;
-  };
-  afterAll(() => {
-    for (const client of clients) client.disconnect();
-  });
+  const { connect, adopt } = suiteClients(() => getRedis().url);
 
   describeJobStoreContract('RedisJobStore', () => new RedisJobStore({ client: connect() }), {
     describe,
@@ -39,7 +31,7 @@ describeWithRedis('RedisJobStore', (getRedis) => {
       handler: async (job) => ({ sent: job.data.invoice }),
     });
     // #endregion redisJobStore
-    clients.push(client);
+    adopt(client);
     await until(async () => (await queue.getJob('invoice-42', { key: 'customer-7' }))?.state === 'completed');
     await worker.close();
     await store.close();

@@ -8,19 +8,11 @@ import { CapacityExceededError, TimeoutError } from '../../src/core/errors/index
 import type { JsonValue } from '../../src/core/Json.js';
 import { compareMailboxIds, Mailbox, type MailboxOptions } from '../../src/mailbox/index.js';
 import { freezeProcess, thawProcess } from '../helpers/freezeProcess.js';
-import { describeWithRedis, redisAvailability, startRedis } from '../helpers/redis.js';
+import { describeWithRedis, redisAvailability, startRedis, suiteClients } from '../helpers/redis.js';
 import { type RedisClusterHandle, startRedisCluster } from '../helpers/redisCluster.js';
 
 describeWithRedis('Mailbox', (getRedis) => {
-  const clients: Redis[] = [];
-  const connect = (): Redis => {
-    const client = new Redis(getRedis().url);
-    clients.push(client);
-    return client;
-  };
-  afterAll(() => {
-    for (const client of clients) client.disconnect();
-  });
+  const { connect, adopt } = suiteClients(() => getRedis().url);
   let prefixes = 0;
   const mailbox = <T extends JsonValue = string>(options: Partial<MailboxOptions> = {}) =>
     new Mailbox<T>({ client: connect(), prefix: `t${++prefixes}:`, ...options });
@@ -44,7 +36,7 @@ describeWithRedis('Mailbox', (getRedis) => {
     const { messages, gap } = await mailbox.read('user:42', { after: id });
     // `messages`: everything stored after `id`, oldest first; `gap`: some were dropped unread.
     // #endregion mailbox
-    clients.push(client);
+    adopt(client);
     expect(messages).toEqual([]);
     expect(gap).toBe(false);
 
