@@ -1,10 +1,11 @@
 // Bad input, refused at the call before anything reaches Redis (the client here fails the test
 // if it is used). Behaviour against a real redis-server: test/integration/mailbox*.test.ts.
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { JsonValue } from '../core/Json.js';
 import { compareMailboxIds, isMailboxId, Mailbox, type MailboxOptions } from './index.js';
+import { resolveMailboxOptions } from './MailboxOptions.js';
 
 const unused = {
   evalsha: () => Promise.reject(new Error('the client must not be called')),
@@ -46,7 +47,36 @@ describe('Mailbox options', () => {
     expect(() => mailbox({ maxLength: 5 } as Partial<MailboxOptions>)).toThrow(InvalidOptionError);
   });
 
+  it('fills in the defaults', () => {
+    expect(resolveMailboxOptions({ client: unused })).toEqual({
+      client: unused,
+      prefix: 'lsm:',
+      maxMessages: 1_000,
+      whenFull: 'drop-oldest',
+      ttlMs: 86_400_000,
+      maxMessageBytes: 65_536,
+      commandTimeoutMs: 5_000,
+    });
+    expect(resolveMailboxOptions({ client: unused, prefix: '', whenFull: 'reject' })).toMatchObject({
+      prefix: '',
+      whenFull: 'reject',
+    });
+  });
+
+  it.each([
+    [{ maxMessageBytes: 16 * 2 ** 20 + 1 }, 'options.maxMessageBytes'],
+    [{ commandTimeoutMs: 2 ** 31 }, 'options.commandTimeoutMs'],
+    [{ client: { eval: () => undefined } }, 'options.client'],
+  ])('refuses just past the edge: %o', (options, option) => {
+    expectInvalidOption(
+      () => mailbox(options as Partial<MailboxOptions>),
+      option,
+      option === 'options.client' ? 'an ioredis' : 'an integer',
+    );
+  });
+
   it('takes the edges of every range', () => {
+    expect(() => mailbox({ maxMessageBytes: 16 * 2 ** 20, commandTimeoutMs: 2 ** 31 - 1 })).not.toThrow();
     expect(() =>
       mailbox({ maxMessages: 1, ttlMs: 1_000, maxMessageBytes: 1, commandTimeoutMs: 0, whenFull: 'reject' }),
     ).not.toThrow();
@@ -55,7 +85,23 @@ describe('Mailbox options', () => {
 });
 
 describe('Mailbox calls', () => {
-  const box = mailbox({ maxMessages: 3, maxMessageBytes: 20 });
+  let box: Mailbox;
+  beforeEach(() => {
+    box = mailbox({ maxMessages: 3, maxMessageBytes: 20 });
+  });
+
+  /** A call that passed every check and reached the (unused) client. */
+  async function reachesRedis(work: Promise<unknown>): Promise<void> {
+    await expect(work).rejects.toThrow('the client must not be called');
+  }
+
+  it('lets through what sits exactly at each bound', async () => {
+    await reachesRedis(box.postMany('u', [1, 2, 3])); // maxMessages
+    await reachesRedis(box.post('u', 'x'.repeat(18))); // 20 bytes as JSON
+    await reachesRedis(box.read('x'.repeat(1_024), { limit: 10_000 })); // longest recipient, largest page
+    await reachesRedis(box.read('u', { after: '999999999999999-999999999999999', limit: 1 }));
+    expect(box.stats().failed).toBe(4);
+  });
 
   it.each([
     ['', 'a string of 1 to 1024'],
@@ -104,7 +150,9 @@ describe('Mailbox calls', () => {
     await rejectsWith(box.read('u', { limit: 10_001 }), 'options.limit', 'an integer');
   });
 
-  it('counts no call as failed when it was refused before Redis', () => {
+  it('counts no call as failed when it was refused before Redis', async () => {
+    await box.post('', 1).catch(() => undefined);
+    await box.postMany('u', []).catch(() => undefined);
     expect(box.stats()).toEqual({ posted: 0, read: 0, acknowledged: 0, lost: 0, rejected: 0, failed: 0 });
   });
 });
