@@ -40,6 +40,37 @@ export class FakeWorker {
   }
 }
 
+type Held = { message: unknown; socket: net.Socket; callback?: (error: Error | null) => void };
+
+/**
+ * A worker whose `send` waits, as Node queues a handle until the worker acknowledges the one
+ * before: the socket stays in the primary until `release()`, which hands it over as Node does
+ * (the handle leaves the primary's socket; bytes that socket already read stay behind).
+ */
+export class QueuedWorker extends FakeWorker {
+  #held: Held | undefined;
+  #onHeld: ((socket: net.Socket) => void) | undefined;
+  /** Resolves with the primary's socket once the router has handed it to this worker. */
+  readonly held = new Promise<net.Socket>((resolve) => {
+    this.#onHeld = resolve;
+  });
+  override send(message: unknown, socket: unknown, callback?: (error: Error | null) => void): boolean {
+    this.#held = { message, socket: socket as net.Socket, callback };
+    this.#onHeld?.(socket as net.Socket);
+    return true;
+  }
+  release(): void {
+    const { message, socket, callback } = this.#held as Held;
+    const primary = socket as unknown as { _handle: { onread: unknown } | null };
+    const handle = primary._handle as { onread: unknown };
+    primary._handle = null;
+    handle.onread = () => {};
+    const moved = new net.Socket({ handle } as net.SocketConstructorOpts);
+    acceptHandedConnection(this.server, message, moved);
+    callback?.(null);
+  }
+}
+
 export type Reply = { worker: string; body: string };
 
 /** One request on a fresh connection (no keep-alive), from `localAddress`. */

@@ -1,8 +1,18 @@
 // Sticky routing behind a proxy: the client a trusted proxy names (X-Forwarded-For, the PROXY
 // protocol) is the routing key; anyone else's claims are ignored.
+import { once } from 'node:events';
+import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectInvalidOption } from '../../../test/helpers/expectInvalidOption.js';
-import { closeRouters, FakeWorker, get, rawGet, start } from '../../../test/helpers/stickyRouter.js';
+import {
+  closeRouters,
+  FakeWorker,
+  get,
+  QueuedWorker,
+  rawGet,
+  routers,
+  start,
+} from '../../../test/helpers/stickyRouter.js';
 import { StickyRouter } from './StickyRouter.js';
 
 afterEach(closeRouters);
@@ -79,6 +89,43 @@ describe('StickyRouter behind trusted proxies', () => {
     await expectSticky(
       async (client) => (await get(port, { headers: { 'x-forwarded-for': client } })).worker,
     );
+  });
+
+  it('reads nothing past the head while the hand-over waits: the worker gets the first WebSocket frame', async () => {
+    // Behind nginx the client's first frame (its `join`) follows the 101, while the primary may
+    // still hold the handle (Node sends one handle per worker at a time, each after the worker's
+    // ACK of the one before). Bytes the primary reads then never reach the worker.
+    const router = new StickyRouter({ trustedProxies: ['127.0.0.1'] });
+    routers.push(router);
+    const worker = new QueuedWorker('a');
+    router.setWorker('w0', worker.asWorker);
+    await router.listen(0, '127.0.0.1');
+    let received = '';
+    worker.server.on('upgrade', (_req, socket: net.Socket, head: Buffer) => {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+      received += head.toString('latin1');
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString('latin1');
+        if (received === 'first-frame') socket.end('got it');
+      });
+    });
+    const head =
+      'GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Forwarded-For: 203.0.113.7\r\n\r\n';
+    const client = net.connect((router.address as AddressInfo).port, '127.0.0.1');
+    client.write(head);
+    const held = await worker.held;
+    await new Promise((resolve) => client.write('first-frame', resolve));
+    // Two turns of the event loop: a primary still reading has read the frame by now (loopback).
+    for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(held.bytesRead).toBe(head.length);
+    worker.release();
+    let reply = '';
+    client.setEncoding('latin1').on('data', (chunk: string) => {
+      reply += chunk;
+    });
+    await once(client, 'end');
+    expect(reply).toMatch(/^HTTP\/1\.1 101 [\s\S]*got it$/);
+    expect(router.stats().forwarded).toBe(1);
   });
 
   it('refuses proxyProtocol without trusted proxies, and a bad list', () => {

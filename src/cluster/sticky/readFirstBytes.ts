@@ -35,7 +35,6 @@ export function readFirstBytes(
     if (socket.readableLength > 0) {
       const rest: unknown = socket.read(socket.readableLength);
       if (Buffer.isBuffer(rest)) chunks.push(rest);
-      stopReading(socket); // read() may have restarted reading to refill its buffer
     }
     done(Buffer.concat(chunks), enough);
   };
@@ -61,13 +60,18 @@ export function readFirstBytes(
 }
 
 /**
- * Stops the primary reading from `socket`. After the handle is sent, the primary closes it only
- * when the worker acknowledges; bytes it read meanwhile would be lost to the worker.
- * `pause()` alone does not stop a net.Socket's handle from reading ahead.
+ * Stops the primary reading from `socket`, for good. After the handle is sent, the primary closes
+ * it only when the worker acknowledges; bytes it read meanwhile would be lost to the worker.
+ * `pause()` alone does not stop a net.Socket's handle from reading ahead, and `readStop()` alone
+ * lasts one tick: the stream refills its buffer (`read(0)` after every chunk, `read(n)`), and
+ * `_read` starts the handle again. While a handle waits in Node's queue for the worker's ACK of
+ * the one before, the handle then reads on, and the worker never sees the client's next bytes
+ * (a WebSocket client's first frame, sent on the 101). So `_read` does nothing from here on.
  * @internal
  */
 export function stopReading(socket: Socket): void {
   socket.pause();
+  socket._read = () => {};
   const handle = (socket as unknown as { _handle?: { reading?: boolean; readStop?: () => unknown } | null })
     ._handle;
   if (typeof handle?.readStop === 'function') {
