@@ -61,7 +61,7 @@ export class ClusterSupervisor
   #stopPromise: Promise<void> | undefined;
   #port: number | undefined;
   readonly #relay: ClusterBusRelay;
-  readonly #clusterState = new ClusterStateHost();
+  readonly #clusterState: ClusterStateHost;
   #router: StickyRouter | undefined;
   readonly #bridges = new Set<ClusterBusBridge>();
   readonly #messages: WorkerMessageHandler;
@@ -83,6 +83,9 @@ export class ClusterSupervisor
     super();
     this.#options = resolveClusterOptions(options);
     if (!cluster.isPrimary) throw new ClosedError('ClusterSupervisor can only run in the cluster primary');
+    // Twice the most workers: a replacement finds a free rate-limit share while the dead one drains.
+    const most = this.#options.autoscale?.max ?? this.#options.workers;
+    this.#clusterState = new ClusterStateHost({ shares: Math.min(1_024, 2 * most) });
     this.#relay = new ClusterBusRelay({ workers: () => this.#spawner.connectedWorkers() });
     const lifecycle = this.#lifecycle;
     const host: SupervisorHost = { options: this.#options, state: () => lifecycle.state, events: this };

@@ -1,11 +1,13 @@
-import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { integerOption, optionsObject } from '../core/internal/validate.js';
 import { gcraStep } from './gcra.js';
 import type { RateLimitResult } from './RateLimitResult.js';
 import {
   emptyRateLimitState,
+  GCRA_KIND,
   type RateLimitState,
   resetRateLimitState as resetState,
+  SLIDING_WINDOW_KIND,
   storesReturningResults,
 } from './RateLimitState.js';
 import type { RateLimitRule, RateLimitStore } from './RateLimitStore.js';
@@ -107,6 +109,92 @@ export class MemoryRateLimitStore implements RateLimitStore {
       else this.#spare = state; // untouched: still empty, keep it for the next new key
     }
     return decision;
+  }
+
+  /**
+   * The cost `key` holds at `nowMs`, as a fraction of units: GCRA's outstanding cost (how far its
+   * theoretical arrival time runs ahead of now, in emission intervals), the sliding window's
+   * estimate for the rolling window. `0` for a key not held or back to empty. Records nothing.
+   *
+   * @param key - the key, without `rule.keyPrefix`.
+   * @param rule - the limit the key is held under.
+   * @param nowMs - the store's clock.
+   * @returns a number >= 0; at most the burst (GCRA) or the limit (sliding window) for a key only
+   *   ever decided by {@link MemoryRateLimitStore.consume}.
+   */
+  usage(key: string, rule: RateLimitRule, nowMs: number): number {
+    const state = this.#spaces.get(rule.keyPrefix)?.get(key);
+    if (state === undefined || state.expiresAtMs <= nowMs) return 0;
+    if (rule.algorithm === 'gcra') {
+      return state.kind === GCRA_KIND ? Math.max(0, state.tatMs - nowMs) / rule.emissionIntervalMs : 0;
+    }
+    if (state.kind !== SLIDING_WINDOW_KIND) return 0;
+    const window = Math.floor(nowMs / rule.periodMs);
+    if (state.window === window) {
+      const weight = 1 - (nowMs - window * rule.periodMs) / rule.periodMs;
+      return state.previous * weight + state.current;
+    }
+    if (state.window === window - 1) {
+      return state.current * (1 - (nowMs - window * rule.periodMs) / rule.periodMs);
+    }
+    return 0;
+  }
+
+  /**
+   * Records `cost` as spent by `key` at `nowMs` whatever its state: a penalty, or cost decided
+   * elsewhere and handed over. It may take the key past its limit; later calls wait it out.
+   *
+   * @param key - the key, without `rule.keyPrefix`.
+   * @param rule - the limit the key is held under.
+   * @param cost - a finite number >= 0 (fractions allowed).
+   * @param nowMs - the store's clock.
+   * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` for a bad `cost`.
+   */
+  penalize(key: string, rule: RateLimitRule, cost: number, nowMs: number): void {
+    if (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0) {
+      throw new InvalidOptionError('cost', 'a finite number >= 0', cost);
+    }
+    if (cost === 0) return;
+    const entries = this.#space(rule.keyPrefix);
+    let state = entries.get(key);
+    const isNew = state === undefined;
+    if (state === undefined) state = this.#spare ?? emptyRateLimitState();
+    if (state === this.#spare) this.#spare = undefined;
+    if (state.expiresAtMs <= nowMs) resetState(state);
+    if (rule.algorithm === 'gcra') {
+      const tat = state.kind === GCRA_KIND && state.tatMs > nowMs ? state.tatMs : nowMs;
+      state.kind = GCRA_KIND;
+      state.tatMs = tat + cost * rule.emissionIntervalMs;
+      state.expiresAtMs = state.tatMs;
+    } else {
+      const window = Math.floor(nowMs / rule.periodMs);
+      const same = state.kind === SLIDING_WINDOW_KIND && state.window === window;
+      const previous = same
+        ? state.previous
+        : state.kind === SLIDING_WINDOW_KIND && state.window === window - 1
+          ? state.current
+          : 0;
+      state.kind = SLIDING_WINDOW_KIND;
+      state.current = (same ? state.current : 0) + cost;
+      state.previous = previous;
+      state.window = window;
+      state.expiresAtMs = (window + 2) * rule.periodMs;
+    }
+    if (isNew) this.#insert(entries, key, state, nowMs);
+  }
+
+  /**
+   * Forgets `key`: its next call starts from an empty state.
+   *
+   * @param key - the key, without `rule.keyPrefix`.
+   * @param rule - any rule with the key's `keyPrefix`.
+   * @returns whether the key was held.
+   */
+  delete(key: string, rule: RateLimitRule): boolean {
+    const entries = this.#spaces.get(rule.keyPrefix);
+    if (entries === undefined || !entries.delete(key)) return false;
+    this.#size--;
+    return true;
   }
 
   /** Drops every key. */

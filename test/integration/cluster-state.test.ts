@@ -12,7 +12,7 @@ type Ready = { kind: 'ready'; port: number; workers: number[] };
 type Notice = { kind: 'notice'; channel: string; notice: Record<string, unknown> };
 type Stats = {
   kind: 'stats';
-  state: { dropped: number; locks: number; permits: number; permitWaiters: number };
+  state: { dropped: number; locks: number; permits: number; permitWaiters: number; rateLimitKeys: number };
 };
 
 describe('cluster-wide state across real workers', () => {
@@ -67,6 +67,12 @@ describe('cluster-wide state across real workers', () => {
   it('answers a burst of more decisions in one turn than one IPC message carries', async () => {
     const reply = await request(port, '/burst');
     expect(reply.body).toBe('12000');
+    // Its 100 keys stay far below their limit: decided on the workers' shares, none in the
+    // primary, whose table holds at most the key the test above took to its limit.
+    primary.send({ cmd: 'stats' });
+    expect((await primary.fresh<Stats>((m) => m.kind === 'stats')).state.rateLimitKeys).toBeLessThanOrEqual(
+      1,
+    );
   });
 
   it('gives a lock to one worker of the machine, and frees it when that worker is killed', async () => {

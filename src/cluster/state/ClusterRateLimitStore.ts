@@ -2,32 +2,41 @@ import { optionsObject, rejectUnknownOptions } from '../../core/internal/validat
 import type { RateLimitDecision, RateLimitRule, RateLimitStore } from '../../resilience/index.js';
 import type { ClusterStateOptions } from './ClusterStateOptions.js';
 import { type PrimaryLink, primaryLink } from './PrimaryLink.js';
-import { type EncodedDecision, RL_CONSUME, RL_RULE } from './RateLimitService.js';
+import { RateLimitClient } from './RateLimitClient.js';
 
 const OPTIONS = new Set(['host']);
-/** Rule → its id in this process; ids are per process, as the primary keeps rules per process. */
-const ruleIds = new WeakMap<RateLimitRule, number>();
-let nextRuleId = 0;
+/** One client per link: rule ids and shares are per process (and per host, in the primary). */
+const clients = new WeakMap<PrimaryLink, RateLimitClient>();
 
 /**
- * A {@link RateLimitStore} for the whole machine with no Redis: the cluster primary makes every
- * decision, on one table and one clock, so `limit: 100` means 100 for the server, not 100 per
- * worker. The calls a worker makes in one event-loop turn travel to the primary as one IPC
- * message and come back as one.
+ * A {@link RateLimitStore} for the whole machine with no Redis: `limit: 100` means 100 for the
+ * server, not 100 per worker, and most calls are decided without leaving their worker.
+ *
+ * Each worker holds a *share* of every key (`1 / shares` of its burst or limit, see
+ * {@link ClusterStateHost}) and decides calls on it alone, synchronously. When a worker's share
+ * refuses a call, the primary recalls the key's other shares, adds up the cost they hold and from
+ * then on decides that key itself, on one table and one clock, until the key is back to empty;
+ * so a key at its limit is decided exactly (100 of 600 requests over two workers: 100), never
+ * more than one store would allow. The calls a worker sends in one event-loop turn travel as one
+ * IPC message. While a key is decided on a share, `remaining` counts that share only.
  *
  * Use it in each worker with no options (and in the primary with `{ host:
- * supervisor.clusterState }`); every worker and limiter with the same `keyPrefix` shares the
- * same keys. When the primary cannot be reached (its IPC channel closed, or no answer within
- * 5 s), the call fails and the limiter answers by its `onStoreError` policy (`degraded: true`),
- * after at most its `storeTimeoutMs`. The primary keeps at most 100,000 keys, dropping the
- * oldest first, as {@link MemoryRateLimitStore} does. For many machines use
- * {@link RedisRateLimitStore}.
+ * supervisor.clusterState }`, where every call is the primary's). Limiters with the same rule
+ * (`keyPrefix` and limit) share their keys; a different rule on the same prefix counts apart.
+ * When the primary cannot be reached (its IPC channel closed, or no answer within 5 s), a call
+ * that needs it fails and the limiter answers by its `onStoreError` policy (`degraded: true`),
+ * after at most its `storeTimeoutMs`. A worker that dies holding a share: its share counts as
+ * full until it has drained (one period). Memory: each process keeps at most 100,000 keys,
+ * dropping the oldest first (as {@link MemoryRateLimitStore} does: a dropped key starts again
+ * from a fresh limit). A worker holding shares keeps its IPC channel open to answer recalls: end
+ * it with `process.exit()` or `cluster.worker.disconnect()`, as `ClusterSupervisor`'s workers
+ * do. For many machines use {@link RedisRateLimitStore}.
  *
  * @example
  * {@includeCode ./ClusterRateLimitStore.test.ts#clusterLimiter}
  */
 export class ClusterRateLimitStore implements RateLimitStore {
-  readonly #link: PrimaryLink;
+  readonly #client: RateLimitClient;
 
   /**
    * @param options - `host`, in the primary only.
@@ -37,44 +46,32 @@ export class ClusterRateLimitStore implements RateLimitStore {
   constructor(options?: ClusterStateOptions) {
     const opts = optionsObject('options', options);
     rejectUnknownOptions(opts, OPTIONS, 'ClusterRateLimitStore');
-    this.#link = primaryLink('ClusterRateLimitStore', opts.host);
+    const link = primaryLink('ClusterRateLimitStore', opts.host);
+    let client = clients.get(link);
+    if (client === undefined) {
+      client = new RateLimitClient(link);
+      clients.set(link, client);
+    }
+    this.#client = client;
   }
 
   /**
-   * Decides one call in the primary; see {@link RateLimitStore.consume}.
+   * Decides one call: on this worker's share when it can, else in the primary; see
+   * {@link RateLimitStore.consume}.
    *
    * @param key - the caller's key (its namespace is `rule.keyPrefix`), at most 4,096 characters.
    * @param rule - the limit.
    * @param cost - an integer >= 0.
-   * @param _nowMs - ignored: the primary decides on its own clock, so workers agree.
-   * @returns the decision: a promise in a worker, synchronously in the primary.
+   * @param nowMs - the limiter's clock, for decisions on this worker's share; the primary decides
+   *   on its own clock.
+   * @returns the decision: synchronously on a share or in the primary, else a promise.
    */
   consume(
     key: string,
     rule: RateLimitRule,
     cost: number,
-    _nowMs: number,
+    nowMs: number,
   ): RateLimitDecision | Promise<RateLimitDecision> {
-    let id = ruleIds.get(rule);
-    if (id === undefined) {
-      id = nextRuleId++;
-      ruleIds.set(rule, id);
-      // IPC keeps order: the primary knows the rule before the first decision that names it. A
-      // failed declaration fails those decisions, which then say why.
-      const declared = this.#link.call(RL_RULE, [id, rule]);
-      if (declared instanceof Promise) declared.catch(() => ruleIds.delete(rule));
-    }
-    const answer = this.#link.call(RL_CONSUME, [id, key, cost]);
-    return answer instanceof Promise ? answer.then(decode) : decode(answer);
+    return this.#client.consume(key, rule, cost, nowMs);
   }
-}
-
-function decode(answer: unknown): RateLimitDecision {
-  const [allowed, remaining, resetMs, retryAfterMs] = answer as EncodedDecision;
-  return {
-    allowed: allowed === 1,
-    remaining,
-    resetMs,
-    retryAfterMs: retryAfterMs < 0 ? Number.POSITIVE_INFINITY : retryAfterMs,
-  };
 }

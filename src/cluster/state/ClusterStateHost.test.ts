@@ -1,5 +1,6 @@
 import type { Worker } from 'node:cluster';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { expectInvalidOption } from '../../../test/helpers/expectInvalidOption.js';
 import { ClusterStateHost, stateHostLinks } from './ClusterStateHost.js';
 import { WORKER_EXITED_CHANNEL, WORKER_ONLINE_CHANNEL } from './lifecycleNotices.js';
 
@@ -58,52 +59,53 @@ describe('ClusterStateHost', () => {
   });
 
   it('answers every call of one message in one reply, in order', () => {
-    vi.useFakeTimers({ toFake: ['performance'] }); // the decisions below read the clock
-    const host = new ClusterStateHost();
+    const host = new ClusterStateHost({ shares: 4 });
     const w = fakeWorker(101);
     const replies = ask(
       host,
       w,
       [0, 'rl.rule', 7, GCRA],
       [1, 'rl.consume', 7, 'k', 1],
-      [2, 'rl.consume', 7, 'k', 1],
-      [3, 'rl.consume', 7, 'k', 1],
+      [2, 'lock.acquire', 'k', 1000],
+      [3, 'rl.consume', 7, 'k', 0.5],
     );
     expect(replies.map((r) => (r as unknown[]).slice(0, 2))).toEqual([
       [0, 0],
       [1, 0],
       [2, 0],
-      [3, 0],
+      [3, 1],
     ]);
-    expect((replies[1] as unknown[])[2]).toEqual([1, 1, 1000, 0]);
-    expect((replies[2] as unknown[])[2]).toEqual([1, 0, 2000, 0]);
-    // Denied: the burst of 2 is spent; one more unit drips away in 1 s.
-    expect((replies[3] as unknown[])[2]).toEqual([0, 0, 2000, 1000]);
-    expect(host.stats()).toMatchObject({ calls: 4, failed: 0, rateLimitKeys: 1 });
+    // The rule's namespace, this worker's part of each key, and no wait before deciding on it.
+    expect((replies[0] as unknown[])[2]).toEqual([0, 0.25, 0]);
+    expect((replies[1] as unknown[])[2]).toBe(0); // a split key: decide it on your share
+    expect(typeof (replies[2] as unknown[])[2]).toBe('string'); // a lock token
+    expect(host.stats()).toMatchObject({ calls: 4, failed: 1, rateLimitKeys: 0, locks: 1 });
   });
 
-  it('shares keys between workers: one limit for the machine', () => {
-    const host = new ClusterStateHost();
+  it('recalls a key’s shares from every holder when one holder’s share runs out', async () => {
+    const host = new ClusterStateHost({ shares: 2 });
     const [a, b] = [fakeWorker(1), fakeWorker(2)];
-    // Rule ids are per process: both use id 0 for different rule objects with the same prefix.
+    // Rule ids are per process: both use id 0 for different rule objects with the same rule.
     ask(host, a, [0, 'rl.rule', 0, WINDOW]);
     ask(host, b, [0, 'rl.rule', 0, WINDOW]);
-    const allowed = [a, b, a, b, a].map((w, i) => {
-      const [[, , decision]] = ask(host, w, [i + 1, 'rl.consume', 0, 'user', 1]) as [
-        [number, number, number[]],
-      ];
-      return decision[0];
-    });
-    expect(allowed).toEqual([1, 1, 1, 0, 0]);
+    expect(host.receive(a, calls([1, 'rl.consume', 0, 'user', 1, 1]))).toBe(true);
+    await new Promise(setImmediate);
+    const recalls = [a, b].map((w) => w.sent.find((m) => m.type === 'state:recall')?.items);
+    expect(recalls).toEqual([[[0, 0, 'user']], [[1, 0, 'user']]]);
+    ask(host, b, [1, 'rl.surrender', 1, 1]);
+    ask(host, a, [2, 'rl.surrender', 0, 1.5]);
+    await Promise.resolve();
+    // a's call waited for the merge, and is answered in a message of its own: 2.5 of 3 spent.
+    const decided = a.sent.filter((m) => m.type === 'state:replies').at(-1)?.items as unknown[][];
+    expect(decided).toEqual([[1, 0, [0, 0, expect.any(Number), expect.any(Number)]]]);
+    expect(host.stats().rateLimitKeys).toBe(1);
   });
 
   it('encodes a cost that can never pass as retryAfterMs -1 (JSON has no Infinity)', () => {
     const host = new ClusterStateHost();
-    const w = fakeWorker(1);
-    const [, [, , decision]] = ask(host, w, [0, 'rl.rule', 0, WINDOW], [1, 'rl.consume', 0, 'k', 4]) as [
-      unknown,
-      [number, number, number[]],
-    ];
+    const primary = stateHostLinks.get(host);
+    primary?.call('rl.rule', [0, WINDOW]);
+    const decision = primary?.call('rl.consume', [0, 'k', 4]) as number[];
     expect(decision[0]).toBe(0);
     expect(decision[3]).toBe(-1);
   });
@@ -152,6 +154,27 @@ describe('ClusterStateHost', () => {
     expect(host.receive(w, calls([0, 'lock.acquire', 'k', 100]))).toBe(true);
     expect(w.sent).toEqual([]);
     expect(host.stats().locks).toBe(1);
+  });
+
+  it.each([
+    [{ shares: 0 }, 'options.shares', 'an integer from 1 to 1024'],
+    [{ shares: 1_025 }, 'options.shares', 'an integer from 1 to 1024'],
+    [{ shares: 1.5 }, 'options.shares', 'an integer from 1 to 1024'],
+    [{ share: 2 }, 'options.share', 'absent'],
+    ['4', 'options', 'an object'],
+  ])('refuses the options %j with a coded error', (options, option, expected) => {
+    expectInvalidOption(() => new ClusterStateHost(options as never), option, expected);
+  });
+
+  it('gives at most `shares` workers a share of a rule, and the one share of a worker that asks again', () => {
+    const host = new ClusterStateHost({ shares: 1_024 });
+    const one = new ClusterStateHost({ shares: 1 });
+    const rule = (pid: number, on = one) =>
+      (ask(on, fakeWorker(pid), [0, 'rl.rule', 0, WINDOW])[0] as unknown[])[2];
+    expect(rule(1, host)).toEqual([0, 1 / 1_024, 0]);
+    expect(rule(1)).toEqual([0, 1, 0]);
+    expect(rule(1)).toEqual([0, 1, 0]);
+    expect(rule(2)).toEqual([0, 0, 0]); // no share left: the primary decides its calls
   });
 
   it('forgets a process’s rules when it exits', () => {

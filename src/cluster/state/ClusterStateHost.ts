@@ -1,6 +1,8 @@
 import type { Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
 import { isLoadstoneError } from '../../core/errors/index.js';
+import { integerOption, optionsObject, rejectUnknownOptions } from '../../core/internal/validate.js';
 import type { MetricsSource } from '../../core/MetricsSource.js';
 import { BudgetService } from './BudgetService.js';
 import { LockService } from './LockService.js';
@@ -23,7 +25,7 @@ export type ClusterStateHostStats = {
   readonly failed: number;
   /** Malformed `state:*` messages or calls dropped unanswered (a worker's caller then times out). */
   readonly dropped: number;
-  /** Rate-limit keys held. */
+  /** Rate-limit keys the primary decides (keys at their limit); the rest are decided on the workers' shares. */
   readonly rateLimitKeys: number;
   /** Locks held. */
   readonly locks: number;
@@ -32,6 +34,21 @@ export type ClusterStateHostStats = {
   /** Pool creates waiting for a permit, over all budgets. */
   readonly permitWaiters: number;
 };
+
+/** Options of {@link ClusterStateHost}. */
+export type ClusterStateHostOptions = {
+  /**
+   * How many worker processes decide rate limits alone, each on `1 / shares` of every key's limit
+   * (see {@link ClusterRateLimitStore}); workers past it ask the primary for every decision. An
+   * integer from 1 to 1,024.
+   * @default twice `os.availableParallelism()`
+   */
+  readonly shares?: number;
+};
+
+const OPTIONS = new Set(['shares']);
+/** Most shares: each is a slot scanned per declaration and recalled per merged key. */
+const MAX_SHARES = 1_024;
 
 /** What a worker-side or primary-side part needs from the host. @internal */
 export type StateHostLink = {
@@ -47,13 +64,16 @@ export const stateHostLinks = new WeakMap<ClusterStateHost, StateHostLink>();
  * workers' {@link ClusterRateLimitStore}, {@link ClusterLock} and {@link ClusterPoolBudget}
  * share, and answers their calls.
  * Each worker sends the calls of one event-loop turn as one IPC message and gets one message
- * back, so a decision costs a fraction of a round trip.
+ * back, so a decision costs a fraction of a round trip. Rate limits are decided on the workers'
+ * shares of each key where they can (`options.shares`); the host gives the shares out, recalls a
+ * key's shares when one runs out and decides that key itself until it is back to empty.
  *
  * It checks every call (a hostile worker gets an error back or is ignored, never crashes the
  * primary) and, when a worker exits, drops at once what it held: its locks go to the next
- * caller, its pool permits to the oldest waiter. Memory is bounded: at most 100,000 rate-limit
- * keys (the oldest dropped first, as in {@link MemoryRateLimitStore}), 100,000 locks, 1,000 pool
- * budgets and 100,000 callers waiting for a permit.
+ * caller, its pool permits to the oldest waiter, and its rate-limit shares count as spent until
+ * they have drained. Memory is bounded: at most 100,000 rate-limit keys decided here (the oldest
+ * dropped first, as in {@link MemoryRateLimitStore}), 10,000 distinct limiter rules, 100,000
+ * locks, 1,000 pool budgets and 100,000 callers waiting for a permit.
  *
  * `ClusterSupervisor` creates one and feeds it (`supervisor.clusterState`); build your own only
  * with a hand-written primary, and pass it each worker's messages and exits.
@@ -62,16 +82,33 @@ export const stateHostLinks = new WeakMap<ClusterStateHost, StateHostLink>();
  * {@includeCode ./ClusterStateHost.test.ts#host}
  */
 export class ClusterStateHost implements MetricsSource<ClusterStateHostStats> {
-  readonly #rateLimits = new RateLimitService();
+  readonly #rateLimits: RateLimitService;
   readonly #locks = new LockService();
   readonly #budgets = new BudgetService();
-  readonly #services: readonly StateService[] = [this.#rateLimits, this.#locks, this.#budgets];
+  readonly #services: readonly StateService[];
+  /** The workers that called, by pid: the rate limits' recalls go to them. */
+  readonly #workers = new Map<number, Worker>();
   readonly #byOp = new Map<string, StateService>();
   #calls = 0;
   #failed = 0;
   #dropped = 0;
 
-  constructor() {
+  /**
+   * @param options - `shares`: how many workers decide rate limits alone, each on `1 / shares` of
+   *   every key's limit (an integer from 1 to 1,024; default twice the machine's
+   *   `availableParallelism()`, so replacements find a free share while the dead one drains).
+   *   `ClusterSupervisor` sets twice its most workers.
+   * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` for a bad option.
+   */
+  constructor(options?: ClusterStateHostOptions) {
+    const opts = optionsObject('options', options);
+    rejectUnknownOptions(opts, OPTIONS, 'ClusterStateHost');
+    const shares = integerOption('options.shares', opts.shares ?? 2 * availableParallelism(), 1, MAX_SHARES);
+    this.#rateLimits = new RateLimitService(shares, (owner, type, items) => {
+      const worker = this.#workers.get(owner);
+      if (worker !== undefined) send(worker, type, items);
+    });
+    this.#services = [this.#rateLimits, this.#locks, this.#budgets];
     for (const service of this.#services) {
       for (const op of service.ops) this.#byOp.set(op, service);
     }
@@ -108,13 +145,14 @@ export class ClusterStateHost implements MetricsSource<ClusterStateHostStats> {
     const items = stateItems(message, STATE_CALLS);
     if (items === undefined) return false;
     const owner = worker.process.pid ?? -1;
+    if (!this.#workers.has(owner)) this.#workers.set(owner, worker);
     const replies: StateReply[] = [];
     for (const item of items) {
       const reply = this.#answer(worker, owner, item);
       if (reply === undefined) this.#dropped++;
       else if (reply !== LATER) replies.push(reply);
     }
-    send(worker, replies);
+    send(worker, STATE_REPLIES, replies);
     return true;
   }
 
@@ -123,6 +161,7 @@ export class ClusterStateHost implements MetricsSource<ClusterStateHostStats> {
    * @param pid - the worker's process id.
    */
   workerExited(pid: number): void {
+    this.#workers.delete(pid);
     for (const service of this.#services) service.ownerGone(pid);
   }
 
@@ -135,8 +174,8 @@ export class ClusterStateHost implements MetricsSource<ClusterStateHostStats> {
       const value = this.#service(item[1]).call(owner, item[1], item.slice(2));
       if (!(value instanceof Promise)) return [id, 0, value];
       value.then(
-        (settled: unknown) => send(worker, [[id, 0, settled]]),
-        (error: unknown) => send(worker, [this.#failure(id, error)]),
+        (settled: unknown) => send(worker, STATE_REPLIES, [[id, 0, settled]]),
+        (error: unknown) => send(worker, STATE_REPLIES, [this.#failure(id, error)]),
       );
       return LATER;
     } catch (error) {
@@ -160,10 +199,10 @@ export class ClusterStateHost implements MetricsSource<ClusterStateHostStats> {
 /** Marks a call answered later, in a message of its own (a wait for a permit). */
 const LATER = Symbol('later');
 
-function send(worker: Worker, replies: StateReply[]): void {
-  if (replies.length === 0 || !worker.isConnected()) return;
+function send(worker: Worker, type: string, items: readonly unknown[]): void {
+  if (items.length === 0 || !worker.isConnected()) return;
   try {
-    worker.send(stateEnvelope(STATE_REPLIES, replies), undefined, {}, ignore);
+    worker.send(stateEnvelope(type, items), undefined, {}, ignore);
   } catch {
     // The worker's channel closed meanwhile: its calls end with it.
   }

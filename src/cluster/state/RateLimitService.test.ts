@@ -9,6 +9,8 @@ import {
 
 const GCRA = { algorithm: 'gcra', keyPrefix: 'g:', emissionIntervalMs: 1000, burst: 1, toleranceMs: 1000 };
 const WINDOW = { algorithm: 'sliding-window', keyPrefix: 'w:', limit: 2, periodMs: 60_000 };
+/** The primary itself: it holds no share, so the service decides its calls (workers': see RateLimitShares tests). */
+const P = process.pid;
 
 // The primary-side decisions behind ClusterRateLimitStore, called directly (owners are pids).
 describe('RateLimitService', () => {
@@ -28,6 +30,7 @@ describe('RateLimitService', () => {
     ruleId: 'an integer >= 0',
     key: 'a string of at most 4096 characters',
     cost: 'an integer >= 0',
+    mode: '0, 1 or 2',
     'rule.keyPrefix': 'a string',
     'rule.algorithm': "'gcra' or 'sliding-window'",
   };
@@ -40,60 +43,60 @@ describe('RateLimitService', () => {
     expect(act).toThrow(expect.objectContaining({ code: 'ERR_LOADSTONE_INVALID_OPTION', option, expected }));
 
   it('encodes sliding-window decisions for IPC', () => {
-    const s = new RateLimitService();
-    expect(declare(s, 1, 0, WINDOW)).toBeNull();
+    const s = new RateLimitService(4, () => {});
+    expect(declare(s, P, 0, WINDOW)).toEqual([0, 0, 0]); // the primary holds no share
     // As the memory store decides (a sliding window remembers the previous period too).
-    expect(consume(s, 1, 0, 'k')).toEqual([1, 1, 120_000, 0]);
-    expect(consume(s, 1, 0, 'k', 0)).toEqual([1, 1, 120_000, 0]);
-    expect(consume(s, 1, 0, 'k')).toEqual([1, 0, 120_000, 0]);
-    expect(consume(s, 1, 0, 'k')).toEqual([0, 0, 120_000, 90_000]);
-    expect(consume(s, 1, 0, 'k', 3)).toEqual([0, 0, 120_000, -1]);
+    expect(consume(s, P, 0, 'k')).toEqual([1, 1, 120_000, 0]);
+    expect(consume(s, P, 0, 'k', 0)).toEqual([1, 1, 120_000, 0]);
+    expect(consume(s, P, 0, 'k')).toEqual([1, 0, 120_000, 0]);
+    expect(consume(s, P, 0, 'k')).toEqual([0, 0, 120_000, 90_000]);
+    expect(consume(s, P, 0, 'k', 3)).toEqual([0, 0, 120_000, -1]);
     expect(s.size).toBe(1);
   });
 
   it('decides GCRA on the primary’s clock, with no slack past a microsecond', () => {
-    const s = new RateLimitService();
-    declare(s, 1, 0, GCRA);
-    expect(consume(s, 1, 0, 'k')).toEqual([1, 0, 1000, 0]);
+    const s = new RateLimitService(4, () => {});
+    declare(s, P, 0, GCRA);
+    expect(consume(s, P, 0, 'k')).toEqual([1, 0, 1000, 0]);
     vi.advanceTimersByTime(995);
-    expect(consume(s, 1, 0, 'k')).toEqual([0, 0, 5, 5]);
+    expect(consume(s, P, 0, 'k')).toEqual([0, 0, 5, 5]);
     vi.advanceTimersByTime(5);
-    expect(consume(s, 1, 0, 'k')).toEqual([1, 0, 1000, 0]);
+    expect(consume(s, P, 0, 'k')).toEqual([1, 0, 1000, 0]);
   });
 
   it('keeps each owner’s rule ids apart, and forgets them when it exits', () => {
-    const s = new RateLimitService();
-    declare(s, 1, 0, WINDOW);
-    declare(s, 2, 0, GCRA);
-    expect(consume(s, 1, 0, 'k')).toEqual([1, 1, 120_000, 0]);
-    expect(consume(s, 2, 0, 'k')).toEqual([1, 0, 1000, 0]);
+    const s = new RateLimitService(4, () => {});
+    declare(s, P, 0, WINDOW);
+    expect(declare(s, 2, 0, GCRA)).toEqual([1, 0.25, 0]);
+    expect(consume(s, P, 0, 'k')).toEqual([1, 1, 120_000, 0]);
+    expect(s.call(2, RL_CONSUME, [0, 'k', 1, 0])).toBe(0); // a share holder decides a split key itself
     refuses(() => consume(s, 3, 0, 'k'), 'ruleId', UNDECLARED);
-    s.ownerGone(1);
-    refuses(() => consume(s, 1, 0, 'k'), 'ruleId', UNDECLARED);
-    expect(consume(s, 2, 0, 'k')[0]).toBe(0);
+    s.ownerGone(2);
+    refuses(() => consume(s, 2, 0, 'k'), 'ruleId', UNDECLARED);
+    expect(consume(s, P, 0, 'k')[0]).toBe(1);
   });
 
   it('replaces a rule redeclared under the same id, even at the cap', () => {
-    const s = new RateLimitService();
-    for (let id = 0; id < MAX_RULES_PER_PROCESS; id++) declare(s, 1, id, WINDOW);
-    expect(() => declare(s, 1, MAX_RULES_PER_PROCESS, WINDOW)).toThrow(
+    const s = new RateLimitService(4, () => {});
+    for (let id = 0; id < MAX_RULES_PER_PROCESS; id++) declare(s, P, id, WINDOW);
+    expect(() => declare(s, P, MAX_RULES_PER_PROCESS, WINDOW)).toThrow(
       expect.objectContaining({
         code: 'ERR_LOADSTONE_CAPACITY',
         limit: MAX_RULES_PER_PROCESS,
         message: 'rate-limit rules of one process is full (limit 1000)',
       }),
     );
-    declare(s, 1, 0, GCRA);
-    expect(consume(s, 1, 0, 'k')).toEqual([1, 0, 1000, 0]);
-    expect(declare(s, 2, 0, WINDOW)).toBeNull(); // another owner has its own cap
+    declare(s, P, 0, GCRA);
+    expect(consume(s, P, 0, 'k')).toEqual([1, 0, 1000, 0]);
+    expect(declare(s, 2, 0, WINDOW)).toEqual([0, 0.25, 0]); // another owner has its own cap
   });
 
   it('accepts the longest key and keyPrefix, a cost of 0 and rule id 0', () => {
-    const s = new RateLimitService();
-    declare(s, 1, 0, WINDOW);
-    expect(consume(s, 1, 0, 'x'.repeat(MAX_RATE_LIMIT_KEY_LENGTH), 0)[0]).toBe(1);
-    declare(s, 1, 1, { ...WINDOW, keyPrefix: 'p'.repeat(MAX_RATE_LIMIT_KEY_LENGTH) });
-    expect(consume(s, 1, 1, 'k')[0]).toBe(1);
+    const s = new RateLimitService(4, () => {});
+    declare(s, P, 0, WINDOW);
+    expect(consume(s, P, 0, 'x'.repeat(MAX_RATE_LIMIT_KEY_LENGTH), 0)[0]).toBe(1);
+    declare(s, P, 1, { ...WINDOW, keyPrefix: 'p'.repeat(MAX_RATE_LIMIT_KEY_LENGTH) });
+    expect(consume(s, P, 1, 'k')[0]).toBe(1);
   });
 
   it.each([
@@ -104,8 +107,9 @@ describe('RateLimitService', () => {
     ['a fractional cost', [0, 'k', 0.5], 'cost'],
     ['an unsafe cost', [0, 'k', 2 ** 53], 'cost'],
     ['an undeclared rule id', [1, 'k', 1], 'ruleId'],
+    ['a mode that is not one of the three', [0, 'k', 1, 3], 'mode'],
   ])('refuses a consume with %s', (_name, args, option) => {
-    const s = new RateLimitService();
+    const s = new RateLimitService(4, () => {});
     declare(s, 1, 0, WINDOW);
     refuses(() => s.call(1, RL_CONSUME, args), option, option === 'ruleId' ? UNDECLARED : EXPECTED[option]);
     expect(s.size).toBe(0);
@@ -131,7 +135,7 @@ describe('RateLimitService', () => {
     ['an infinite limit', 0, { ...WINDOW, limit: Number.POSITIVE_INFINITY }, 'rule.limit'],
     ['a zero period', 0, { ...WINDOW, periodMs: 0 }, 'rule.periodMs'],
   ])('refuses %s', (_name, id, rule, option) => {
-    const s = new RateLimitService();
+    const s = new RateLimitService(4, () => {});
     refuses(() => declare(s, 1, id, rule), option);
     refuses(() => consume(s, 1, 0, 'k'), 'ruleId', UNDECLARED);
   });

@@ -1,51 +1,97 @@
 import { CapacityExceededError } from '../../core/errors/CapacityExceededError.js';
 import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
-import { MemoryRateLimitStore, type RateLimitRule } from '../../resilience/index.js';
+import { MemoryRateLimitStore } from '../../resilience/index.js';
+import { MAX_CALLS_PER_MESSAGE, STATE_RECALL, STATE_SPLIT } from './messages.js';
+import {
+  CallMode,
+  DECIDE_LOCALLY,
+  type EncodedDecision,
+  type NamespaceLink,
+  RateLimitNamespace,
+} from './RateLimitNamespace.js';
+import { checkRule, MAX_RATE_LIMIT_KEY_LENGTH, ruleSignature } from './rateLimitRules.js';
 import type { StateService } from './StateService.js';
 
-/** `[ruleId, rule]` → `null`: the rule the caller's later `rl.consume` calls name by id. @internal */
+export type { EncodedDecision };
+export { MAX_RATE_LIMIT_KEY_LENGTH };
+
+/**
+ * `[ruleId, rule]` → `[namespaceId, fraction, activeInMs]`: the rule the caller's later calls name
+ * by id, and its share of each key (`fraction` 0: none). @internal
+ */
 export const RL_RULE = 'rl.rule';
 /**
- * `[ruleId, key, cost]` → `[allowed (0|1), remaining, resetMs, retryAfterMs (-1: never)]`.
- * @internal
+ * `[ruleId, key, cost, mode]` → an {@link EncodedDecision}, or {@link DECIDE_LOCALLY} for a share
+ * holder whose key is not central. `mode` is a {@link CallMode}. @internal
  */
 export const RL_CONSUME = 'rl.consume';
-/** Longest key, in UTF-16 code units. @internal */
-export const MAX_RATE_LIMIT_KEY_LENGTH = 4_096;
+/** `[recallId, used]` → `null`: a holder's answer to a `state:recall`. @internal */
+export const RL_SURRENDER = 'rl.surrender';
 /** Most rules one process may declare (one per limiter it builds). @internal */
 export const MAX_RULES_PER_PROCESS = 1_000;
+/** Most distinct rules of the machine (each keeps its share slots). @internal */
+export const MAX_NAMESPACES = 10_000;
+/** How often central keys are checked for being back to empty. @internal */
+export const SWEEP_MS = 1_000;
 
-/** A decision as it crosses IPC: JSON has no `Infinity`. @internal */
-export type EncodedDecision = readonly [
-  allowed: 0 | 1,
-  remaining: number,
-  resetMs: number,
-  retryAfterMs: number,
-];
+/** Sends `items` of a `state:recall` or `state:split` message to the process `owner`. @internal */
+export type SendToOwner = (owner: number, type: string, items: readonly unknown[]) => void;
+
+type Recall = { readonly namespace: RateLimitNamespace; readonly key: string; readonly owner: number };
+type Outbox = { recalls: unknown[]; splits: unknown[] };
 
 /**
- * The rate-limit decisions of every process of the machine, made in the primary on one
- * {@link MemoryRateLimitStore} and on the primary's clock, so workers with their own clocks
- * agree. @internal
+ * The rate-limit decisions of every process of the machine, kept in the primary on the primary's
+ * clock. Each distinct rule is a {@link RateLimitNamespace}: its workers decide their shares of
+ * each key alone until a key needs the whole limit, which the primary then decides. @internal
  */
 export class RateLimitService implements StateService {
-  readonly ops = [RL_RULE, RL_CONSUME] as const;
+  readonly ops = [RL_RULE, RL_CONSUME, RL_SURRENDER] as const;
   readonly #store = new MemoryRateLimitStore();
-  /** Owner → rule id → rule. Ids are the owner's; a Map, since ids come from the owner. */
-  readonly #rules = new Map<number, Map<number, RateLimitRule>>();
+  readonly #shares: number;
+  readonly #send: SendToOwner;
+  /** Owner → its rule id → namespace. Ids are the owner's; a Map, since ids come from the owner. */
+  readonly #rules = new Map<number, Map<number, RateLimitNamespace>>();
+  readonly #namespaces = new Map<string, RateLimitNamespace>();
+  readonly #recalls = new Map<number, Recall>();
+  #nextRecall = 0;
+  #outbox = new Map<number, Outbox>();
+  #sweeper: NodeJS.Timeout | undefined;
+  readonly #link: NamespaceLink = {
+    recall: (owner, namespace, key) => {
+      const id = this.#nextRecall++;
+      this.#recalls.set(id, { namespace, key, owner });
+      this.#post(owner).recalls.push([id, namespace.id, key]);
+      return id;
+    },
+    centralAdded: () => {
+      this.#sweeper ??= setInterval(this.#sweep, SWEEP_MS).unref();
+    },
+  };
 
-  /** Keys held. */
+  /**
+   * @param shares - how many worker processes may decide alone, each on `1 / shares` of a key.
+   * @param send - the way to a worker.
+   */
+  constructor(shares: number, send: SendToOwner) {
+    this.#shares = shares;
+    this.#send = send;
+  }
+
+  /** Keys the primary decides (central keys); split keys live in the workers. */
   get size(): number {
     return this.#store.size;
   }
 
   call(owner: number, op: string, args: readonly unknown[]): unknown {
-    if (op === RL_RULE) {
-      this.#declare(owner, args[0], args[1]);
+    const now = performance.now();
+    if (op === RL_RULE) return this.#declare(owner, args[0], args[1], now);
+    if (op === RL_SURRENDER) {
+      this.#surrender(owner, args[0], args[1], now);
       return null;
     }
-    const rule = this.#rules.get(owner)?.get(args[0] as number);
-    if (rule === undefined)
+    const namespace = this.#rules.get(owner)?.get(args[0] as number);
+    if (namespace === undefined)
       throw new InvalidOptionError('ruleId', 'a rule declared by this process', args[0]);
     const key = args[1];
     if (typeof key !== 'string' || key.length > MAX_RATE_LIMIT_KEY_LENGTH) {
@@ -55,16 +101,27 @@ export class RateLimitService implements StateService {
     if (typeof cost !== 'number' || !Number.isSafeInteger(cost) || cost < 0) {
       throw new InvalidOptionError('cost', 'an integer >= 0', cost);
     }
-    const d = this.#store.consume(key, rule, cost, performance.now());
-    const never = d.retryAfterMs === Number.POSITIVE_INFINITY;
-    return [d.allowed ? 1 : 0, d.remaining, d.resetMs, never ? -1 : d.retryAfterMs] satisfies EncodedDecision;
+    const mode = args[3] ?? CallMode.noShare;
+    if (mode !== CallMode.noShare && mode !== CallMode.escalate && mode !== CallMode.central) {
+      throw new InvalidOptionError('mode', '0, 1 or 2', mode);
+    }
+    return namespace.decide(owner, key, cost, mode, now);
   }
 
   ownerGone(owner: number): void {
+    const now = performance.now();
     this.#rules.delete(owner);
+    this.#outbox.delete(owner);
+    for (const namespace of this.#namespaces.values()) namespace.ownerGone(owner, now);
+    // Its unanswered recalls: a dead share counts as full.
+    for (const [id, recall] of this.#recalls) {
+      if (recall.owner !== owner) continue;
+      this.#recalls.delete(id);
+      recall.namespace.surrendered(id, recall.key, recall.namespace.fullShare, now);
+    }
   }
 
-  #declare(owner: number, id: unknown, value: unknown): void {
+  #declare(owner: number, id: unknown, value: unknown, now: number): readonly [number, number, number] {
     if (!Number.isSafeInteger(id) || (id as number) < 0) {
       throw new InvalidOptionError('ruleId', 'an integer >= 0', id);
     }
@@ -76,43 +133,71 @@ export class RateLimitService implements StateService {
     if (!rules.has(id as number) && rules.size >= MAX_RULES_PER_PROCESS) {
       throw new CapacityExceededError('rate-limit rules of one process', MAX_RULES_PER_PROCESS);
     }
-    rules.set(id as number, checkRule(value));
+    const rule = checkRule(value);
+    const signature = ruleSignature(rule);
+    let namespace = this.#namespaces.get(signature);
+    if (namespace === undefined) {
+      if (this.#namespaces.size >= MAX_NAMESPACES) {
+        throw new CapacityExceededError('distinct rate-limit rules', MAX_NAMESPACES);
+      }
+      namespace = new RateLimitNamespace(this.#namespaces.size, rule, this.#shares, this.#store, this.#link);
+      this.#namespaces.set(signature, namespace);
+    }
+    rules.set(id as number, namespace);
+    // The primary decides its own calls: it holds no share (nothing would recall it).
+    const [fraction, activeInMs] = owner === process.pid ? [0, 0] : namespace.join(owner, now);
+    return [namespace.id, fraction, activeInMs];
   }
-}
 
-/** A rule as `RateLimiter` builds it, rebuilt from what a worker sent; throws if it is not one. */
-function checkRule(value: unknown): RateLimitRule {
-  const r = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
-  const keyPrefix = r.keyPrefix;
-  if (typeof keyPrefix !== 'string' || keyPrefix.length > MAX_RATE_LIMIT_KEY_LENGTH) {
-    throw new InvalidOptionError('rule.keyPrefix', 'a string', keyPrefix);
+  #surrender(owner: number, id: unknown, used: unknown, now: number): void {
+    const recall = typeof id === 'number' ? this.#recalls.get(id) : undefined;
+    if (recall === undefined || recall.owner !== owner) return; // not its recall, or answered already
+    this.#recalls.delete(id as number);
+    const units =
+      typeof used === 'number' && Number.isFinite(used) && used >= 0 ? used : recall.namespace.fullShare;
+    recall.namespace.surrendered(id as number, recall.key, units, now);
   }
-  if (r.algorithm === 'gcra') {
-    const emissionIntervalMs = positive('rule.emissionIntervalMs', r.emissionIntervalMs);
-    const burst = positive('rule.burst', r.burst);
-    return Object.freeze({
-      algorithm: 'gcra',
-      keyPrefix,
-      emissionIntervalMs,
-      burst,
-      toleranceMs: positive('rule.toleranceMs', r.toleranceMs),
-      epsilonMs: Math.min(1e-4, emissionIntervalMs / 100),
-    });
-  }
-  if (r.algorithm === 'sliding-window') {
-    return Object.freeze({
-      algorithm: 'sliding-window',
-      keyPrefix,
-      limit: positive('rule.limit', r.limit),
-      periodMs: positive('rule.periodMs', r.periodMs),
-    });
-  }
-  throw new InvalidOptionError('rule.algorithm', "'gcra' or 'sliding-window'", r.algorithm);
-}
 
-function positive(path: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidOptionError(path, 'a finite number > 0', value);
+  #post(owner: number): Outbox {
+    if (this.#outbox.size === 0) setImmediate(this.#flush);
+    let box = this.#outbox.get(owner);
+    if (box === undefined) {
+      box = { recalls: [], splits: [] };
+      this.#outbox.set(owner, box);
+    }
+    return box;
   }
-  return value;
+
+  /** Sends what this turn queued, one message per owner and kind (more when it is long). */
+  readonly #flush = (): void => {
+    const outbox = this.#outbox;
+    this.#outbox = new Map();
+    for (const [owner, box] of outbox) {
+      for (const [type, items] of [
+        [STATE_SPLIT, box.splits],
+        [STATE_RECALL, box.recalls],
+      ] as const) {
+        for (let from = 0; from < items.length; from += MAX_CALLS_PER_MESSAGE) {
+          this.#send(owner, type, items.slice(from, from + MAX_CALLS_PER_MESSAGE));
+        }
+      }
+    }
+  };
+
+  readonly #sweep = (): void => {
+    const now = performance.now();
+    let central = 0;
+    for (const namespace of this.#namespaces.values()) {
+      const { keys, holders } = namespace.sweep(now);
+      for (const owner of holders) {
+        const splits = this.#post(owner).splits;
+        for (const key of keys) splits.push([namespace.id, key]);
+      }
+      central += namespace.centralKeys;
+    }
+    if (central === 0) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
+  };
 }

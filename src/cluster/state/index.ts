@@ -5,7 +5,11 @@ export {
   type ClusterPoolBudgetOptions,
 } from './ClusterPoolBudget.js';
 export { ClusterRateLimitStore } from './ClusterRateLimitStore.js';
-export { ClusterStateHost, type ClusterStateHostStats } from './ClusterStateHost.js';
+export {
+  ClusterStateHost,
+  type ClusterStateHostOptions,
+  type ClusterStateHostStats,
+} from './ClusterStateHost.js';
 export type { ClusterStateOptions } from './ClusterStateOptions.js';
 export {
   WORKER_EXITED_CHANNEL,

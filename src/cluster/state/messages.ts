@@ -8,6 +8,13 @@ import { isLoadstoneMessage, type LoadstoneMessage, PROTOCOL_VERSION } from '../
 export const STATE_CALLS = 'state:calls';
 /** primary → worker: their answers. @internal */
 export const STATE_REPLIES = 'state:replies';
+/**
+ * primary → worker: surrender your rate-limit share of these keys; items `[recallId, namespaceId,
+ * key]`, each answered with an `rl.surrender` call. @internal
+ */
+export const STATE_RECALL = 'state:recall';
+/** primary → worker: these keys are split again, decide your share; items `[namespaceId, key]`. @internal */
+export const STATE_SPLIT = 'state:split';
 
 /** One call: its id (unique per worker), the operation, and the operation's arguments. @internal */
 export type StateCall = readonly [id: number, op: string, ...args: unknown[]];
@@ -25,6 +32,7 @@ export const MAX_CALLS_PER_MESSAGE = 10_000;
 /** Builds a `state:calls` or `state:replies` message. @internal */
 export function stateEnvelope(type: typeof STATE_CALLS, items: readonly StateCall[]): LoadstoneMessage;
 export function stateEnvelope(type: typeof STATE_REPLIES, items: readonly StateReply[]): LoadstoneMessage;
+export function stateEnvelope(type: string, items: readonly unknown[]): LoadstoneMessage;
 export function stateEnvelope(type: string, items: readonly unknown[]): LoadstoneMessage {
   return { loadstone: PROTOCOL_VERSION, type, items };
 }
