@@ -16,7 +16,7 @@ const MODULES =
  * Every module may also import core/.
  */
 const MODULE_ARROWS = {
-  balancing: ['sharding'], // the hash pickers place keys with the sharder's rings
+  balancing: ['resilience', 'sharding'], // failure accrual's breakers; the hash pickers place keys with the sharder's rings
   cache: ['resilience'], // loader retries use the retry policy
   cluster: ['cache', 'health', 'resilience', 'sharding'], // machine-wide lock and limits; worker health; sticky hashing
   queue: ['resilience'], // task retries use the retry policy and backoff

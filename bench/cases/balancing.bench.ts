@@ -30,6 +30,7 @@ import {
   WeightedRoundRobinPicker,
 } from 'loadstone/balancing';
 import { seededRandom } from 'loadstone/testing';
+import { EventHeap } from '../eventHeap.js';
 import { formatFixed, formatRatio, formatSig, markdownTable } from '../report.js';
 import { defineSuite } from '../suite.js';
 
@@ -85,47 +86,6 @@ const STRATEGIES: readonly { name: string; make: () => Picker<BackendCandidate<n
 type Completion = { at: number; arrival: number; backend: number; lease: BackendLease<number> };
 type Waiting = { arrival: number; demand: number; lease: BackendLease<number> };
 
-/** A binary min-heap of completions by time. */
-class CompletionHeap {
-  readonly #items: Completion[] = [];
-  get size(): number {
-    return this.#items.length;
-  }
-  peek(): Completion | undefined {
-    return this.#items[0];
-  }
-  push(item: Completion): void {
-    const a = this.#items;
-    a.push(item);
-    let i = a.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if ((a[parent] as Completion).at <= item.at) break;
-      a[i] = a[parent] as Completion;
-      i = parent;
-    }
-    a[i] = item;
-  }
-  pop(): Completion | undefined {
-    const a = this.#items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length === 0 || last === undefined) return top;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= a.length) break;
-      const r = l + 1;
-      const child = r < a.length && (a[r] as Completion).at < (a[l] as Completion).at ? r : l;
-      if ((a[child] as Completion).at >= last.at) break;
-      a[i] = a[child] as Completion;
-      i = child;
-    }
-    a[i] = last;
-    return top;
-  }
-}
-
 type Result = { name: string; histogram: Histogram; slowShare: number; slowUtilisation: number };
 
 function simulate(
@@ -150,7 +110,7 @@ function simulate(
   const queues: Waiting[][] = means.map(() => []);
   const heads = new Array<number>(BACKENDS).fill(0);
   const picked = new Array<number>(BACKENDS).fill(0);
-  const events = new CompletionHeap();
+  const events = new EventHeap<Completion>();
   const histogram = buildHistogram({
     lowestDiscernibleValue: 1,
     highestTrackableValue: 3_600_000_000,

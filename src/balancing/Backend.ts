@@ -34,7 +34,8 @@ export type Backend<T> = {
 
 /**
  * Whether a backend is picked: `up`; `down` (by `markDown` or failed active health checks) or
- * `ejected` (by passive outlier detection, until its ejection time is over) are not.
+ * `ejected` (by passive outlier detection until its ejection time is over, or by failure accrual
+ * while its breaker is open or a probe runs) are not.
  */
 export type BackendState = 'up' | 'down' | 'ejected';
 

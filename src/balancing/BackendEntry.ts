@@ -19,6 +19,8 @@ export class BackendEntry<T> {
   ejections = 0;
   /** Clock time at which the current ejection ends; `undefined` when not ejected. */
   ejectedUntil: number | undefined;
+  /** Out of the picks by failure accrual: its breaker is open, or a probe runs. */
+  accrualBlocked = false;
   /** Taken down by `markDown`. */
   adminDown = false;
   /** Taken down by failed active checks. */
@@ -52,7 +54,7 @@ export class BackendEntry<T> {
 
   get state(): BackendState {
     if (this.adminDown || this.checkDown) return 'down';
-    return this.ejectedUntil === undefined ? 'up' : 'ejected';
+    return this.ejectedUntil === undefined && !this.accrualBlocked ? 'up' : 'ejected';
   }
 
   /** The estimate decayed to now (Finagle reads it by observing a 0 ms sample), or `undefined`. */
@@ -71,8 +73,12 @@ export class BackendEntry<T> {
     this.#stamp = now;
   }
 
-  record(rttMs: number): void {
-    this.observe(rttMs);
+  /**
+   * One finished request: its latency for the stats, and `costMs` (a failure's penalty, at least
+   * the latency) for the peak EWMA.
+   */
+  record(rttMs: number, costMs = rttMs): void {
+    this.observe(costMs);
     this.#sampled = true;
     this.latency.record(rttMs);
   }

@@ -3,9 +3,11 @@
 // and tells `close` when the last one has ended.
 import type { Clock, Picker } from '../core/index.js';
 import { oneOfOption } from '../core/internal/validate.js';
+import type { CircuitPermit } from '../resilience/index.js';
 import type { BackendCandidate } from './Backend.js';
 import type { BackendEntry } from './BackendEntry.js';
 import type { BackendLease, LeaseResult } from './BackendLease.js';
+import type { FailureAccrual } from './FailureAccrual.js';
 import type { OutlierDetector } from './OutlierDetector.js';
 
 const LEASE_RESULTS: readonly LeaseResult[] = ['success', 'failure', 'cancelled'];
@@ -15,6 +17,7 @@ export class LeaseTracker<T> {
   readonly #clock: Clock;
   readonly #strategy: Picker<BackendCandidate<T>>;
   readonly #outliers: Pick<OutlierDetector<T>, 'maybeEject'>;
+  readonly #accrual: FailureAccrual<T> | undefined;
   #inFlight = 0;
   #requests = 0;
   #failures = 0;
@@ -25,10 +28,12 @@ export class LeaseTracker<T> {
     clock: Clock,
     strategy: Picker<BackendCandidate<T>>,
     outliers: Pick<OutlierDetector<T>, 'maybeEject'>,
+    accrual?: FailureAccrual<T>,
   ) {
     this.#clock = clock;
     this.#strategy = strategy;
     this.#outliers = outliers;
+    this.#accrual = accrual;
   }
 
   /** Requests started and not finished. */
@@ -46,8 +51,11 @@ export class LeaseTracker<T> {
     return this.#failures;
   }
 
-  /** Counts a request on a chosen backend until the lease is released. */
-  lease(entry: BackendEntry<T>): BackendLease<T> {
+  /**
+   * Counts a request on a chosen backend until the lease is released.
+   * @param permit - its breaker's admission, under failure accrual.
+   */
+  lease(entry: BackendEntry<T>, permit?: CircuitPermit): BackendLease<T> {
     entry.inFlight++;
     entry.requests++;
     this.#inFlight++;
@@ -60,7 +68,7 @@ export class LeaseTracker<T> {
         oneOfOption('result', result, LEASE_RESULTS);
         if (released) return;
         released = true;
-        this.#finish(entry, result, this.#clock.now() - startedAt);
+        this.#finish(entry, result, this.#clock.now() - startedAt, permit);
       },
     };
   }
@@ -80,11 +88,16 @@ export class LeaseTracker<T> {
     this.#resolveDrained?.();
   }
 
-  #finish(entry: BackendEntry<T>, result: LeaseResult, latencyMs: number): void {
+  #finish(entry: BackendEntry<T>, result: LeaseResult, latencyMs: number, permit?: CircuitPermit): void {
     entry.inFlight--;
     this.#inFlight--;
     const latency = Math.max(latencyMs, 0);
-    if (result !== 'cancelled') entry.record(latency);
+    const accrual = this.#accrual;
+    if (result === 'failure' && accrual !== undefined) {
+      // Failure accrual charges a failure its penalty: a backend failing fast must not look fastest.
+      entry.record(latency, Math.max(latency, accrual.failurePenaltyMs));
+    } else if (result !== 'cancelled') entry.record(latency);
+    if (permit !== undefined) accrual?.settle(entry, permit, result);
     if (result === 'failure') {
       entry.failures++;
       this.#failures++;

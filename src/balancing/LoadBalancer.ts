@@ -9,6 +9,7 @@ import type { BackendLease } from './BackendLease.js';
 import { BackendRegistry } from './BackendRegistry.js';
 import { BackendSelector } from './BackendSelector.js';
 import { type LoadBalancerEvents, membershipEvent } from './events.js';
+import { FailureAccrual } from './FailureAccrual.js';
 import { LeaseTracker } from './LeaseTracker.js';
 import type { LoadBalancerOptions } from './LoadBalancerOptions.js';
 import type { LoadBalancerStats } from './LoadBalancerStats.js';
@@ -23,7 +24,8 @@ import { Shutdown } from './Shutdown.js';
  * strategy ({@link Picker}) chooses among the backends that are up; the balancer tracks each
  * backend's in-flight requests, latency (a peak EWMA and percentiles) and failures, routes
  * affinity groups (`ctx.group`) to their members, ejects outliers after consecutive failures
- * (as Envoy does) and, with `healthCheck`, runs active checks.
+ * (as Envoy does), with `failureAccrual` gives each backend a circuit breaker (as Finagle does)
+ * and, with `healthCheck`, runs active checks.
  *
  * A backend that is down or ejected is never picked; when no backend is up, `pick` throws (and
  * `run` rejects with) {@link NoTargetError} `ERR_LOADSTONE_NO_TARGET`.
@@ -43,6 +45,7 @@ export class LoadBalancer<T>
   readonly #strategy: Picker<BackendCandidate<T>>;
   readonly #registry: BackendRegistry<T>;
   readonly #outliers: OutlierDetector<T>;
+  readonly #accrual: FailureAccrual<T> | undefined;
   readonly #leases: LeaseTracker<T>;
   readonly #selector: BackendSelector<T>;
   readonly #shutdown: Shutdown<T>;
@@ -61,7 +64,10 @@ export class LoadBalancer<T>
     const registry = new BackendRegistry<T>(clock, resolved.ewmaDecayMs, healthCheck?.factory, this);
     this.#registry = registry;
     this.#outliers = new OutlierDetector(resolved.outlierDetection, clock, registry);
-    this.#leases = new LeaseTracker(clock, this.#strategy, this.#outliers);
+    const accrual =
+      resolved.failureAccrual && new FailureAccrual<T>(resolved.failureAccrual, clock, registry);
+    this.#accrual = accrual;
+    this.#leases = new LeaseTracker(clock, this.#strategy, this.#outliers, accrual);
     const checker =
       healthCheck === undefined
         ? undefined
@@ -71,7 +77,7 @@ export class LoadBalancer<T>
             (entry, down, message) => registry.setCheckDown(entry, down, message),
           );
     this.#shutdown = new Shutdown(this, resolved.closeTimeoutMs, this.#leases, checker);
-    this.#selector = new BackendSelector(registry, this.#outliers, this.#strategy, this.#shutdown);
+    this.#selector = new BackendSelector(registry, { expire: this.#expire }, this.#strategy, this.#shutdown);
     this.#runner = new RequestRunner(this, this.#shutdown.destroying, resolved.isFailure);
     options.backends.forEach((input, i) => {
       registry.insert(input, `options.backends[${i}]`);
@@ -124,8 +130,22 @@ export class LoadBalancer<T>
    * {@includeCode ./LoadBalancer.test.ts#acquire}
    */
   acquire(ctx?: PickContext): BackendLease<T> {
-    return this.#leases.lease(this.#selector.select(ctx));
+    const accrual = this.#accrual;
+    if (accrual === undefined) return this.#leases.lease(this.#selector.select(ctx));
+    // A breaker that refuses takes its backend out of the picks: the loop ends within one pass
+    // over the backends, with a lease or NoTargetError.
+    for (;;) {
+      const entry = this.#selector.select(ctx);
+      const permit = accrual.admit(entry);
+      if (permit !== undefined) return this.#leases.lease(entry, permit);
+    }
   }
+
+  /** Brings back the backends whose ejection or open breaker is over (lazily, on the clock). */
+  readonly #expire = (): void => {
+    this.#outliers.expire();
+    this.#accrual?.expire();
+  };
 
   /**
    * Runs `fn` on a chosen backend: picks, counts it in flight, records latency and outcome, and
@@ -174,6 +194,7 @@ export class LoadBalancer<T>
   remove(id: string): void {
     const entry = this.#registry.delete(id);
     this.#outliers.forget(entry);
+    this.#accrual?.forget(entry);
     this.#strategy.forget?.(id);
     this.#registry.invalidate();
     this.emit('backend:removed', membershipEvent(id));
@@ -215,7 +236,7 @@ export class LoadBalancer<T>
    * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` when no backend has this id.
    */
   stateOf(id: string): BackendState {
-    this.#outliers.expire();
+    this.#expire();
     return this.#registry.entry(id).state;
   }
 
@@ -225,7 +246,7 @@ export class LoadBalancer<T>
    * @returns a fresh plain object.
    */
   stats(): LoadBalancerStats {
-    this.#outliers.expire();
+    this.#expire();
     return {
       backends: [...this.#registry.values()].map((entry) => entry.stats()),
       inFlight: this.#leases.inFlight,

@@ -1,4 +1,5 @@
 import type { Clock, HealthCheck, PickCandidate, Picker } from '../core/index.js';
+import type { CircuitBreakerOptions } from '../resilience/index.js';
 import type { Backend, BackendCandidate, BackendInput } from './Backend.js';
 import type { PeakEwmaPicker } from './PeakEwmaPicker.js';
 
@@ -32,6 +33,40 @@ export type OutlierDetectionOptions = {
    * @default 50
    */
   readonly maxEjectionPercent?: number;
+};
+
+/**
+ * What a backend's breaker takes under failure accrual: a {@link CircuitBreaker}'s options but
+ * its name (the backend's id) and its clock (the balancer's).
+ */
+export type FailureAccrualBreakerOptions = CircuitBreakerOptions extends infer O
+  ? O extends CircuitBreakerOptions
+    ? Omit<O, 'name' | 'clock'>
+    : never
+  : never;
+
+/**
+ * Failure accrual, as Finagle's: each backend gets a {@link CircuitBreaker}; a backend whose
+ * breaker is open is never picked, comes back half-open after `openDurationMs` for probe
+ * requests (one at a time by default), and is picked again once a probe succeeds. Peak-EWMA
+ * also charges each failure `failurePenaltyMs` of latency, so a backend that fails fast does
+ * not look fastest.
+ */
+export type FailureAccrualOptions = {
+  /**
+   * Each backend's breaker: its rules (`failureRatio` over `windowMs` with `minimumCalls`,
+   * and/or `consecutiveFailures`), `openDurationMs`, `halfOpenMaxProbes`. Only requests through
+   * `run` or `acquire` count; `timeoutMs` and `isFailure` are the balancer's (`isFailure`
+   * option), not the breaker's.
+   * @default { failureRatio: 0.2, minimumCalls: 20, windowMs: 30_000, consecutiveFailures: 5, openDurationMs: 5_000 }
+   */
+  readonly breaker?: FailureAccrualBreakerOptions;
+  /**
+   * Latency charged to a failed request in its backend's peak-EWMA estimate, in ms (when the
+   * request took less). `0` charges failures their real latency. Minimum: 0.
+   * @default 100
+   */
+  readonly failurePenaltyMs?: number;
 };
 
 /**
@@ -86,6 +121,13 @@ export type LoadBalancerOptions<T> = {
    * @default {} (on, with the defaults of {@link OutlierDetectionOptions})
    */
   readonly outlierDetection?: OutlierDetectionOptions | false;
+  /**
+   * Failure accrual: a circuit breaker per backend; `true` for the defaults of
+   * {@link FailureAccrualOptions}. An open backend is never picked; when every backend is open,
+   * picks fail fast with `NoTargetError`.
+   * @default false
+   */
+  readonly failureAccrual?: boolean | FailureAccrualOptions;
   /**
    * Active health checks; the balancer then owns a timer (unref'd) until `close()`.
    * @default undefined (no active checks)

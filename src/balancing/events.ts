@@ -1,5 +1,5 @@
 /** Why a backend went down or came back up. */
-export type BackendChangeReason = 'manual' | 'health-check' | 'outlier-detection';
+export type BackendChangeReason = 'manual' | 'health-check' | 'outlier-detection' | 'failure-accrual';
 
 /** Payload of `backend:added` and `backend:removed`. */
 export type BackendMembershipEvent = {
@@ -13,7 +13,7 @@ export type BackendDownEvent = {
   readonly id: string;
   /** Who took it out: `markDown`, active health checks, or passive outlier detection. */
   readonly reason: BackendChangeReason;
-  /** For `outlier-detection`: how long the ejection lasts, in ms. */
+  /** For `outlier-detection` and an open `failure-accrual` breaker: how long it lasts, in ms. */
   readonly durationMs?: number;
   /** For `health-check`: the last check's message, when it gave one. */
   readonly message?: string;

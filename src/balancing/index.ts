@@ -16,6 +16,8 @@ export { LeastConnectionsPicker } from './LeastConnectionsPicker.js';
 export { LoadBalancer } from './LoadBalancer.js';
 export type {
   ActiveHealthCheckOptions,
+  FailureAccrualBreakerOptions,
+  FailureAccrualOptions,
   LoadBalancerOptions,
   OutlierDetectionOptions,
 } from './LoadBalancerOptions.js';

@@ -8,11 +8,15 @@ import {
   nonEmptyStringOption,
   numberOption,
   optionsObject,
+  rejectUnknownOptions,
 } from '../core/internal/validate.js';
+import { CircuitBreaker } from '../resilience/index.js';
 import type { ResolvedHealthCheckOptions } from './ActiveHealthChecker.js';
 import type { Backend, BackendCandidate, BackendInput } from './Backend.js';
 import type {
   ActiveHealthCheckOptions,
+  FailureAccrualBreakerOptions,
+  FailureAccrualOptions,
   LoadBalancerOptions,
   OutlierDetectionOptions,
 } from './LoadBalancerOptions.js';
@@ -25,6 +29,7 @@ export type ResolvedLoadBalancerOptions<T> = {
   readonly ewmaDecayMs: number;
   readonly closeTimeoutMs: number;
   readonly outlierDetection: ResolvedOutlierDetection | undefined;
+  readonly failureAccrual: ResolvedFailureAccrual | undefined;
   readonly isFailure: (error: unknown) => boolean;
   readonly healthCheck: ResolvedHealthCheck<T> | undefined;
 };
@@ -60,6 +65,7 @@ export function resolveLoadBalancerOptions<T>(
       MAX_TIMER_MS,
     ),
     outlierDetection: resolveOutlierDetection(options.outlierDetection),
+    failureAccrual: resolveFailureAccrual(options.failureAccrual),
     isFailure:
       options.isFailure === undefined
         ? () => true
@@ -75,6 +81,67 @@ export type ResolvedOutlierDetection = {
   readonly maxEjectionMs: number;
   readonly maxEjectionPercent: number;
 };
+
+/** @internal Failure accrual: each backend's breaker options, and the EWMA's failure penalty. */
+export type ResolvedFailureAccrual = {
+  readonly breaker: FailureAccrualBreakerOptions;
+  readonly openDurationMs: number;
+  readonly failurePenaltyMs: number;
+};
+
+const ACCRUAL_BREAKER_DEFAULTS = Object.freeze({
+  failureRatio: 0.2,
+  minimumCalls: 20,
+  windowMs: 30_000,
+  consecutiveFailures: 5,
+  openDurationMs: 5_000,
+});
+const ACCRUAL_OPTIONS = new Set(['breaker', 'failurePenaltyMs']);
+/** The breaker's own options that the balancer decides instead. */
+const BALANCER_DECIDES = ['timeoutMs', 'isFailure', 'name', 'clock'];
+
+/** @internal */
+export function resolveFailureAccrual(
+  value: boolean | FailureAccrualOptions | undefined,
+): ResolvedFailureAccrual | undefined {
+  if (value === undefined || value === false) return undefined;
+  const opts = value === true ? {} : optionsObject('options.failureAccrual', value);
+  rejectUnknownOptions(opts, ACCRUAL_OPTIONS, 'failureAccrual', {}, 'options.failureAccrual');
+  const path = 'options.failureAccrual.breaker';
+  const given = opts.breaker === undefined ? ACCRUAL_BREAKER_DEFAULTS : optionsObject(path, opts.breaker);
+  for (const name of BALANCER_DECIDES) {
+    if ((given as Record<string, unknown>)[name] !== undefined) {
+      throw new InvalidOptionError(
+        `${path}.${name}`,
+        "absent (the balancer's own option decides it)",
+        (given as Record<string, unknown>)[name],
+      );
+    }
+  }
+  checkBreakerOptions(given, path);
+  return Object.freeze({
+    breaker: Object.freeze({ ...(given as FailureAccrualBreakerOptions) }),
+    openDurationMs: (given as { openDurationMs?: number }).openDurationMs ?? 10_000,
+    failurePenaltyMs: numberOption(
+      'options.failureAccrual.failurePenaltyMs',
+      opts.failurePenaltyMs ?? 100,
+      0,
+    ),
+  });
+}
+
+/** Builds one breaker of the options, so a bad one throws now, named where the balancer took it. */
+function checkBreakerOptions(given: object, path: string): void {
+  try {
+    new CircuitBreaker({ ...given, name: 'check' } as never).reset();
+  } catch (error) {
+    if (error instanceof InvalidOptionError) {
+      const named = error.expected.replaceAll('`options.', `\`${path}.`);
+      throw new InvalidOptionError(error.option.replace(/^options/, path), named, error.received);
+    }
+    throw error;
+  }
+}
 
 /** @internal */
 export function resolveBackend<T>(path: string, input: BackendInput<T>): Backend<T> {

@@ -15,6 +15,7 @@ import type {
 } from './CircuitBreakerOptions.js';
 import { CircuitCounters } from './CircuitCounters.js';
 import { CircuitDeadlineQueue } from './CircuitDeadlineQueue.js';
+import type { CircuitPermit } from './CircuitPermit.js';
 import { CircuitStateMachine, CLOSED } from './CircuitStateMachine.js';
 import { CircuitTripPolicy } from './CircuitTripPolicy.js';
 import { NEVER_ABORTED, raceCall } from './raceCall.js';
@@ -141,6 +142,56 @@ export class CircuitBreaker
       return Promise.reject(error);
     }
     return Promise.resolve(result).then(this.#onFastSuccess, this.#onFastFailure) as Promise<T>;
+  }
+
+  /**
+   * Admits one call that the caller runs and settles itself (a balancer's request, a stream), as
+   * Resilience4j's `tryAcquirePermission`: the same admission as {@link CircuitBreaker.execute},
+   * without a promise or an exception on the refusing path.
+   *
+   * @returns a permit to settle exactly once; `undefined` when open, or half-open with every
+   *   probe slot taken (counted in `stats().rejections`).
+   *
+   * @example
+   * {@includeCode ./CircuitBreaker.permit.test.ts#tryAcquire}
+   */
+  tryAcquire(): CircuitPermit | undefined {
+    const clock = this.#clock;
+    const machine = this.#machine;
+    const start = clock.now();
+    let probe: boolean;
+    try {
+      probe = machine.admit(start);
+    } catch {
+      return undefined; // open: admit counted the rejection
+    }
+    const generation = machine.generation;
+    this.#counters.calls++;
+    let settled = false;
+    const settle = (): number | undefined => {
+      if (settled) return undefined;
+      settled = true;
+      const end = clock.now();
+      this.#latency.record(Math.max(0, end - start));
+      return end;
+    };
+    return {
+      probe,
+      success: () => {
+        const end = settle();
+        if (end !== undefined) machine.settleSuccess(end, probe, generation);
+      },
+      failure: () => {
+        const end = settle();
+        if (end !== undefined) machine.settleFailure(end, probe, generation);
+      },
+      release: () => {
+        if (settled) return;
+        settled = true;
+        this.#counters.aborts++;
+        if (probe) machine.releaseProbe(generation);
+      },
+    };
   }
 
   /**

@@ -25,6 +25,7 @@ export type {
   ConsecutiveFailuresRule,
   FailureRatioRule,
 } from './CircuitBreakerOptions.js';
+export type { CircuitPermit } from './CircuitPermit.js';
 // RateLimiter
 export type { MemoryRateLimitStoreOptions } from './MemoryRateLimitStore.js';
 export { MemoryRateLimitStore } from './MemoryRateLimitStore.js';
