@@ -16,6 +16,7 @@ import type {
   HealthSnapshot,
   HealthStatusChangedEvent,
   LoadSheddingOptions,
+  PrioritySheddingOptions,
   ReadinessOptions,
 } from './HealthMonitorOptions.js';
 import type { HealthSample, HealthSampler } from './HealthSample.js';
@@ -243,6 +244,8 @@ export class HealthMonitor
    * Unavailable` with `Retry-After` and does not call `next`; otherwise it calls `next()`. Probe
    * paths (`healthPaths`) and `allow`ed requests are never shed; an `allow` predicate that throws
    * sends its error to `next(error)`. Shutdown does not shed: draining requests are served.
+   * With `priority`, requests are shed by tier: the lowest while degraded, all but the highest
+   * while critical ({@link PrioritySheddingOptions}).
    *
    * - **Express / Connect**: `app.use(monitor.loadShedding())`, before the routes.
    * - **Fastify**: `app.addHook('onRequest', (request, reply, done) => shed(request.raw, reply.raw, done))`;

@@ -233,7 +233,37 @@ export type LoadSheddingOptions = {
   readonly retryAfterSeconds?: number;
   /**
    * From which status on requests are shed: `critical` (default), or `degraded` to shed earlier.
+   * Not with `priority`, which sheds by level from degraded on.
    * @default 'critical'
    */
   readonly shedFrom?: 'degraded' | 'critical';
+  /**
+   * Shed by priority instead of everyone alike: the lowest levels while degraded, every level but
+   * the highest while critical, so paying users are the last to get 503.
+   * @default undefined (every request alike)
+   */
+  readonly priority?: PrioritySheddingOptions;
+};
+
+/**
+ * Priority shedding for {@link HealthMonitor.loadShedding}: `classify` names each request's level,
+ * one of `levels` (highest first, as `PriorityTaskQueue`'s `priorities`). While the monitor is
+ * degraded the `shedWhenDegraded` lowest levels are shed; while critical, every level but the
+ * highest. Health paths and `allow` are never shed. A name not among the levels counts as the
+ * lowest. The same function can pick a `LoadBalancer` affinity group (`ctx.group`), so one
+ * function decides a request's tier everywhere.
+ */
+export type PrioritySheddingOptions = {
+  /** Level names, highest first; at least two, distinct. */
+  readonly levels: readonly string[];
+  /**
+   * The level of a request, e.g. from its API key's plan. Called for every request while the
+   * monitor is degraded or critical (not while healthy); if it throws, the error goes to `next`.
+   */
+  readonly classify: (req: IncomingMessage) => string;
+  /**
+   * How many of the lowest levels are shed while degraded. From 1 to `levels.length - 1`.
+   * @default 1
+   */
+  readonly shedWhenDegraded?: number;
 };

@@ -1,7 +1,9 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { integerOption, oneOfOption, optionsObject } from '../core/internal/validate.js';
 import type { LoadSheddingOptions } from './HealthMonitorOptions.js';
 import { matchesAny, pathList, pathOf } from './pathMatching.js';
+import { priorityRule, type ShedRule } from './priorityShedding.js';
 import type { Level } from './thresholds.js';
 
 const DEFAULT_HEALTH_PATHS: readonly string[] = Object.freeze([
@@ -44,12 +46,16 @@ export class LoadShedder {
   ): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
     const levels = this.#levels;
     const opts = optionsObject('options', options);
-    const shedFrom: Level =
-      (opts.shedFrom === undefined
-        ? 'critical'
-        : oneOfOption('options.shedFrom', opts.shedFrom, ['degraded', 'critical'])) === 'critical'
-        ? 2
-        : 1;
+    if (opts.priority !== undefined && opts.shedFrom !== undefined) {
+      throw new InvalidOptionError(
+        'options.shedFrom',
+        'absent with `priority` (it sheds by level from degraded on)',
+        opts.shedFrom,
+      );
+    }
+    const byPriority: ShedRule | undefined =
+      opts.priority === undefined ? undefined : priorityRule(opts.priority);
+    const shedFrom = byPriority === undefined ? shedFromLevel(opts.shedFrom) : 1;
     const retryAfter = String(integerOption('options.retryAfterSeconds', opts.retryAfterSeconds ?? 5, 0));
     const healthPaths = pathList('options.healthPaths', opts.healthPaths ?? DEFAULT_HEALTH_PATHS);
     let allowFn: ((req: IncomingMessage) => boolean) | undefined;
@@ -72,15 +78,17 @@ export class LoadShedder {
         next();
         return;
       }
-      if (allowFn !== undefined) {
-        let allowed: boolean;
+      if (allowFn !== undefined || byPriority !== undefined) {
+        let kept: boolean;
         try {
-          allowed = Boolean(allowFn(req));
+          kept =
+            (allowFn !== undefined && Boolean(allowFn(req))) ||
+            (byPriority !== undefined && !byPriority(req, levels.level));
         } catch (error) {
           next(error);
           return;
         }
-        if (allowed) {
+        if (kept) {
           next();
           return;
         }
@@ -91,4 +99,10 @@ export class LoadShedder {
       res.end(req.method === 'HEAD' ? undefined : body);
     };
   }
+}
+
+/** The level `shedFrom` names: critical unless it says degraded. */
+function shedFromLevel(value: unknown): Level {
+  if (value === undefined) return 2;
+  return oneOfOption('options.shedFrom', value, ['degraded', 'critical']) === 'critical' ? 2 : 1;
 }

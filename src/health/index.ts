@@ -17,6 +17,7 @@ export type {
   HealthStatusChangedEvent,
   HealthThresholds,
   LoadSheddingOptions,
+  PrioritySheddingOptions,
   ReadinessOptions,
   ThresholdLevels,
 } from './HealthMonitorOptions.js';
