@@ -196,6 +196,13 @@ export type ClusterSupervisorOptions = {
    * @default {}
    */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Node options of every worker, after the primary's own (`process.execArgv`): e.g.
+   * `['--max-old-space-size=512']` to give each worker 512 MiB of heap (the vertical-scaling
+   * seed's `MAX_OLD_SPACE_SIZE`). Each a string starting with `-`.
+   * @default []
+   */
+  readonly execArgv?: readonly string[];
 };
 
 /** {@link ClusterSupervisorOptions} with defaults applied. @internal */
@@ -224,6 +231,7 @@ export type ResolvedClusterSupervisorOptions = {
     | { readonly port: number; readonly host: string; readonly registry: MetricsEndpointOptions['registry'] }
     | undefined;
   readonly env: Readonly<Record<string, string>>;
+  readonly execArgv: readonly string[];
 };
 
 const MAX_MS = 2_147_483_647;
@@ -316,6 +324,18 @@ function envOption(value: unknown): Readonly<Record<string, string>> {
   return Object.freeze({ ...(o as Record<string, string>) });
 }
 
+function execArgvOption(value: unknown): readonly string[] {
+  if (value === undefined) return Object.freeze([]);
+  if (!Array.isArray(value))
+    throw new InvalidOptionError('options.execArgv', 'an array of Node options', value);
+  value.forEach((arg, i) => {
+    if (typeof arg !== 'string' || !arg.startsWith('-')) {
+      throw new InvalidOptionError(`options.execArgv[${i}]`, 'a Node option starting with `-`', arg);
+    }
+  });
+  return Object.freeze([...(value as string[])]);
+}
+
 /** Validates and freezes the options; throws {@link InvalidOptionError}. @internal */
 export function resolveClusterOptions(
   options: ClusterSupervisorOptions | undefined,
@@ -366,5 +386,6 @@ export function resolveClusterOptions(
     autoscale,
     metrics: metricsOption(o.metrics),
     env: envOption(o.env),
+    execArgv: execArgvOption(o.execArgv),
   });
 }

@@ -98,11 +98,13 @@ export class WorkerSpawner {
   fork(slot: WorkerSlot, reason: WorkerStartReason): ManagedWorker {
     const options = this.#host.options;
     const bound = this.#boundPort;
-    const worker = cluster.fork({
+    const env = {
       ...options.env,
       [SLOT_ENV]: slot.id,
       ...(bound === undefined ? {} : { [PORT_ENV]: String(bound) }),
-    });
+    };
+    const worker =
+      options.execArgv.length === 0 ? cluster.fork(env) : forkWithExecArgv(env, options.execArgv);
     const m: ManagedWorker = {
       worker,
       pid: worker.process.pid ?? -1,
@@ -249,5 +251,19 @@ export class WorkerSpawner {
     m.exited.resolve();
     if (!expected) host.crashed(m, code, signal);
     host.slotsChanged();
+  }
+}
+
+/**
+ * Forks with `execArgv` after the primary's own Node options. `cluster.fork` reads them from the
+ * process-wide `cluster.settings`: set for this fork only, then put back as they were.
+ */
+function forkWithExecArgv(env: Record<string, string>, execArgv: readonly string[]): Worker {
+  const before = cluster.settings.execArgv;
+  cluster.setupPrimary({ execArgv: [...(before ?? process.execArgv), ...execArgv] });
+  try {
+    return cluster.fork(env);
+  } finally {
+    cluster.setupPrimary({ execArgv: before ?? process.execArgv });
   }
 }

@@ -70,6 +70,34 @@ describe('ClusterSupervisor (real processes)', () => {
     expect(started2).toHaveLength(1);
   });
 
+  it('starts every worker, replacements included, with execArgv after the primary’s own', async () => {
+    const primary = startPrimary('app.mjs', {
+      FIXTURE_WORKERS: '2',
+      FIXTURE_EXEC_ARGV: JSON.stringify(['--max-old-space-size=96', '--no-deprecation']),
+    });
+    const { port, pids } = await started(primary);
+    const heapOf = async () =>
+      JSON.parse((await fetchOnce(port, '/execargv')).body) as { execArgv: string[]; heapLimitMb: number };
+    const first = await heapOf();
+    expect(first.execArgv.slice(-2)).toEqual(['--max-old-space-size=96', '--no-deprecation']);
+    // The old space is 96 MiB; the limit adds the young generation.
+    expect(first.heapLimitMb).toBeGreaterThanOrEqual(96);
+    expect(first.heapLimitMb).toBeLessThan(200);
+    const replaced = primary.next('worker:ready');
+    process.kill(pids[0] as number, 'SIGKILL');
+    const ready = await replaced;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const reply = await fetchOnce(port, '/execargv');
+      if (reply.headers['x-pid'] !== String(ready.pid)) continue;
+      expect((JSON.parse(reply.body) as { execArgv: string[] }).execArgv.slice(-2)).toEqual([
+        '--max-old-space-size=96',
+        '--no-deprecation',
+      ]);
+      return;
+    }
+    throw new Error('the replacement took none of 50 connections');
+  });
+
   it('reloads every worker under 12 s of keep-alive load with 0 failed requests', async () => {
     const primary = startPrimary('app.mjs', { FIXTURE_WORKERS: '2', FIXTURE_CPU_MS: '1' });
     const { port, pids } = await started(primary);
