@@ -105,6 +105,24 @@ export class CrossProcessLock {
   }
 
   /** Releases the lock `token` holds; a failure is ignored. */
+  /**
+   * Takes the key's lock if it is free, without waiting (a refresh-ahead: when another process
+   * holds it, that process is reloading the key already).
+   * @returns `{ token }` when taken; `{}` when held elsewhere; `{ unavailable: true }` when the
+   *   lock service failed (the caller may load without it).
+   */
+  async tryAcquire(key: string): Promise<{ token?: string; unavailable?: true }> {
+    const lock = this.#lock;
+    try {
+      const token = await this.#guardLock(() => lock.acquire(key, this.#o.lockTtlMs));
+      if (token === undefined) return {};
+      this.#acquired++;
+      return { token };
+    } catch {
+      return { unavailable: true };
+    }
+  }
+
   async release(key: string, token: string): Promise<void> {
     const lock = this.#lock;
     try {

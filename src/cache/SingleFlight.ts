@@ -27,7 +27,7 @@ const NO_LOCK_STATS: LockStats = Object.freeze({ locksAcquired: 0, lockWaits: 0 
 
 /** The options the loads read. */
 export type SingleFlightOptions = CrossProcessLockOptions &
-  Pick<ResolvedTieredCacheOptions, 'clock' | 'staleWhileRevalidate' | 'lock'>;
+  Pick<ResolvedTieredCacheOptions, 'clock' | 'staleWhileRevalidate' | 'refreshAhead' | 'lock'>;
 
 /**
  * The miss path of `getOrSet`: one load per key per process, shared (value or error) by every
@@ -43,6 +43,7 @@ export class SingleFlight<V> {
   readonly #lock: CrossProcessLock | undefined;
   readonly #clock: Clock;
   readonly #staleWhileRevalidate: boolean;
+  readonly #refreshAhead: number;
   readonly #lifetime: AbortSignal;
   readonly #cache: CacheState;
   #loaderCalls = 0;
@@ -76,6 +77,7 @@ export class SingleFlight<V> {
         : new CrossProcessLock(options.lock, breaker, reader, options, lifetime);
     this.#clock = options.clock;
     this.#staleWhileRevalidate = options.staleWhileRevalidate;
+    this.#refreshAhead = options.refreshAhead;
     this.#lifetime = lifetime;
     this.#cache = cache;
   }
@@ -133,7 +135,10 @@ export class SingleFlight<V> {
 
   async #load(key: string, loader: Loader<V>, opts: GetOrSetOptions): Promise<V | undefined> {
     const found = await this.#reader.lookup(key);
-    if (this.#reader.countRead(found)) return found.entry.value as V | undefined;
+    if (this.#reader.countRead(found)) {
+      this.refreshIfDue(key, loader, opts, found.entry);
+      return found.entry.value as V | undefined;
+    }
     const stale = found?.entry;
     if (stale !== undefined && this.#staleWhileRevalidate) {
       this.#staleServed++;
@@ -147,6 +152,52 @@ export class SingleFlight<V> {
       return stale.value as V | undefined;
     }
     return this.#runLoader(key, loader, opts, stale);
+  }
+
+  /**
+   * Refresh-ahead: when `entry` (fresh, just read) is in the last `refreshAhead` part of its TTL,
+   * reloads `key` in the background, once per key per process and, with the lock, once across
+   * processes. A failed reload keeps the current value (and counts in `loaderErrors`).
+   */
+  refreshIfDue(
+    key: string,
+    loader: Loader<V>,
+    options: GetOrSetOptions | undefined,
+    entry: CacheEntry,
+  ): void {
+    const ratio = this.#refreshAhead;
+    if (ratio === 0 || this.#refreshing.has(key)) return;
+    if (entry.freshUntil - this.#clock.now() > (entry.freshUntil - entry.createdAt) * ratio) return;
+    this.#refreshing.add(key);
+    this.#refreshes++;
+    void this.#refresh(key, loader, options, entry)
+      .catch(() => undefined)
+      .finally(() => this.#refreshing.delete(key));
+  }
+
+  async #refresh(key: string, loader: Loader<V>, options: GetOrSetOptions | undefined, seen: CacheEntry) {
+    let token: string | undefined;
+    if (this.#lock !== undefined) {
+      const taken = await this.#lock.tryAcquire(key);
+      if (taken.token === undefined && taken.unavailable !== true) return; // another process reloads it
+      token = taken.token;
+    }
+    try {
+      // Reloaded elsewhere since it was read: nothing to do.
+      const found = token === undefined ? undefined : await this.#reader.lookup(key);
+      if (found !== undefined && found.entry.createdAt > seen.createdAt) return;
+      this.#loaderCalls++;
+      let value: V | undefined;
+      try {
+        value = await loader({ key, signal: this.#lifetime });
+      } catch {
+        this.#loaderErrors++;
+        return; // the current value stays until it expires
+      }
+      if (!this.#lifetime.aborted) await this.#writer.write(key, value, options ?? {});
+    } finally {
+      if (token !== undefined) await this.#lock?.release(key, token);
+    }
   }
 
   async #runLoader(

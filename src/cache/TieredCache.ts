@@ -12,6 +12,7 @@ import { optionsObject } from '../core/internal/validate.js';
 import { LatencyRecorder } from '../core/LatencyRecorder.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
 import { CacheShutdown } from './CacheShutdown.js';
+import { checkGetOrSet } from './checkArguments.js';
 import { GuardedTier } from './GuardedTier.js';
 import { InvalidationRelay } from './InvalidationRelay.js';
 import { MemoryTier } from './MemoryTier.js';
@@ -170,6 +171,21 @@ export class TieredCache<V = unknown>
     return entry;
   }
 
+  /** Refresh-ahead from a memory fast hit: the arguments are checked as `getOrSet` checks them. */
+  #refreshIfDue(
+    key: string,
+    loader: Loader<V>,
+    options: GetOrSetOptions | undefined,
+    entry: CacheEntry,
+  ): void {
+    try {
+      checkGetOrSet(key, loader, options);
+    } catch {
+      return; // a bad argument: the hit stands, the next miss reports it
+    }
+    this.#flight.refreshIfDue(key, loader, options, entry);
+  }
+
   /** Fresh, and without tags (a tagged entry must be checked against its tags' markers). */
   #servableAsIs(entry: CacheEntry): boolean {
     return entry.tags === undefined && entry.freshUntil > this.#now();
@@ -202,7 +218,10 @@ export class TieredCache<V = unknown>
     options?: GetOrSetOptions,
   ): Promise<T | undefined> {
     const entry = this.#fastHit(key);
-    if (entry !== undefined) return Promise.resolve(entry.value as T | undefined);
+    if (entry !== undefined) {
+      if (this.#o.refreshAhead > 0) this.#refreshIfDue(key, loader, options, entry);
+      return Promise.resolve(entry.value as T | undefined);
+    }
     return this.#timed(this.#flight.getOrSet(key, loader, options)) as Promise<T | undefined>;
   }
 

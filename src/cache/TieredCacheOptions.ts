@@ -39,6 +39,15 @@ export type TieredCacheOptions = {
    */
   readonly staleWhileRevalidate?: boolean;
   /**
+   * Refresh-ahead (Coherence's refresh-ahead factor): a `getOrSet` that finds a fresh entry in
+   * the last `refreshAhead` part of its TTL returns it and reloads the key in the background
+   * (once per key per process; once across processes with the `lock`), so a hot key is replaced
+   * before it expires and its readers never miss. A failed reload keeps the current value and
+   * counts in `loaderErrors`. From 0 (off) to below 1: `0.2` reloads in the last fifth.
+   * @default 0
+   */
+  readonly refreshAhead?: number;
+  /**
    * TTL in ms of a cached "not found" (a loader that returned `undefined`). `0` means not
    * found is not cached.
    * @default 0

@@ -38,6 +38,7 @@ export type ResolvedTieredCacheOptions = {
   readonly defaultPolicy: ResolvedPolicy;
   readonly policies: readonly ResolvedPolicy[];
   readonly staleWhileRevalidate: boolean;
+  readonly refreshAhead: number;
   readonly jitterRatio: number;
   readonly channel: string;
   readonly lockTtlMs: number;
@@ -120,6 +121,7 @@ export function resolveOptions(options: TieredCacheOptions): ResolvedTieredCache
     defaultPolicy: Object.freeze({ prefix: '', ttlMs, graceMs, negativeTtlMs }),
     policies: Object.freeze(resolvedPolicies),
     staleWhileRevalidate: swr,
+    refreshAhead: numberOption('options.refreshAhead', opts.refreshAhead ?? 0, 0, 0.999),
     jitterRatio,
     channel,
     lockTtlMs,

@@ -143,7 +143,11 @@ describe('ClusterSupervisor options', () => {
     ],
     [{ env: { A: 1 } }, 'options.env.A', 'a string'],
     [{ execArgv: '--inspect' }, 'options.execArgv', 'an array of Node options'],
-    [{ execArgv: ['--max-old-space-size=64', 'app.js'] }, 'options.execArgv[1]', 'a Node option starting with'],
+    [
+      { execArgv: ['--max-old-space-size=64', 'app.js'] },
+      'options.execArgv[1]',
+      'a Node option starting with',
+    ],
     ['nope', 'options', 'an object'],
   ])('rejects %j', (options, option, expected) => {
     expectInvalidOption(() => new ClusterSupervisor(options as never), option, expected);
