@@ -5,6 +5,9 @@ import { FakeClock } from '../testing/FakeClock.js';
 import { MemoryRateLimitStore } from './MemoryRateLimitStore.js';
 import { RateLimiter } from './RateLimiter.js';
 
+/** GCRA of 1 a second, as a store's rule (without the prefix). */
+const ONE_PER_SECOND = { emissionIntervalMs: 1_000, burst: 1, toleranceMs: 1_000, epsilonMs: 1e-4 } as const;
+
 /** A limiter of 1 per 100 ms: a key it allows at `t` is back to empty at `t + 100`. */
 function setup(maxKeys?: number) {
   const clock = new FakeClock();
@@ -51,6 +54,18 @@ describe('MemoryRateLimitStore sweep', () => {
     expect(store.size).toBe(1);
     expect((await limiter.limit('k')).allowed).toBe(false);
   });
+
+  it('sweeps on from where it stopped, past keys that have not expired', () => {
+    const store = new MemoryRateLimitStore();
+    const long = { algorithm: 'sliding-window', keyPrefix: 'p:', limit: 1, periodMs: 1e6 } as const;
+    const short = { ...long, periodMs: 100 };
+    store.consume('long0', long, 1, 0);
+    store.consume('long1', long, 1, 0);
+    for (let i = 0; i < 10; i++) store.consume(`old${i}`, short, 1, 0);
+    // The two keys stored first stay for long: the sweep must not stop at them.
+    for (let i = 0; i < 10; i++) store.consume(`new${i}`, short, 1, 5_000);
+    expect(store.size).toBe(12); // every old key is gone: the 2 long ones and the 10 new ones are left
+  });
 });
 
 describe('MemoryRateLimitStore sweep across prefixes', () => {
@@ -85,6 +100,32 @@ describe('MemoryRateLimitStore eviction and clear', () => {
     expect((await b.limit('z')).allowed).toBe(false); // kept
     expect((await a.limit('x')).allowed).toBe(true); // starts afresh
     expect(store.size).toBe(2);
+  });
+
+  it('evicts the oldest key of the new key’s own prefix when it has one', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryRateLimitStore({ maxKeys: 2 });
+    const a = new RateLimiter({ limit: 1, periodMs: 1000, store, clock, keyPrefix: 'a:' });
+    const b = new RateLimiter({ limit: 1, periodMs: 1000, store, clock, keyPrefix: 'b:' });
+    await a.limit('x');
+    await b.limit('y');
+    expect((await b.limit('z')).allowed).toBe(true); // evicts b:y, though a:x is older
+    expect((await a.limit('x')).allowed).toBe(false); // kept
+    expect((await b.limit('z')).allowed).toBe(false); // kept
+    expect((await b.limit('y')).allowed).toBe(true); // starts afresh
+  });
+
+  it('evicts from a prefix that has keys, past one left empty', () => {
+    const store = new MemoryRateLimitStore({ maxKeys: 2 });
+    const rule = (keyPrefix: string) => ({ algorithm: 'gcra', keyPrefix, ...ONE_PER_SECOND }) as const;
+    store.consume('x', rule('a:'), 1, 0);
+    store.delete('x', rule('a:')); // a: is empty now, but still known
+    store.consume('y', rule('b:'), 1, 0);
+    store.consume('z', rule('b:'), 1, 0);
+    store.consume('w', rule('c:'), 1, 0); // evicts b:y
+    expect(store.size).toBe(2);
+    expect(store.consume('z', rule('b:'), 1, 0).allowed).toBe(false); // kept
+    expect(store.consume('y', rule('b:'), 1, 0).allowed).toBe(true); // starts afresh
   });
 
   it('forgets every key on clear(), including the last prefix used', async () => {

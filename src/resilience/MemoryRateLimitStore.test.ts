@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import { InvalidOptionError } from '../core/index.js';
 import { FakeClock } from '../testing/FakeClock.js';
 import { MemoryRateLimitStore } from './MemoryRateLimitStore.js';
@@ -62,5 +63,6 @@ describe('MemoryRateLimitStore', () => {
     expect(() => new MemoryRateLimitStore({ maxKeys: 0 })).toThrow(
       'Expected `options.maxKeys` to be an integer >= 1, got `0` (number)',
     );
+    expectInvalidOption(() => new MemoryRateLimitStore(5 as never), 'options', 'an object');
   });
 });

@@ -17,6 +17,8 @@ const WINDOW: SlidingWindowRule = Object.freeze({
   limit: 10,
   periodMs: 1_000,
 });
+/** A sliding window on GCRA's prefix: the two algorithms write the same keys. */
+const SHARED: SlidingWindowRule = Object.freeze({ ...WINDOW, keyPrefix: GCRA.keyPrefix });
 
 // The reads and writes ClusterRateLimitStore builds on: what a key holds, cost handed over, forgetting.
 describe('MemoryRateLimitStore usage, penalize and delete', () => {
@@ -90,5 +92,48 @@ describe('MemoryRateLimitStore usage, penalize and delete', () => {
     const store = new MemoryRateLimitStore();
     expectInvalidOption(() => store.penalize('k', GCRA, cost as number, 0), 'cost', 'a finite number >= 0');
     expect(store.size).toBe(0);
+  });
+
+  it('adds a penalty to what a sliding window counted in the same window, its previous one kept', () => {
+    const store = new MemoryRateLimitStore();
+    store.consume('k', WINDOW, 3, 0);
+    store.penalize('k', WINDOW, 2, 500);
+    expect(store.usage('k', WINDOW, 500)).toBe(5);
+    store.consume('j', WINDOW, 4, 0);
+    store.consume('j', WINDOW, 2, 1_000);
+    store.penalize('j', WINDOW, 1, 1_500);
+    expect(store.usage('j', WINDOW, 1_500)).toBeCloseTo(4 * 0.5 + 3);
+  });
+
+  it('reads and penalizes a key last written by the other algorithm as empty', () => {
+    const store = new MemoryRateLimitStore();
+    store.consume('k', GCRA, 3, 0);
+    store.consume('k', SHARED, 2, 0);
+    expect([store.usage('k', GCRA, 0), store.usage('k', SHARED, 0)]).toEqual([0, 2]);
+    store.consume('k', GCRA, 1, 0);
+    expect([store.usage('k', GCRA, 0), store.usage('k', SHARED, 0)]).toEqual([1, 0]);
+    // GCRA over a window's count, and a window over GCRA (in its window and the next).
+    store.consume('a', GCRA, 4, 0);
+    store.consume('a', SHARED, 3, 0);
+    store.penalize('a', GCRA, 1, 0);
+    expect(store.usage('a', GCRA, 0)).toBe(1);
+    store.consume('b', SHARED, 3, 0);
+    store.consume('b', GCRA, 1, 0);
+    store.penalize('b', SHARED, 2, 0);
+    expect(store.usage('b', SHARED, 0)).toBe(2);
+    store.consume('c', SHARED, 3, 0);
+    store.consume('c', GCRA, 1, 1_000);
+    store.penalize('c', SHARED, 2, 1_000);
+    expect(store.usage('c', SHARED, 1_000)).toBe(2);
+  });
+
+  it('never hands a state it penalized to another key', () => {
+    const store = new MemoryRateLimitStore();
+    // A read of a fresh key keeps its untouched state for the next new key.
+    expect(store.consume('peek', GCRA, 0, 0).allowed).toBe(true);
+    store.penalize('heavy', GCRA, 5, 0);
+    expect(store.consume('fresh', GCRA, 5, 0)).toMatchObject({ allowed: true, remaining: 0 });
+    expect(store.usage('heavy', GCRA, 0)).toBe(5);
+    expect(store.size).toBe(2);
   });
 });

@@ -76,7 +76,7 @@ describe('ClusterStateHost', () => {
       [3, 1],
     ]);
     // The rule's namespace, this worker's part of each key, and no wait before deciding on it.
-    expect((replies[0] as unknown[])[2]).toEqual([0, 0.25, 0]);
+    expect((replies[0] as unknown[])[2]).toEqual([0, 0.25, []]);
     expect((replies[1] as unknown[])[2]).toBe(0); // a split key: decide it on your share
     expect(typeof (replies[2] as unknown[])[2]).toBe('string'); // a lock token
     expect(host.stats()).toMatchObject({ calls: 4, failed: 1, rateLimitKeys: 0, locks: 1 });
@@ -171,10 +171,10 @@ describe('ClusterStateHost', () => {
     const one = new ClusterStateHost({ shares: 1 });
     const rule = (pid: number, on = one) =>
       (ask(on, fakeWorker(pid), [0, 'rl.rule', 0, WINDOW])[0] as unknown[])[2];
-    expect(rule(1, host)).toEqual([0, 1 / 1_024, 0]);
-    expect(rule(1)).toEqual([0, 1, 0]);
-    expect(rule(1)).toEqual([0, 1, 0]);
-    expect(rule(2)).toEqual([0, 0, 0]); // no share left: the primary decides its calls
+    expect(rule(1, host)).toEqual([0, 1 / 1_024, []]);
+    expect(rule(1)).toEqual([0, 1, []]);
+    expect(rule(1)).toEqual([0, 1, []]);
+    expect(rule(2)).toEqual([0, 0, []]); // no share left: the primary decides its calls
   });
 
   it('forgets a process’s rules when it exits', () => {

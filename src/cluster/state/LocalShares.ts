@@ -23,8 +23,6 @@ export type Share = {
    * primary's last refusal of the key, if it still holds.
    */
   readonly central: Map<string, Refusal | undefined>;
-  /** When it may decide alone, on `performance.now()`; `0` once it may. */
-  activeAt: number;
   /** The latest clock reading of its decisions: what a surrender measures the held cost at. */
   lastNowMs: number;
 };
@@ -49,8 +47,11 @@ export class LocalShares {
     this.#listening = !listen;
   }
 
-  /** The share the primary gave for `rule` (`fraction` 0: none). */
-  add(namespace: number, rule: RateLimitRule, fraction: number, activeInMs: number): Share | undefined {
+  /**
+   * The share the primary gave for `rule` (`fraction` 0: none), with the keys it decides itself
+   * now (`central`).
+   */
+  add(namespace: number, rule: RateLimitRule, fraction: number, central: unknown = []): Share | undefined {
     if (!(fraction > 0 && fraction <= 1) || !Number.isSafeInteger(namespace)) return undefined;
     let share = this.#byNamespace.get(namespace);
     if (share === undefined) {
@@ -58,10 +59,12 @@ export class LocalShares {
         namespace,
         rule: shareRule(rule, fraction, `${namespace}:`),
         central: new Map(),
-        activeAt: activeInMs > 0 ? performance.now() + activeInMs : 0,
         lastNowMs: Number.NEGATIVE_INFINITY,
       };
       this.#byNamespace.set(namespace, share);
+    }
+    if (Array.isArray(central)) {
+      for (const key of central) if (typeof key === 'string') share.central.set(key, undefined);
     }
     this.#listen();
     return share;
@@ -83,10 +86,6 @@ export class LocalShares {
         retryAfterMs: refusal.untilMs - nowMs,
       };
     }
-    if (share.activeAt !== 0) {
-      if (performance.now() < share.activeAt) return CallMode.noShare;
-      share.activeAt = 0;
-    }
     if (nowMs > share.lastNowMs) share.lastNowMs = nowMs;
     const decision = this.#store.consume(key, share.rule, cost, nowMs);
     return decision.allowed ? decision : CallMode.escalate;
@@ -98,7 +97,6 @@ export class LocalShares {
    */
   split(share: Share, key: string, cost: number, nowMs: number): RateLimitDecision | number {
     share.central.delete(key);
-    share.activeAt = 0;
     return this.decide(share, key, cost, nowMs);
   }
 

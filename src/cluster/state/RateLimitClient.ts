@@ -81,9 +81,9 @@ export class RateLimitClient {
     if (reply instanceof Promise) {
       reply.then(
         (value) => {
-          const [namespace, fraction, activeInMs] = value as [number, number, number];
+          const [namespace, fraction, central] = value as [number, number, unknown];
           this.#shares ??= new LocalShares(this.#link, this.#listen);
-          rules.share = this.#shares.add(namespace, rule, fraction, activeInMs);
+          rules.share = this.#shares.add(namespace, rule, fraction, central);
         },
         () => this.#declared.delete(rule),
       );

@@ -89,13 +89,14 @@ export class RateLimitNamespace {
 
   /**
    * Gives `owner` a share if a slot is free.
-   * @returns `[fraction, activeInMs]`: its part of each key (`0`: none, every call comes here) and
-   *   how long until it may decide alone (a newcomer has no marker for the keys central already).
+   * @returns `[fraction, central]`: its part of each key (`0`: none, every call comes here), and
+   *   the keys it must not decide alone: those central now or being merged (it was not recalled
+   *   for them, and a key kept at its limit stays central for as long as it is used).
    */
-  join(owner: number, now: number): readonly [number, number] {
-    const busy = this.#central.size > 0 || this.#merges.size > 0;
-    const slot = this.#slots.take(owner, now, busy ? now + this.#drainMs : now);
-    return slot === undefined ? [0, 0] : [this.#slots.fraction, Math.max(0, slot.activeAt - now)];
+  join(owner: number, now: number): readonly [number, string[]] {
+    const slot = this.#slots.take(owner, now);
+    if (slot === undefined) return [0, []];
+    return [this.#slots.fraction, [...this.#central, ...this.#merges.keys()]];
   }
 
   /**
@@ -113,7 +114,7 @@ export class RateLimitNamespace {
     if (merge !== undefined) return new Promise((resolve) => merge.queue.push({ cost, resolve }));
     // Central until the sweep finds it back to empty (within SWEEP_MS), whoever calls.
     if (this.#central.has(key)) return this.#decideHere(key, cost, now);
-    if (mode !== CallMode.escalate && this.#slots.isActive(owner, now)) return DECIDE_LOCALLY;
+    if (mode !== CallMode.escalate && this.#slots.holds(owner)) return DECIDE_LOCALLY;
     return this.#merge(key, cost, now);
   }
 

@@ -44,7 +44,7 @@ describe('RateLimitService', () => {
 
   it('encodes sliding-window decisions for IPC', () => {
     const s = new RateLimitService(4, () => {});
-    expect(declare(s, P, 0, WINDOW)).toEqual([0, 0, 0]); // the primary holds no share
+    expect(declare(s, P, 0, WINDOW)).toEqual([0, 0, []]); // the primary holds no share
     // As the memory store decides (a sliding window remembers the previous period too).
     expect(consume(s, P, 0, 'k')).toEqual([1, 1, 120_000, 0]);
     expect(consume(s, P, 0, 'k', 0)).toEqual([1, 1, 120_000, 0]);
@@ -67,7 +67,7 @@ describe('RateLimitService', () => {
   it('keeps each owner’s rule ids apart, and forgets them when it exits', () => {
     const s = new RateLimitService(4, () => {});
     declare(s, P, 0, WINDOW);
-    expect(declare(s, 2, 0, GCRA)).toEqual([1, 0.25, 0]);
+    expect(declare(s, 2, 0, GCRA)).toEqual([1, 0.25, []]);
     expect(consume(s, P, 0, 'k')).toEqual([1, 1, 120_000, 0]);
     expect(s.call(2, RL_CONSUME, [0, 'k', 1, 0])).toBe(0); // a share holder decides a split key itself
     refuses(() => consume(s, 3, 0, 'k'), 'ruleId', UNDECLARED);
@@ -88,7 +88,7 @@ describe('RateLimitService', () => {
     );
     declare(s, P, 0, GCRA);
     expect(consume(s, P, 0, 'k')).toEqual([1, 0, 1000, 0]);
-    expect(declare(s, 2, 0, WINDOW)).toEqual([0, 0.25, 0]); // another owner has its own cap
+    expect(declare(s, 2, 0, WINDOW)).toEqual([0, 0.25, []]); // another owner has its own cap
   });
 
   it('accepts the longest key and keyPrefix, a cost of 0 and rule id 0', () => {

@@ -16,8 +16,9 @@ export type { EncodedDecision };
 export { MAX_RATE_LIMIT_KEY_LENGTH };
 
 /**
- * `[ruleId, rule]` → `[namespaceId, fraction, activeInMs]`: the rule the caller's later calls name
- * by id, and its share of each key (`fraction` 0: none). @internal
+ * `[ruleId, rule]` → `[namespaceId, fraction, central]`: the rule the caller's later calls name by
+ * id, its share of each key (`fraction` 0: none), and the keys it must leave to the primary
+ * (central now). @internal
  */
 export const RL_RULE = 'rl.rule';
 /**
@@ -121,7 +122,12 @@ export class RateLimitService implements StateService {
     }
   }
 
-  #declare(owner: number, id: unknown, value: unknown, now: number): readonly [number, number, number] {
+  #declare(
+    owner: number,
+    id: unknown,
+    value: unknown,
+    now: number,
+  ): readonly [number, number, readonly string[]] {
     if (!Number.isSafeInteger(id) || (id as number) < 0) {
       throw new InvalidOptionError('ruleId', 'an integer >= 0', id);
     }
@@ -145,8 +151,8 @@ export class RateLimitService implements StateService {
     }
     rules.set(id as number, namespace);
     // The primary decides its own calls: it holds no share (nothing would recall it).
-    const [fraction, activeInMs] = owner === process.pid ? [0, 0] : namespace.join(owner, now);
-    return [namespace.id, fraction, activeInMs];
+    const [fraction, central] = owner === process.pid ? [0, []] : namespace.join(owner, now);
+    return [namespace.id, fraction, central];
   }
 
   #surrender(owner: number, id: unknown, used: unknown, now: number): void {

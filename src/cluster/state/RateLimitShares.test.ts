@@ -112,15 +112,16 @@ describe('ClusterRateLimitStore shares', () => {
     expect(asks()).toBe(before);
   });
 
-  it('makes a newcomer ask for every call while keys it has no word of are central', async () => {
+  it('tells a newcomer the keys the primary decides, and lets it decide the others alone', async () => {
     const machine = sharesMachine(3, 3);
     expect(await allowed(machine, 0, 8)).toBe(8); // its share (3.3) ran out: the key went central
     expect(machine.service.size).toBe(1);
+    // Worker 2 declares the rule only now (its first call asks, before it knows its share).
+    expect(await allowed(machine, 2, 1, WINDOW, 'fresh')).toBe(1);
     const asks = countAsks(machine);
-    // Worker 2 declares the rule only now: it must not decide 'k' on a share of its own.
-    expect(await allowed(machine, 2, 3)).toBe(2);
-    expect(await allowed(machine, 2, 2, WINDOW, 'fresh')).toBe(2);
-    expect(asks()).toBe(5);
+    expect(await allowed(machine, 2, 4)).toBe(2); // 'k': the primary decides, then its refusal stands
+    expect(await allowed(machine, 2, 2, WINDOW, 'fresh')).toBe(2); // its own share
+    expect(asks()).toBe(3); // two allowed, one refused; the fourth call is refused on the worker
   });
 
   it('refuses a key the primary refused alone, until the primary’s wait is over', async () => {

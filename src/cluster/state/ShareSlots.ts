@@ -1,8 +1,6 @@
 type Slot = {
   /** The process deciding on this share; `undefined` when free or draining. */
   owner: number | undefined;
-  /** When its holder may start deciding alone: no key it has no marker for is central by then. */
-  activeAt: number;
   /** Until when a dead holder's share may still hold cost, on the primary's clock. */
   drainsAt: number;
 };
@@ -17,7 +15,7 @@ export class ShareSlots {
 
   /** @param count - how many processes may hold a share; each holds `1 / count` of every key. */
   constructor(count: number) {
-    this.#slots = Array.from({ length: count }, () => ({ owner: undefined, activeAt: 0, drainsAt: 0 }));
+    this.#slots = Array.from({ length: count }, () => ({ owner: undefined, drainsAt: 0 }));
   }
 
   /** Each share's part of a key's limit. */
@@ -27,23 +25,20 @@ export class ShareSlots {
 
   /**
    * Gives `owner` a share, or the one it holds.
-   * @param activeAt - when it may start deciding alone (a newcomer has no marker for the keys
-   *   already central).
    * @returns the slot, or `undefined` when every slot is held or draining.
    */
-  take(owner: number, now: number, activeAt: number): Slot | undefined {
+  take(owner: number, now: number): Slot | undefined {
     const held = this.#slots.find((s) => s.owner === owner);
     if (held !== undefined) return held;
     const free = this.#slots.find((s) => s.owner === undefined && s.drainsAt <= now);
     if (free === undefined) return undefined;
     free.owner = owner;
-    free.activeAt = activeAt;
     return free;
   }
 
-  /** `true` when `owner` holds a share it may decide on alone at `now`. */
-  isActive(owner: number, now: number): boolean {
-    for (const slot of this.#slots) if (slot.owner === owner) return slot.activeAt <= now;
+  /** `true` when `owner` holds a share (it decides the keys that are not central alone). */
+  holds(owner: number): boolean {
+    for (const slot of this.#slots) if (slot.owner === owner) return true;
     return false;
   }
 
