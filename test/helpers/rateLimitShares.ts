@@ -1,10 +1,37 @@
 // A machine's rate limits in one process: the primary's RateLimitService and a RateLimitClient
 // per simulated worker, joined by FIFO channels that deliver one message per event-loop turn, as
 // IPC does (a reply sent before a recall arrives before it).
+import { afterEach, beforeEach, vi } from 'vitest';
 import { PROTOCOL_VERSION } from '../../src/cluster/protocol.js';
 import type { PrimaryLink } from '../../src/cluster/state/PrimaryLink.js';
 import { RateLimitClient } from '../../src/cluster/state/RateLimitClient.js';
 import { RateLimitService } from '../../src/cluster/state/RateLimitService.js';
+import type { GcraRule } from '../../src/resilience/index.js';
+
+/** A GCRA limit of 4 at once, one more each second (the bucket empties in 4 s). */
+export const GCRA_4: GcraRule = Object.freeze({
+  algorithm: 'gcra',
+  keyPrefix: 'g:',
+  emissionIntervalMs: 1_000,
+  burst: 4,
+  toleranceMs: 4_000,
+  epsilonMs: 1e-4,
+});
+
+/**
+ * Fakes the clock and the timers (the recall timeout, the sweep) around each test of the calling
+ * suite; `setImmediate` stays real, as the simulated channels deliver on it.
+ */
+export function useShareTimers(): void {
+  beforeEach(() => {
+    vi.useFakeTimers({
+      toFake: ['performance', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'],
+    });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+}
 
 /** One direction of one IPC channel: deliveries in order, one per `setImmediate`. */
 class Channel {

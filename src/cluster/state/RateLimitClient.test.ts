@@ -1,19 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type SimWorker, sharesMachine } from '../../../test/helpers/rateLimitShares.js';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  GCRA_4,
+  type SimWorker,
+  sharesMachine,
+  useShareTimers,
+} from '../../../test/helpers/rateLimitShares.js';
 import { TimeoutError } from '../../core/errors/TimeoutError.js';
-import type { RateLimitRule } from '../../resilience/index.js';
 import type { PrimaryLink } from './PrimaryLink.js';
 import { RateLimitClient } from './RateLimitClient.js';
 import { RateLimitService, RL_CONSUME, RL_RULE, RL_SURRENDER } from './RateLimitService.js';
 
-const GCRA: RateLimitRule = Object.freeze({
-  algorithm: 'gcra',
-  keyPrefix: 'g:',
-  emissionIntervalMs: 1_000,
-  burst: 4,
-  toleranceMs: 4_000,
-  epsilonMs: 1e-4,
-});
+const GCRA = GCRA_4;
 
 type Machine = ReturnType<typeof sharesMachine>;
 /** Calls of `op` the primary was asked so far, with their arguments. */
@@ -27,14 +24,7 @@ const turns = async (n = 3) => {
 
 // A worker's side: what it decides alone, what it asks, and the primary's messages it takes.
 describe('RateLimitClient', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({
-      toFake: ['performance', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'],
-    });
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  useShareTimers();
 
   it('refuses alone any call costing at least the refused one, until just before the primary would allow it', async () => {
     const machine = sharesMachine(2);

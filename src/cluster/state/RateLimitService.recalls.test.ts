@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { useShareTimers } from '../../../test/helpers/rateLimitShares.js';
 import { CallMode, RECALL_TIMEOUT_MS } from './RateLimitNamespace.js';
 import { RateLimitService, RL_CONSUME, RL_RULE, RL_SURRENDER, SWEEP_MS } from './RateLimitService.js';
 
@@ -37,14 +38,7 @@ async function settled<T>(promise: Promise<T>): Promise<T | 'pending'> {
 
 // The primary's side of a merge: the holders' answers to its recalls, called directly.
 describe('RateLimitService recalls', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({
-      toFake: ['performance', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'],
-    });
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  useShareTimers();
 
   it('recalls the key from every holder, and decides once all have answered', async () => {
     const { service, recalls, surrender } = twoHolders();

@@ -1,22 +1,16 @@
 // A share holder that joined while a key was central must leave that key to the primary for as
 // long as it stays central (a key kept at its limit), not only for one drain. Found by a mutation run.
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { type SimWorker, sharesMachine } from '../../../test/helpers/rateLimitShares.js';
-import type { RateLimitRule } from '../../resilience/index.js';
+import { expect, it, vi } from 'vitest';
+import {
+  GCRA_4,
+  type SimWorker,
+  sharesMachine,
+  useShareTimers,
+} from '../../../test/helpers/rateLimitShares.js';
 
-const GCRA: RateLimitRule = Object.freeze({
-  algorithm: 'gcra',
-  keyPrefix: 'g:',
-  emissionIntervalMs: 1_000,
-  burst: 4,
-  toleranceMs: 4_000,
-  epsilonMs: 1e-4,
-});
+const GCRA = GCRA_4;
 
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['performance', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
-});
-afterEach(() => vi.useRealTimers());
+useShareTimers();
 
 it('never lets a newcomer decide alone a key that stayed central since before it joined', async () => {
   const machine = sharesMachine(3);

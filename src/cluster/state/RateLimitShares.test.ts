@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { sharesMachine } from '../../../test/helpers/rateLimitShares.js';
+import { describe, expect, it, vi } from 'vitest';
+import { GCRA_4, sharesMachine, useShareTimers } from '../../../test/helpers/rateLimitShares.js';
 import type { RateLimitRule } from '../../resilience/index.js';
 import { RECALL_TIMEOUT_MS } from './RateLimitNamespace.js';
 import { RL_CONSUME, SWEEP_MS } from './RateLimitService.js';
@@ -10,14 +10,7 @@ const WINDOW: RateLimitRule = Object.freeze({
   limit: 10,
   periodMs: 60_000,
 });
-const GCRA: RateLimitRule = Object.freeze({
-  algorithm: 'gcra',
-  keyPrefix: 'g:',
-  emissionIntervalMs: 1_000,
-  burst: 4,
-  toleranceMs: 4_000,
-  epsilonMs: 1e-4,
-});
+const GCRA = GCRA_4;
 
 /** Makes `count` calls of cost 1 from `worker`, one after another; returns how many were allowed. */
 async function allowed(
@@ -42,14 +35,7 @@ function countAsks(machine: ReturnType<typeof sharesMachine>) {
 }
 
 describe('ClusterRateLimitStore shares', () => {
-  beforeEach(() => {
-    vi.useFakeTimers({
-      toFake: ['performance', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'],
-    });
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+  useShareTimers();
 
   it('decides a key on each worker’s share alone, and asks the primary only at the share’s end', async () => {
     const machine = sharesMachine(2);
