@@ -91,9 +91,11 @@ export class FailureAccrual<T> {
   }
 
   #block(entry: BackendEntry<T>, until: number): void {
+    // Removed (a late outcome): not its business any more, nor that of a backend added since
+    // under the same id.
+    if (this.#backends.get(entry.backend.id) !== entry) return;
     this.#blocked.set(entry, until);
     this.#nextUnblock = Math.min(this.#nextUnblock, until);
-    if (this.#backends.get(entry.backend.id) !== entry) return; // removed (a late outcome)
     this.#backends.transition(
       entry,
       'failure-accrual',
@@ -105,7 +107,7 @@ export class FailureAccrual<T> {
   }
 
   #unblock(entry: BackendEntry<T>): void {
-    if (!this.#blocked.delete(entry)) return;
+    if (!this.#blocked.delete(entry) || this.#backends.get(entry.backend.id) !== entry) return;
     this.#backends.transition(entry, 'failure-accrual', () => {
       entry.accrualBlocked = false;
     });
