@@ -165,14 +165,18 @@ export class SingleFlight<V> {
     options: GetOrSetOptions | undefined,
     entry: CacheEntry,
   ): void {
-    const ratio = this.#refreshAhead;
-    if (ratio === 0 || this.#refreshing.has(key)) return;
-    if (entry.freshUntil - this.#clock.now() > (entry.freshUntil - entry.createdAt) * ratio) return;
+    if (!this.isDue(entry) || this.#refreshing.has(key)) return;
     this.#refreshing.add(key);
     this.#refreshes++;
     void this.#refresh(key, loader, options, entry)
       .catch(() => undefined)
       .finally(() => this.#refreshing.delete(key));
+  }
+
+  /** `true` when refresh-ahead is on and `entry` is in the last `refreshAhead` part of its TTL. */
+  isDue(entry: CacheEntry): boolean {
+    const ratio = this.#refreshAhead;
+    return ratio > 0 && entry.freshUntil - this.#clock.now() <= (entry.freshUntil - entry.createdAt) * ratio;
   }
 
   async #refresh(key: string, loader: Loader<V>, options: GetOrSetOptions | undefined, seen: CacheEntry) {

@@ -219,7 +219,7 @@ export class TieredCache<V = unknown>
   ): Promise<T | undefined> {
     const entry = this.#fastHit(key);
     if (entry !== undefined) {
-      if (this.#o.refreshAhead > 0) this.#refreshIfDue(key, loader, options, entry);
+      if (this.#flight.isDue(entry)) this.#refreshIfDue(key, loader, options, entry);
       return Promise.resolve(entry.value as T | undefined);
     }
     return this.#timed(this.#flight.getOrSet(key, loader, options)) as Promise<T | undefined>;
