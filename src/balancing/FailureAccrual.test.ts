@@ -73,6 +73,73 @@ describe('LoadBalancer failure accrual', () => {
     ]);
   });
 
+  it('counts successes too: one between failures keeps a consecutive-failures breaker closed', () => {
+    const { lb, events } = accruing('a');
+    for (const result of ['failure', 'success', 'failure', 'success'] as const) lb.acquire().release(result);
+    expect(lb.stateOf('a')).toBe('up');
+    lb.acquire().release('failure');
+    lb.acquire().release('failure');
+    expect(lb.stateOf('a')).toBe('ejected');
+    expect(events).toEqual(['down a failure-accrual 1000']);
+  });
+
+  it('keeps a backend out while its probe runs, however long it takes', () => {
+    const { lb, clock } = accruing('a', 'b');
+    for (let i = 0; i < 4; i++) {
+      const lease = lb.acquire();
+      lease.release(lease.backend.id === 'a' ? 'failure' : 'success');
+    }
+    clock.advance(1_000);
+    const probe = [lb.acquire(), lb.acquire()].find((l) => l.backend.id === 'a');
+    clock.advance(10_000);
+    expect(lb.stateOf('a')).toBe('ejected');
+    expect(lb.pick().id).toBe('b');
+    probe?.release('success');
+    expect(lb.stateOf('a')).toBe('up');
+  });
+
+  it('keeps a probing backend out when a request admitted before it opened ends meanwhile', () => {
+    const { lb, clock } = accruing('a', 'b');
+    const early = lb.acquire({ exclude: ['b'] });
+    for (let i = 0; i < 2; i++) lb.acquire({ exclude: ['b'] }).release('failure');
+    clock.advance(1_000);
+    const probe = lb.acquire({ exclude: ['b'] });
+    expect(probe.backend.id).toBe('a');
+    early.release('success'); // admitted while closed: says nothing of the probe
+    expect(lb.stateOf('a')).toBe('ejected');
+    probe.release('success');
+    expect(lb.stateOf('a')).toBe('up');
+  });
+
+  it('forgets a removed backend that was out of the picks: its open time ends without a word', () => {
+    const { lb, clock, events } = accruing('a', 'b');
+    for (let i = 0; i < 2; i++) lb.acquire({ exclude: ['b'] }).release('failure');
+    lb.remove('a');
+    lb.add({ id: 'a', target: 'a' });
+    clock.advance(1_000);
+    lb.stats();
+    expect(events).toEqual(['down a failure-accrual 1000']);
+  });
+
+  it('brings each backend back when its own open time is over', () => {
+    const { lb, clock } = accruing('a', 'b', 'c');
+    const open = (id: string) => {
+      for (let i = 0; i < 2; i++)
+        lb.acquire({ exclude: ['a', 'b', 'c'].filter((x) => x !== id) }).release('failure');
+    };
+    open('a');
+    clock.advance(100);
+    open('b');
+    clock.advance(100);
+    open('c');
+    clock.advance(800); // a's 1 s is over
+    expect(['a', 'b', 'c'].map((id) => lb.stateOf(id))).toEqual(['up', 'ejected', 'ejected']);
+    clock.advance(100);
+    expect(['a', 'b', 'c'].map((id) => lb.stateOf(id))).toEqual(['up', 'up', 'ejected']);
+    clock.advance(100);
+    expect(lb.stateOf('c')).toBe('up');
+  });
+
   it('frees a probe whose request was cancelled, without an outcome', () => {
     const { lb, clock } = accruing('a');
     lb.acquire().release('failure');

@@ -52,7 +52,8 @@ export class FailureAccrual<T> {
     else permit.release();
     const state = this.#breaker(entry).state;
     if (state === 'open') this.#block(entry, this.#clock.now() + this.#options.openDurationMs);
-    else if (permit.probe || state === 'closed') this.#unblock(entry);
+    // Out of the picks only while open or probing: a probe that closed the breaker lets it back.
+    else if (permit.probe) this.#unblock(entry);
   }
 
   /** Brings back the backends whose open time is over (their breakers are half-open now). */
@@ -65,11 +66,6 @@ export class FailureAccrual<T> {
       if (until <= now) this.#unblock(entry);
       else this.#nextUnblock = Math.min(this.#nextUnblock, until);
     }
-  }
-
-  /** The state of `entry`'s breaker, for stats; `undefined` before its first request. */
-  state(entry: BackendEntry<T>): 'closed' | 'open' | 'half-open' | undefined {
-    return this.#breakers.get(entry)?.state;
   }
 
   /** A backend was removed: forget it. */
@@ -107,7 +103,7 @@ export class FailureAccrual<T> {
   }
 
   #unblock(entry: BackendEntry<T>): void {
-    if (!this.#blocked.delete(entry) || this.#backends.get(entry.backend.id) !== entry) return;
+    if (!this.#blocked.delete(entry)) return; // removed backends are forgotten
     this.#backends.transition(entry, 'failure-accrual', () => {
       entry.accrualBlocked = false;
     });
