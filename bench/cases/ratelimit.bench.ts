@@ -9,7 +9,8 @@ import { MemoryRateLimitStore, RateLimiter, RedisRateLimitStore } from 'loadston
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { Contender } from '../contender.js';
 import { startBenchRedis } from '../redis.js';
-import { formatInt } from '../report.js';
+import { readCommandStats, resetCommandStats } from '../redisCommandStats.js';
+import { formatFixed, formatInt, formatRatio, markdownTable } from '../report.js';
 import { defineSuite, type SuiteContext } from '../suite.js';
 
 const KEY_COUNT = 10_000;
@@ -204,6 +205,75 @@ async function runShapes(
   }
 }
 
+/**
+ * Redis µs per decision (`INFO commandstats`) at 50 in flight: the script's cost inside Redis,
+ * which on a shared machine competes with the clients for the same cores.
+ */
+async function redisCost(ctx: SuiteContext, redis: Redis) {
+  const decisions = ctx.quick ? 2_000 : 20_000;
+  const make = redisLimiters(redis);
+  const rows: string[][] = [];
+  for (const hot of [true, false]) {
+    const ks = hot ? ['hot'] : keys('user:');
+    const limiters = [
+      {
+        name: 'rate-limiter-flexible',
+        call: (
+          (l) => (k: string) =>
+            l.consume(k)
+        )(make.rlf()),
+      },
+      {
+        name: 'loadstone gcra',
+        call: (
+          (l) => (k: string) =>
+            l.limit(k)
+        )(make.gcra()),
+      },
+      {
+        name: 'loadstone sliding-window',
+        call: (
+          (l) => (k: string) =>
+            l.limit(k)
+        )(make.sw()),
+      },
+    ];
+    let anchorUsec = 0;
+    for (const { name, call } of limiters) {
+      await redis.flushall();
+      let next = 0;
+      const round = async () => {
+        const batch = new Array<Promise<unknown>>(CONCURRENCY);
+        for (let i = 0; i < CONCURRENCY; i++) batch[i] = call(ks[next++ % ks.length] as string);
+        await Promise.all(batch);
+      };
+      for (let i = 0; i < 2_000; i += CONCURRENCY) await round(); // warm-up: keys exist, code is hot
+      await resetCommandStats(redis);
+      for (let i = 0; i < decisions; i += CONCURRENCY) await round();
+      const stats = await readCommandStats(redis);
+      const usec = stats.scriptUsec / decisions;
+      if (anchorUsec === 0) anchorUsec = usec;
+      const ratio = usec / anchorUsec;
+      const verdict =
+        name === 'loadstone gcra' ? (ratio <= 1 ? 'met: ≤ anchor' : '**MISSED**: ≤ anchor') : '';
+      rows.push([
+        hot ? 'one hot key' : `${formatInt(KEY_COUNT)} keys`,
+        name,
+        formatFixed(usec, 2),
+        formatRatio(ratio),
+        stats.calls,
+        verdict,
+      ]);
+    }
+  }
+  ctx.report(
+    'redis/cost',
+    `Rate limiting — Redis µs per decision, ${CONCURRENCY} in flight`,
+    `${markdownTable(['keys', 'contender', 'Redis µs / decision', '× rate-limiter-flexible', 'commands run', 'target'], rows)}\n\n` +
+      `\`INFO commandstats\` after \`CONFIG RESETSTAT\`: the \`usec\` of \`EVALSHA\` (the commands a script runs included) over ${formatInt(decisions)} decisions, ${CONCURRENCY} \`limit()\` / \`consume()\` calls in flight, after a 2,000-decision warm-up on a flushed Redis. Every call is allowed. loadstone sends a tick's decisions as one script call, with one \`TIME\`; rate-limiter-flexible makes one script call per decision. Target (#18): loadstone gcra ≤ rate-limiter-flexible.`,
+  );
+}
+
 export default defineSuite({
   name: 'ratelimit',
   title: 'Rate limiting: RateLimiter vs rate-limiter-flexible',
@@ -220,6 +290,7 @@ export default defineSuite({
       await runShapes(ctx, 'redis', redisLimiters(redis), async () => {
         await redis.flushall();
       });
+      if (ctx.selected('redis/cost')) await redisCost(ctx, redis);
     } finally {
       redis.disconnect();
       await server.stop();

@@ -2,6 +2,7 @@
 // memory store, cluster-safe keys with TTLs, and both failure modes while Redis is down, with
 // recovery once a server is back on the same port. No Redis mocks.
 import { once } from 'node:events';
+import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { MemoryRateLimitStore } from '../../src/resilience/MemoryRateLimitStore.js';
@@ -104,8 +105,96 @@ describeWithRedis('RedisRateLimitStore', (getRedis) => {
     expect(batched.some((r) => r?.allowed === false)).toBe(true);
   });
 
+  it('property: any batch decides as the memory store would, one call after another', async () => {
+    const options = [
+      { algorithm: 'gcra', limit: 5, periodMs: 60_000, burst: 7, keyPrefix: 'g:' },
+      // Same prefix, another rule: both read and write one TAT, in Redis as in memory.
+      { algorithm: 'gcra', limit: 3, periodMs: 1000, burst: 4, keyPrefix: 'g:' },
+      { algorithm: 'sliding-window', limit: 8, periodMs: 3_600_000, keyPrefix: 's:' },
+    ] as const;
+    const call = fc.record({
+      l: fc.integer({ min: 0, max: 2 }),
+      key: fc.constantFrom('a', 'b', '__proto__'),
+      cost: fc.integer({ min: 0, max: 9 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(call, { minLength: 1, maxLength: 60 }), async (calls) => {
+        await redis.flushall();
+        const store = new RedisRateLimitStore({ client: redis });
+        const clock = new FakeClock();
+        const memory = new MemoryRateLimitStore();
+        const shared = options.map((o) => new RateLimiter({ ...o, store }));
+        const local = options.map((o) => new RateLimiter({ ...o, store: memory, clock }));
+        const before = await redisNowMs();
+        clock.set(before);
+        const batched = await Promise.all(calls.map((c) => shared[c.l]?.limit(c.key, { cost: c.cost })));
+        const slackMs = (await redisNowMs()) - before + 1;
+        for (const [i, c] of calls.entries()) {
+          const m = await local[c.l]?.limit(c.key, { cost: c.cost });
+          const r = batched[i];
+          expect([r?.allowed, r?.remaining, r?.limit, r?.degraded]).toEqual([
+            m?.allowed,
+            m?.remaining,
+            m?.limit,
+            false,
+          ]);
+          expect(Math.abs((r?.resetMs ?? 0) - (m?.resetMs ?? 0))).toBeLessThanOrEqual(slackMs);
+          if (Number.isFinite(m?.retryAfterMs)) {
+            expect(Math.abs((r?.retryAfterMs ?? 0) - (m?.retryAfterMs ?? 0))).toBeLessThanOrEqual(slackMs);
+          } else expect(r?.retryAfterMs).toBe(Number.POSITIVE_INFINITY);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('gives any other client (a Cluster) one script call per decision, with the same answers', async () => {
+    const client = {
+      evalsha: (...args: Parameters<Redis['evalsha']>) => redis.evalsha(...args),
+      eval: (...args: Parameters<Redis['eval']>) => redis.eval(...args),
+    };
+    const limiter = new RateLimiter({
+      limit: 5,
+      periodMs: 60_000,
+      store: new RedisRateLimitStore({ client }),
+    });
+    await redis.config('RESETSTAT');
+    const results = await Promise.all(Array.from({ length: 8 }, () => limiter.limit('k')));
+    expect(results.map((r) => [r.allowed, r.remaining])).toEqual([
+      ...[4, 3, 2, 1, 0].map((remaining) => [true, remaining]),
+      ...[0, 0, 0].map((remaining) => [false, remaining]),
+    ]);
+    expect(await redis.info('commandstats')).toMatch(/cmdstat_evalsha:calls=8,/);
+  });
+
+  for (const windowsBack of [1, 2]) {
+    it(`sliding window: a state ${windowsBack} window(s) back counts as in memory`, async () => {
+      const periodMs = 3_600_000;
+      const options = { algorithm: 'sliding-window', limit: 10, periodMs, keyPrefix: 'p:' } as const;
+      const clock = new FakeClock();
+      const local = new RateLimiter({ ...options, clock, store: new MemoryRateLimitStore() });
+      const shared = new RateLimiter({ ...options, store: new RedisRateLimitStore({ client: redis }) });
+      const before = await redisNowMs();
+      const window = Math.floor(before / periodMs) - windowsBack;
+      // The script's state: window index, current and previous cost, as raw float64s.
+      const state = Buffer.alloc(24);
+      state.writeDoubleLE(window, 0);
+      state.writeDoubleLE(8, 8);
+      state.writeDoubleLE(0, 16);
+      await redis.set('{p:k}:sw:f64', state, 'PX', 60_000);
+      clock.set(window * periodMs + 1);
+      await local.limit('k', { cost: 8 });
+      clock.set(before);
+      for (const cost of [1, 2, 1, 3, 0]) {
+        const [m, r] = [await local.limit('k', { cost }), await shared.limit('k', { cost })];
+        expect([r.allowed, r.remaining]).toEqual([m.allowed, m.remaining]);
+        expect(Math.abs(r.resetMs - m.resetMs)).toBeLessThanOrEqual((await redisNowMs()) - before + 1);
+      }
+    });
+  }
+
   it('fails only the decision whose key is broken within a batch, and falls back to EVAL', async () => {
-    await redis.set('{x:bad}:sw', 'not a hash');
+    await redis.lpush('{x:bad}:sw:f64', 'not a number');
     const errors: unknown[] = [];
     const limiter = new RateLimiter({
       algorithm: 'sliding-window',
@@ -141,17 +230,17 @@ describeWithRedis('RedisRateLimitStore', (getRedis) => {
     await gcra.limit('user:1', { cost: 3 });
     await sw.limit('user:1');
     await gcra.limit('peek', { cost: 0 }); // reads write nothing
-    expect((await redis.keys('*')).sort()).toEqual(['{api:user:1}:gcra', '{api:user:1}:sw']);
-    const gcraTtl = await redis.pttl('{api:user:1}:gcra');
+    expect((await redis.keys('*')).sort()).toEqual(['{api:user:1}:gcra:f64', '{api:user:1}:sw:f64']);
+    const gcraTtl = await redis.pttl('{api:user:1}:gcra:f64');
     expect(gcraTtl).toBeGreaterThan(0);
     expect(gcraTtl).toBeLessThanOrEqual(300); // 3 × 100 ms until empty again
-    const swTtl = await redis.pttl('{api:user:1}:sw');
+    const swTtl = await redis.pttl('{api:user:1}:sw:f64');
     expect(swTtl).toBeGreaterThan(1000);
     expect(swTtl).toBeLessThanOrEqual(2000);
     // Redis Cluster hashes only the tag between the first `{` and the next `}`: one tag, one slot.
     const tag = (key: string) => key.slice(key.indexOf('{') + 1, key.indexOf('}'));
-    expect(tag('{api:user:1}:gcra')).toBe('api:user:1');
-    expect(tag('{api:user:1}:sw')).toBe('api:user:1');
+    expect(tag('{api:user:1}:gcra:f64')).toBe('api:user:1');
+    expect(tag('{api:user:1}:sw:f64')).toBe('api:user:1');
   });
 
   it('falls back to EVAL when the script cache is empty (NOSCRIPT)', async () => {
