@@ -8,7 +8,7 @@
 const TESTS = '\\.test\\.ts$';
 /** Modules other than core; a module is a folder directly under src/. */
 const MODULES =
-  '(sharding|balancing|resilience|threads|cluster|health|queue|jobs|pool|presence|mailbox|cache|prometheus|testing)';
+  '(sharding|balancing|resilience|threads|cluster|health|queue|jobs|pool|presence|mailbox|cache|prometheus|capacity|testing)';
 
 /**
  * Every arrow from one module to another that exists, as `from: [to…]`. Anything else is an error

@@ -19,6 +19,7 @@ export default defineConfig({
     'mailbox/index': 'src/mailbox/index.ts',
     'cache/index': 'src/cache/index.ts',
     'prometheus/index': 'src/prometheus/index.ts',
+    'capacity/index': 'src/capacity/index.ts',
     // The worker-thread side of WorkerThreadPool: loaded inside each thread, never on the main thread.
     'threads/worker': 'src/threads/worker.ts',
   },

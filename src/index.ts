@@ -3,6 +3,7 @@
 
 export * from './balancing/index.js';
 export * from './cache/index.js';
+export * from './capacity/index.js';
 export * from './cluster/index.js';
 export * from './core/index.js';
 export * from './health/index.js';

@@ -1,0 +1,2 @@
+export { estimateQueue, type QueueEstimate, type QueueModelOptions } from './estimateQueue.js';
+export { type CapacityPlan, type CapacityPlanOptions, planCapacity } from './planCapacity.js';
