@@ -12,6 +12,13 @@ export type RateLimitRuleBase = {
    * keeps each prefix's keys apart; the Redis store stores `{<keyPrefix><key>}:…`.
    */
   readonly keyPrefix: string;
+  /**
+   * Set by `SlowDown`: every call of a key must be counted in one place, so a decision's
+   * `remaining` is the whole key's. A store that splits keys into per-process shares
+   * (`ClusterRateLimitStore`) decides such a rule's keys in one process instead. Memory and Redis
+   * stores count in one place anyway.
+   */
+  readonly exact?: true;
 };
 
 /** A GCRA limit (generic cell rate algorithm, as redis-cell and throttled implement it). */

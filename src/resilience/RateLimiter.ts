@@ -43,6 +43,12 @@ type Waiting = {
 };
 
 const ALGORITHMS = ['gcra', 'sliding-window'] as const;
+
+/**
+ * Module-internal option: build the rule with `exact: true` (see `RateLimitRuleBase.exact`).
+ * `SlowDown` sets it; it is not part of the public options.
+ */
+export const EXACT_COUNT = Symbol('exactCount');
 const FAILURE_MODES = ['fail-open', 'fail-closed'] as const;
 
 /**
@@ -273,6 +279,7 @@ function resolveOptions(options: RateLimiterOptions): ResolvedRateLimiterOptions
     opts.keyPrefix === undefined ? 'loadstone:rl:' : stringOption('options.keyPrefix', opts.keyPrefix);
   const limit = integerOption('options.limit', opts.limit, 1);
   const periodMs = numberOption('options.periodMs', opts.periodMs, 0, Number.POSITIVE_INFINITY, true);
+  const exact = (opts as { [EXACT_COUNT]?: boolean })[EXACT_COUNT] === true ? ({ exact: true } as const) : {};
   let rule: RateLimitRule;
   let max: number;
   if (algorithm === 'gcra') {
@@ -281,6 +288,7 @@ function resolveOptions(options: RateLimiterOptions): ResolvedRateLimiterOptions
     rule = Object.freeze({
       algorithm,
       keyPrefix,
+      ...exact,
       emissionIntervalMs,
       burst,
       toleranceMs: burst * emissionIntervalMs,
@@ -295,7 +303,7 @@ function resolveOptions(options: RateLimiterOptions): ResolvedRateLimiterOptions
         opts.burst,
       );
     }
-    rule = Object.freeze({ algorithm, keyPrefix, limit, periodMs });
+    rule = Object.freeze({ algorithm, keyPrefix, ...exact, limit, periodMs });
     max = limit;
   }
   let store: RateLimitStore;

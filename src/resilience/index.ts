@@ -53,3 +53,11 @@ export type { RetryContext, RetryEvent, RetryOptions } from './RetryOptions.js';
 export type { NextFunction, RateLimitHandlerOptions } from './rateLimitHandler.js';
 export { rateLimitHandler } from './rateLimitHandler.js';
 export { retry } from './retry.js';
+export { SlowDown } from './SlowDown.js';
+export type {
+  SlowDownCheckOptions,
+  SlowDownOptions,
+  SlowDownResult,
+  SlowDownStats,
+  SlowDownWaitOptions,
+} from './SlowDownOptions.js';

@@ -3,6 +3,7 @@ import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { functionOption, integerOption, optionsObject } from '../core/internal/validate.js';
 import type { RateLimiter } from './RateLimiter.js';
 import type { RateLimitResult } from './RateLimitResult.js';
+import { SlowDown } from './SlowDown.js';
 
 /** Options of {@link rateLimitHandler}. */
 export type RateLimitHandlerOptions<Req extends IncomingMessage = IncomingMessage> = {
@@ -22,7 +23,8 @@ export type RateLimitHandlerOptions<Req extends IncomingMessage = IncomingMessag
 export type NextFunction = (error?: unknown) => void;
 
 /**
- * A node-style `(req, res, next)` handler that rate-limits requests with `limiter`.
+ * A node-style `(req, res, next)` handler that rate-limits requests with `limiter`, or slows them
+ * down with a {@link SlowDown}.
  *
  * On every request it sets the IETF draft headers `RateLimit-Limit`, `RateLimit-Remaining` and
  * `RateLimit-Reset` (seconds until the limit is back to full, rounded up). When the request is
@@ -30,6 +32,10 @@ export type NextFunction = (error?: unknown) => void;
  * `text/plain` body and `Retry-After` (seconds, rounded up; left out when the cost can never
  * pass), and does not call `next`. An error from `key`, `cost` or the limiter goes to
  * `next(error)`.
+ *
+ * With a {@link SlowDown} it refuses nothing and sets no header: it calls `next()` once the
+ * request's delay has passed. When the client disconnects meanwhile (the response's `close`),
+ * the wait ends at once and `next` is never called.
  *
  * - **Express / Connect**: `app.use(rateLimitHandler(limiter, { key: (req) => req.ip }))`.
  * - **Fastify**: hand it the raw Node objects in an `onRequest` hook,
@@ -49,7 +55,7 @@ export function rateLimitHandler<
   Req extends IncomingMessage = IncomingMessage,
   Res extends ServerResponse = ServerResponse,
 >(
-  limiter: RateLimiter,
+  limiter: RateLimiter | SlowDown,
   options: RateLimitHandlerOptions<Req>,
 ): (req: Req, res: Res, next: NextFunction) => void {
   const opts = optionsObject('options', options) as Partial<RateLimitHandlerOptions<Req>>;
@@ -62,6 +68,7 @@ export function rateLimitHandler<
           (fixed: number) => () =>
             fixed
         )(integerOption('options.cost', costOption, 0));
+  if (limiter instanceof SlowDown) return slowDownHandler(limiter, keyOf, costOf);
   return (req, res, next) => {
     let pending: Promise<RateLimitResult>;
     try {
@@ -88,6 +95,37 @@ export function rateLimitHandler<
         res.end('Too Many Requests\n');
       },
       (error: unknown) => next(error),
+    );
+  };
+}
+
+/** The handler's form for a {@link SlowDown}: waits out each request's delay, then `next()`. */
+function slowDownHandler<Req extends IncomingMessage, Res extends ServerResponse>(
+  slowDown: SlowDown,
+  keyOf: (req: Req) => string,
+  costOf: (req: Req) => number,
+): (req: Req, res: Res, next: NextFunction) => void {
+  return (req, res, next) => {
+    const gone = new AbortController();
+    const onClose = (): void => gone.abort();
+    let waited: Promise<unknown>;
+    try {
+      waited = slowDown.wait(keyOf(req), { cost: costOf(req), signal: gone.signal });
+    } catch (error) {
+      next(error);
+      return;
+    }
+    // `close` before the response ends: the client went away while the request waited.
+    res.once('close', onClose);
+    waited.then(
+      () => {
+        res.off('close', onClose);
+        if (!res.headersSent && !res.writableEnded && !res.destroyed) next();
+      },
+      (error: unknown) => {
+        res.off('close', onClose);
+        if (!gone.signal.aborted) next(error);
+      },
     );
   };
 }

@@ -75,6 +75,25 @@ describe('cluster-wide state across real workers', () => {
     );
   });
 
+  it('slow-down: counts every call of a key once for the machine, whichever worker takes it', async () => {
+    const replies: { body: string; pid: number }[] = [];
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (replies.length < 40) {
+          const reply = await request(port, '/slow');
+          replies.push({ body: reply.body, pid: Number(reply.headers['x-pid']) });
+        }
+      }),
+    );
+    const used = replies.map((r) => Number(r.body.split(' ')[0])).sort((a, b) => a - b);
+    expect(used).toEqual(Array.from({ length: used.length }, (_, i) => i + 1));
+    for (const r of replies) {
+      const [n, delayMs] = r.body.split(' ').map(Number) as [number, number];
+      expect(delayMs).toBe(Math.max(0, n - 5));
+    }
+    expect(new Set(replies.map((r) => r.pid)).size).toBe(2);
+  });
+
   it('gives a lock to one worker of the machine, and frees it when that worker is killed', async () => {
     const workers = (await primary.next<Ready>((m) => m.kind === 'ready')).workers;
     const [holder, other] = workers as [number, number];

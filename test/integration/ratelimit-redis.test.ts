@@ -9,6 +9,7 @@ import { MemoryRateLimitStore } from '../../src/resilience/MemoryRateLimitStore.
 import { RateLimiter } from '../../src/resilience/RateLimiter.js';
 import type { RateLimiterOptions } from '../../src/resilience/RateLimiterOptions.js';
 import { RedisRateLimitStore } from '../../src/resilience/RedisRateLimitStore.js';
+import { SlowDown } from '../../src/resilience/SlowDown.js';
 import { FakeClock } from '../../src/testing/FakeClock.js';
 import { describeWithRedis, type RedisServerHandle, startRedis } from '../helpers/redis.js';
 
@@ -165,6 +166,25 @@ describeWithRedis('RedisRateLimitStore', (getRedis) => {
       ...[0, 0, 0].map((remaining) => [false, remaining]),
     ]);
     expect(await redis.info('commandstats')).toMatch(/cmdstat_evalsha:calls=8,/);
+  });
+
+  it('slow-down: processes sharing a Redis share one count, and delays grow across them', async () => {
+    const other = new Redis(getRedis().url);
+    try {
+      const options = { delayAfter: 3, periodMs: 60_000, delayStepMs: 100, maxDelayMs: 500 };
+      const a = new SlowDown({ ...options, store: new RedisRateLimitStore({ client: redis }) });
+      const b = new SlowDown({ ...options, store: new RedisRateLimitStore({ client: other }) });
+      const results = [];
+      for (let i = 0; i < 10; i++) results.push(await (i % 2 === 0 ? a : b).check('alice'));
+      expect(results.map((r) => r.delayMs)).toEqual([0, 0, 0, 100, 200, 300, 400, 500, 500, 500]);
+      expect(results.map((r) => r.used)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 8, 8]);
+      expect(results.every((r) => !r.degraded)).toBe(true);
+      // A tick's checks go in one script call, counted in order.
+      const batch = await Promise.all(['bob', 'bob', 'bob', 'bob', 'bob'].map((k) => a.check(k)));
+      expect(batch.map((r) => r.delayMs)).toEqual([0, 0, 0, 100, 200]);
+    } finally {
+      other.disconnect();
+    }
   });
 
   for (const windowsBack of [1, 2]) {

@@ -150,8 +150,10 @@ export class RateLimitService implements StateService {
       this.#namespaces.set(signature, namespace);
     }
     rules.set(id as number, namespace);
-    // The primary decides its own calls: it holds no share (nothing would recall it).
-    const [fraction, central] = owner === process.pid ? [0, []] : namespace.join(owner, now);
+    // The primary decides its own calls: it holds no share (nothing would recall it). Nor does
+    // anyone hold a share of an exact rule's keys: they are counted here, every call.
+    const [fraction, central] =
+      owner === process.pid || rule.exact === true ? [0, []] : namespace.join(owner, now);
     return [namespace.id, fraction, central];
   }
 

@@ -16,12 +16,14 @@ export function checkRule(value: unknown): RateLimitRule {
   if (r.algorithm === 'gcra') {
     const emissionIntervalMs = positive('rule.emissionIntervalMs', r.emissionIntervalMs);
     const burst = positive('rule.burst', r.burst);
-    return gcraRule(keyPrefix, emissionIntervalMs, burst, positive('rule.toleranceMs', r.toleranceMs));
+    const rule = gcraRule(keyPrefix, emissionIntervalMs, burst, positive('rule.toleranceMs', r.toleranceMs));
+    return r.exact === true ? Object.freeze({ ...rule, exact: true }) : rule;
   }
   if (r.algorithm === 'sliding-window') {
     return Object.freeze({
       algorithm: 'sliding-window',
       keyPrefix,
+      ...(r.exact === true ? { exact: true as const } : {}),
       limit: positive('rule.limit', r.limit),
       periodMs: positive('rule.periodMs', r.periodMs),
     });
@@ -34,9 +36,10 @@ export function checkRule(value: unknown): RateLimitRule {
  * together; a different rule on the same prefix counts apart. @internal
  */
 export function ruleSignature(rule: RateLimitRule): string {
+  const exact = rule.exact === true;
   return rule.algorithm === 'gcra'
-    ? JSON.stringify(['gcra', rule.keyPrefix, rule.emissionIntervalMs, rule.burst, rule.toleranceMs])
-    : JSON.stringify(['sliding-window', rule.keyPrefix, rule.limit, rule.periodMs]);
+    ? JSON.stringify(['gcra', rule.keyPrefix, rule.emissionIntervalMs, rule.burst, rule.toleranceMs, exact])
+    : JSON.stringify(['sliding-window', rule.keyPrefix, rule.limit, rule.periodMs, exact]);
 }
 
 /**
