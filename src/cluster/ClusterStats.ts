@@ -37,6 +37,10 @@ export type WorkerStats = {
   readonly requestsInFlight: number;
   /** HTTP requests received since the worker started. */
   readonly requestsTotal: number;
+  /** Connections open in the worker now. */
+  readonly connections: number;
+  /** Connections the worker refused since it started, past `maxConnectionsPerWorker`. */
+  readonly connectionsRefused: number;
   /** Milliseconds since the last heartbeat (`-1` before the first). */
   readonly lastHeartbeatAgeMs: number;
   /** The worker's health snapshot, when it registered a health monitor. */
@@ -66,4 +70,10 @@ export type ClusterStats = {
   readonly droppedMessages: number;
   /** Completed rolling reloads. */
   readonly reloads: number;
+  /**
+   * Connections refused past `maxConnectionsPerWorker` since start: by the workers (as of their
+   * latest heartbeats, exited workers included) and, with `sticky`, by the primary when every
+   * worker was full.
+   */
+  readonly connectionsRefused: number;
 };

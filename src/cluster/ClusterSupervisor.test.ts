@@ -148,6 +148,8 @@ describe('ClusterSupervisor options', () => {
       'options.execArgv[1]',
       'a Node option starting with',
     ],
+    [{ maxConnectionsPerWorker: 0 }, 'options.maxConnectionsPerWorker', 'an integer'],
+    [{ maxConnectionsPerWorker: 2.5 }, 'options.maxConnectionsPerWorker', 'an integer'],
     ['nope', 'options', 'an object'],
   ])('rejects %j', (options, option, expected) => {
     expectInvalidOption(() => new ClusterSupervisor(options as never), option, expected);

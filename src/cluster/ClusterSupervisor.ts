@@ -218,7 +218,11 @@ export class ClusterSupervisor
     try {
       if (this.#options.sticky) {
         // The primary owns the port; workers get connections handed over (see ./sticky).
-        const router = new StickyRouter(this.#options.sticky);
+        const max = this.#options.maxConnectionsPerWorker;
+        const router = new StickyRouter({
+          ...this.#options.sticky,
+          ...(max === undefined ? {} : { maxConnectionsPerSlot: max }),
+        });
         this.#router = router;
         this.#spawner.useRouter(router);
         await router.listen(this.#options.port, this.#options.host);
@@ -363,6 +367,7 @@ export class ClusterSupervisor
       crashes: this.#restarts.crashes,
       droppedMessages: this.#messages.dropped,
       reloads: this.#reloader.completed,
+      connectionsRefused: this.#messages.connectionsRefused + (this.#router?.stats().refused ?? 0),
     };
   }
 }

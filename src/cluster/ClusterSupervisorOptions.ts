@@ -12,6 +12,7 @@ import {
 import { type AutoscaleOptions, autoscaleOption, type ResolvedAutoscaleOptions } from './AutoscaleOptions.js';
 import type { StickyKey } from './sticky/index.js';
 import { resolveStickyRouterOptions } from './sticky/StickyRouterOptions.js';
+import { envOption, execArgvOption } from './workerProcessOptions.js';
 
 export type { AutoscaleOptions };
 
@@ -203,6 +204,14 @@ export type ClusterSupervisorOptions = {
    * @default []
    */
   readonly execArgv?: readonly string[];
+  /**
+   * Most connections one worker holds open at once (the chat seed's `MAX_CONNECTIONS`). A
+   * connection past it is refused cleanly, a `503` with `Retry-After: 1` and `Connection: close`,
+   * and counted (`stats().connectionsRefused`). With `sticky`, the primary sends a client whose
+   * worker is full to the next worker on the ring with room, and refuses it only when every
+   * worker is full. An integer >= 1; no limit when left out.
+   */
+  readonly maxConnectionsPerWorker?: number;
 };
 
 /** {@link ClusterSupervisorOptions} with defaults applied. @internal */
@@ -232,6 +241,7 @@ export type ResolvedClusterSupervisorOptions = {
     | undefined;
   readonly env: Readonly<Record<string, string>>;
   readonly execArgv: readonly string[];
+  readonly maxConnectionsPerWorker: number | undefined;
 };
 
 const MAX_MS = 2_147_483_647;
@@ -313,29 +323,6 @@ function registryOption(value: unknown): MetricsEndpointOptions['registry'] {
   return value as MetricsEndpointOptions['registry'];
 }
 
-function envOption(value: unknown): Readonly<Record<string, string>> {
-  const o = optionsObject<Record<string, unknown>>(
-    'options.env',
-    value as Record<string, unknown> | undefined,
-  );
-  for (const [k, v] of Object.entries(o)) {
-    if (typeof v !== 'string') throw new InvalidOptionError(`options.env.${k}`, 'a string', v);
-  }
-  return Object.freeze({ ...(o as Record<string, string>) });
-}
-
-function execArgvOption(value: unknown): readonly string[] {
-  if (value === undefined) return Object.freeze([]);
-  if (!Array.isArray(value))
-    throw new InvalidOptionError('options.execArgv', 'an array of Node options', value);
-  value.forEach((arg, i) => {
-    if (typeof arg !== 'string' || !arg.startsWith('-')) {
-      throw new InvalidOptionError(`options.execArgv[${i}]`, 'a Node option starting with `-`', arg);
-    }
-  });
-  return Object.freeze([...(value as string[])]);
-}
-
 /** Validates and freezes the options; throws {@link InvalidOptionError}. @internal */
 export function resolveClusterOptions(
   options: ClusterSupervisorOptions | undefined,
@@ -387,5 +374,9 @@ export function resolveClusterOptions(
     metrics: metricsOption(o.metrics),
     env: envOption(o.env),
     execArgv: execArgvOption(o.execArgv),
+    maxConnectionsPerWorker:
+      o.maxConnectionsPerWorker === undefined
+        ? undefined
+        : integerOption('options.maxConnectionsPerWorker', o.maxConnectionsPerWorker, 1),
   });
 }

@@ -6,6 +6,7 @@ import { timedOutWaiting } from '../core/internal/deadline.js';
 import { implementationOption } from '../core/internal/validate.js';
 import { ProcessSampler } from '../health/index.js';
 import type { ResolvedClusterSupervisorOptions } from './ClusterSupervisorOptions.js';
+import { ConnectionCap } from './ConnectionCap.js';
 import {
   envelope,
   isLoadstoneMessage,
@@ -49,6 +50,7 @@ export class ClusterWorker {
   #metrics: { collect(): unknown } | undefined;
   #server: Server | undefined;
   #drainer: ServerDrainer | undefined;
+  #connections: ConnectionCap | undefined;
   #drainPromise: Promise<void> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #startedAt = performance.now();
@@ -122,6 +124,11 @@ export class ClusterWorker {
         throw new InvalidOptionError("the server factory's result", 'a net/http Server', server);
       this.#server = server;
       this.#drainer = new ServerDrainer(server);
+      // Before the first connection can arrive (listen or sticky hand-over below).
+      this.#connections = new ConnectionCap(
+        server,
+        this.#options.maxConnectionsPerWorker ?? Number.POSITIVE_INFINITY,
+      );
       let port: number | undefined;
       if (this.#options.sticky) {
         // The primary owns the port and hands connections over; kept until exit so a connection
@@ -177,6 +184,8 @@ export class ClusterWorker {
           elu: sample.eventLoopUtilization,
           inFlight: this.#drainer?.requestsInFlight ?? 0,
           requests: this.#drainer?.requestsTotal ?? 0,
+          connections: this.#connections?.open ?? 0,
+          refused: this.#connections?.refused ?? 0,
           health,
           metrics,
         }),

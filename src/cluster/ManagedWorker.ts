@@ -12,6 +12,10 @@ export type HeartbeatSample = {
   elu: number;
   inFlight: number;
   requests: number;
+  /** Connections open in the worker now. */
+  connections: number;
+  /** Connections the worker refused since it started (`maxConnectionsPerWorker`). */
+  refused: number;
   health: unknown;
   metrics: JsonValue | undefined;
 };

@@ -27,7 +27,17 @@ export type WorkerMessageHost = SupervisorHost & {
   stickyClosed(m: ManagedWorker, n: unknown): boolean;
 };
 
-const HEARTBEAT_FIELDS = ['rss', 'heapUsed', 'eld', 'eldP99', 'elu', 'inFlight', 'requests'] as const;
+const HEARTBEAT_FIELDS = [
+  'rss',
+  'heapUsed',
+  'eld',
+  'eldP99',
+  'elu',
+  'inFlight',
+  'requests',
+  'connections',
+  'refused',
+] as const;
 
 /**
  * Validates each loadstone IPC message from a worker and passes it on: readiness, heartbeats, start
@@ -36,6 +46,8 @@ const HEARTBEAT_FIELDS = ['rss', 'heapUsed', 'eld', 'eldP99', 'elu', 'inFlight',
 export class WorkerMessageHandler {
   readonly #host: WorkerMessageHost;
   #dropped = 0;
+  /** Connections the workers refused since start, retired workers' included. */
+  connectionsRefused = 0;
 
   constructor(host: WorkerMessageHost) {
     this.#host = host;
@@ -118,6 +130,8 @@ export class WorkerMessageHandler {
       else this.#drop(m, message, 'invalid heartbeat field metrics');
     }
     m.lastHeartbeat = performance.now();
+    // The worker's count only grows while it lives: add what it refused since its last beat.
+    this.connectionsRefused += Math.max(0, (s.refused as number) - (m.sample?.refused ?? 0));
     m.sample = {
       rss: s.rss as number,
       heapUsed: s.heapUsed as number,
@@ -126,6 +140,8 @@ export class WorkerMessageHandler {
       elu: s.elu as number,
       inFlight: s.inFlight as number,
       requests: s.requests as number,
+      connections: s.connections as number,
+      refused: s.refused as number,
       health: s.health,
       metrics,
     };

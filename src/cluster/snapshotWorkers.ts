@@ -26,6 +26,8 @@ export function snapshotWorkers(managed: Iterable<ManagedWorker>): WorkerStats[]
       eventLoopUtilization: s?.elu ?? 0,
       requestsInFlight: s?.inFlight ?? 0,
       requestsTotal: s?.requests ?? 0,
+      connections: s?.connections ?? 0,
+      connectionsRefused: s?.refused ?? 0,
       lastHeartbeatAgeMs: m.lastHeartbeat === undefined ? -1 : t - m.lastHeartbeat,
       ...(s?.health === undefined ? {} : { health: s.health as JsonValue }),
       ...(s?.metrics === undefined ? {} : { metrics: s.metrics }),

@@ -3,6 +3,7 @@
 // process is killed in afterEach, even on failure.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -31,6 +32,25 @@ function fetchOnce(port: number, path: string): Promise<Reply> {
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
       res.on('error', reject);
     }).on('error', reject);
+  });
+}
+
+/** A keep-alive connection that sent one request: the answer's status and pid, the socket open. */
+function openKeepAlive(port: number): Promise<{ status: number; pid: string | undefined; socket: Socket }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port }, () =>
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
+    );
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      const length = Number(/content-length: (\d+)/i.exec(text)?.[1] ?? Number.NaN);
+      const end = text.indexOf('\r\n\r\n');
+      if (end === -1 || text.length < end + 4 + length) return;
+      resolve({ status: Number(text.slice(9, 12)), pid: /x-pid: (\d+)/i.exec(text)?.[1], socket });
+    });
+    socket.on('error', reject);
   });
 }
 
@@ -97,6 +117,36 @@ describe('ClusterSupervisor (real processes)', () => {
     }
     throw new Error('the replacement took none of 50 connections');
   });
+
+  for (const sticky of [false, true]) {
+    it(`maxConnectionsPerWorker${sticky ? ', sticky' : ''}: past the cap a connection gets a 503 and is counted`, async () => {
+      // Without sticky: one worker holding 2. Sticky: two workers of 1, one client address (one
+      // key), so the second connection must go to the other worker and the third is refused.
+      const primary = startPrimary('app.mjs', {
+        FIXTURE_WORKERS: sticky ? '2' : '1',
+        FIXTURE_MAX_CONNECTIONS: sticky ? '1' : '2',
+        ...(sticky ? { FIXTURE_STICKY: '1' } : {}),
+      });
+      const { port } = await started(primary);
+      const held = [await openKeepAlive(port), await openKeepAlive(port)];
+      expect(held.map((c) => c.status)).toEqual([200, 200]);
+      if (sticky) expect(new Set(held.map((c) => c.pid)).size).toBe(2);
+      const refused = await fetchOnce(port, '/');
+      expect(refused.status).toBe(503);
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.body).toBe('Server at connection limit\n');
+      type Stats = { connectionsRefused: number; workers: { connections: number }[] };
+      const open = (s: Stats) => s.workers.reduce((n, w) => n + w.connections, 0);
+      let stats = (await primary.stats()) as Stats;
+      for (let i = 0; i < 50 && (stats.connectionsRefused === 0 || open(stats) < 2); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50)); // the next heartbeat (200 ms)
+        stats = (await primary.stats()) as Stats;
+      }
+      expect(stats.connectionsRefused).toBe(1);
+      expect(open(stats)).toBe(2);
+      for (const c of held) c.socket.destroy();
+    });
+  }
 
   it('reloads every worker under 12 s of keep-alive load with 0 failed requests', async () => {
     const primary = startPrimary('app.mjs', { FIXTURE_WORKERS: '2', FIXTURE_CPU_MS: '1' });

@@ -5,6 +5,7 @@ import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
 import { integerOption, nonEmptyStringOption } from '../../core/internal/validate.js';
 import type { MetricsSource } from '../../core/MetricsSource.js';
 import { ConsistentHashSharder } from '../../sharding/index.js';
+import { refuseConnection } from '../refuseConnection.js';
 import { pickBounded } from './boundedLoad.js';
 import { clientOf } from './clientOf.js';
 import { stickyConnectionMessage } from './messages.js';
@@ -26,6 +27,8 @@ type Waiting = {
   timer: NodeJS.Timeout;
 };
 const ignore = (): void => {};
+/** {@link StickyRouter}'s routing answer when every up worker is at `maxConnectionsPerSlot`. */
+const FULL = Symbol('full');
 
 /**
  * The cluster primary's side of sticky sessions: it owns the listening socket, and hands each
@@ -57,6 +60,7 @@ export class StickyRouter implements MetricsSource<StickyRouterStats> {
   #connections = 0;
   #rerouted = 0;
   #overflowed = 0;
+  #refused = 0;
   #dropped = 0;
   #acceptErrors = 0;
   #forwarded = 0;
@@ -197,6 +201,7 @@ export class StickyRouter implements MetricsSource<StickyRouterStats> {
       perSlot,
       rerouted: this.#rerouted,
       overflowed: this.#overflowed,
+      refused: this.#refused,
       openPerSlot,
       pending: this.#pending.size,
       dropped: this.#dropped,
@@ -273,23 +278,34 @@ export class StickyRouter implements MetricsSource<StickyRouterStats> {
     }
     const slot = this.#route(key);
     if (slot === undefined) this.#wait(socket, key, head);
+    else if (slot === FULL) this.#refuse(socket);
     else this.#handOver(slot, socket, head);
   }
 
-  #route(key: string): Slot | undefined {
+  #refuse(socket: Socket): void {
+    this.#refused++;
+    refuseConnection(socket);
+  }
+
+  /** The slot for `key`; `undefined` while no worker is up, {@link FULL} when every one is full. */
+  #route(key: string): Slot | typeof FULL | undefined {
     const sharder = this.#sharder;
     if (sharder === undefined || sharder.size === 0) return undefined;
     const owner = this.#slots.get(sharder.getNode(key));
     const ownerUp = owner?.worker !== undefined && isUp(owner.worker);
-    const factor = this.#options.balanceFactor;
-    if (ownerUp && factor === undefined) return owner;
+    const { balanceFactor: factor, maxConnectionsPerSlot: max } = this.#options;
+    if (ownerUp && factor === undefined && (owner as Slot).open < max) return owner;
     // The key's slots in ring order: the clients of a down (or full) slot spread over the others
     // rather than piling on one.
     const order: Slot[] = [];
+    let up = 0;
     for (const id of sharder.getNodes(key, sharder.size)) {
       const slot = this.#slots.get(id);
-      if (slot?.worker !== undefined && isUp(slot.worker)) order.push(slot);
+      if (slot?.worker === undefined || !isUp(slot.worker)) continue;
+      up++;
+      if (slot.open < max) order.push(slot);
     }
+    if (up > 0 && order.length === 0) return FULL;
     const picked = factor === undefined ? order[0] : pickBounded(order, order, factor);
     if (picked !== undefined && picked !== owner) {
       if (ownerUp) this.#overflowed++;
@@ -317,7 +333,8 @@ export class StickyRouter implements MetricsSource<StickyRouterStats> {
   #handOver(slot: Slot, socket: Socket, head: Buffer | undefined): void {
     const worker = slot.worker as Worker;
     try {
-      const track = this.#options.balanceFactor !== undefined;
+      const track =
+        this.#options.balanceFactor !== undefined || this.#options.maxConnectionsPerSlot < Infinity;
       worker.send(stickyConnectionMessage(head, track), socket, (error: Error | null) => {
         if (error === null) return;
         this.#connections--;
@@ -362,6 +379,7 @@ export class StickyRouter implements MetricsSource<StickyRouterStats> {
       this.#pending.delete(waiting);
       clearTimeout(waiting.timer);
       if (waiting.socket.destroyed) this.#dropped++;
+      else if (slot === FULL) this.#refuse(waiting.socket);
       else this.#handOver(slot, waiting.socket, waiting.head);
     }
   }

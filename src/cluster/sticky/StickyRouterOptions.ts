@@ -88,6 +88,14 @@ export type StickyRouterOptions = {
    * counts lag by that much. 1 to 100, e.g. `1.25`; off when absent (pure consistent hashing).
    */
   readonly balanceFactor?: number;
+  /**
+   * Most open connections per worker: a client whose worker is full goes to the next worker on
+   * the ring with room; when every worker is full the connection is refused cleanly (a `503` with
+   * `Retry-After: 1` and `Connection: close`) and counted (`stats().refused`). Counts lag the
+   * workers' reports of closed connections by up to 50 ms, so a worker may look full a little
+   * after it is not: the bound is never exceeded. An integer >= 1; no limit when absent.
+   */
+  readonly maxConnectionsPerSlot?: number;
 };
 
 /** The options with their defaults. @internal */
@@ -101,6 +109,8 @@ export type ResolvedStickyRouterOptions = {
   readonly trusted: AddressMatcher | undefined;
   readonly proxyProtocol: boolean;
   readonly balanceFactor: number | undefined;
+  /** `Infinity` when absent. */
+  readonly maxConnectionsPerSlot: number;
 };
 
 /** Checks `options` (found at `path` in the caller's options) and fills in the defaults. @internal */
@@ -134,6 +144,10 @@ export function resolveStickyRouterOptions(
       opts.balanceFactor === undefined
         ? undefined
         : numberOption(`${path}.balanceFactor`, opts.balanceFactor, 1, 100),
+    maxConnectionsPerSlot:
+      opts.maxConnectionsPerSlot === undefined
+        ? Number.POSITIVE_INFINITY
+        : integerOption(`${path}.maxConnectionsPerSlot`, opts.maxConnectionsPerSlot, 1),
   });
 }
 

@@ -8,7 +8,9 @@ export type StickyRouterStats = {
   readonly rerouted: number;
   /** With `balanceFactor`: connections that went past their own slot because it was at its load bound. */
   readonly overflowed: number;
-  /** With `balanceFactor`: open connections per slot (as the workers last reported). */
+  /** With `maxConnectionsPerSlot`: connections refused (503) because every worker was full. */
+  readonly refused: number;
+  /** With `balanceFactor` or `maxConnectionsPerSlot`: open connections per slot (as the workers last reported). */
   readonly openPerSlot: Readonly<Record<string, number>>;
   /** Connections waiting now for a worker to come up. */
   readonly pending: number;

@@ -1,0 +1,39 @@
+import type { Server, Socket } from 'node:net';
+import { refuseConnection } from './refuseConnection.js';
+
+/**
+ * A worker's open connections, capped (`maxConnectionsPerWorker`): past the cap a new connection
+ * is refused cleanly ({@link refuseConnection}) before the server sees it, and counted.
+ *
+ * It sits in the server's `emit`, not in a `'connection'` listener: a listener runs beside the
+ * http server's own, which would still read and serve the refused connection. Both ways a
+ * connection reaches the server go through `emit('connection')`: accepted from the port, or
+ * handed over by the sticky router. @internal
+ */
+export class ConnectionCap {
+  /** Connections open now. */
+  open = 0;
+  /** Connections refused since the worker started. */
+  refused = 0;
+
+  constructor(server: Server, max: number) {
+    const cap = this;
+    const emit = server.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
+    const onClose = (): void => {
+      this.open--;
+    };
+    server.emit = function (this: Server, event: string | symbol, ...args: unknown[]): boolean {
+      if (event === 'connection') {
+        const socket = args[0] as Socket;
+        if (cap.open >= max) {
+          cap.refused++;
+          refuseConnection(socket);
+          return true;
+        }
+        cap.open++;
+        socket.once('close', onClose);
+      }
+      return emit.call(this, event, ...args);
+    } as Server['emit'];
+  }
+}
