@@ -30,4 +30,8 @@ export default defineConfig({
   splitting: true,
   target: 'node20',
   platform: 'node',
+  // Class and function names survive bundling (esbuild would rename `LoadstoneError` to
+  // `_LoadstoneError` and, in the CommonJS build, classes to `_class`): users see them in
+  // `err.name`, `String(err)` and stack traces.
+  keepNames: true,
 });

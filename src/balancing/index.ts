@@ -1,5 +1,9 @@
-// `loadstone/balancing`: client-side load balancing over a set of backends, with pluggable
-// strategies, affinity groups, passive outlier detection and active health checks.
+/**
+ * Client-side load balancing over a set of backends, with pluggable strategies, affinity groups,
+ * passive outlier detection and active health checks.
+ *
+ * @module loadstone/balancing
+ */
 export type { Backend, BackendCandidate, BackendInput, BackendState } from './Backend.js';
 export type { BackendLease, LeaseResult } from './BackendLease.js';
 export { BoundedLoadHashPicker, type BoundedLoadHashPickerOptions } from './BoundedLoadHashPicker.js';

@@ -1,6 +1,10 @@
-// `loadstone/cache`: TieredCache over pluggable tiers (memory, Redis), a Redis lock for
-// cross-process stampede protection, and a Redis pub/sub bus for invalidations.
-// The core types a TieredCache is configured with, so one import serves.
+/**
+ * TieredCache over pluggable tiers (memory, Redis), a Redis lock for cross-process stampede
+ * protection, and a Redis pub/sub bus for invalidations. The core types a TieredCache is
+ * configured with, so one import serves.
+ *
+ * @module loadstone/cache
+ */
 export type { Bus, BusHandler } from '../core/Bus.js';
 export type { CacheEntry, CacheTier, PromiseOr } from '../core/CacheTier.js';
 export type { CacheLock } from './CacheLock.js';

@@ -1,5 +1,9 @@
-// `loadstone/cluster`: run a server on every core, with crash recovery, graceful shutdown and
-// zero-downtime rolling reloads.
+/**
+ * Run a server on every core, with crash recovery, graceful shutdown and zero-downtime rolling
+ * reloads.
+ *
+ * @module loadstone/cluster
+ */
 
 export * from './bus/index.js';
 export type { ClusterStats, WorkerStartReason, WorkerState, WorkerStats } from './ClusterStats.js';

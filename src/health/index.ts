@@ -1,5 +1,9 @@
-// `loadstone/health`: HealthMonitor (status from event-loop, memory and CPU samples plus user
-// checks, probe handlers, load shedding) and aggregateHealth for a cluster primary.
+/**
+ * HealthMonitor (status from event-loop, memory and CPU samples plus user checks, probe handlers,
+ * load shedding) and aggregateHealth for a cluster primary.
+ *
+ * @module loadstone/health
+ */
 export type {
   AggregatedHealth,
   AggregatedHealthEntry,

@@ -1,5 +1,9 @@
-// loadstone/jobs: a durable job queue. Producers add jobs to a JobQueue; JobWorkers in any
-// process run them, at least once, in order per key, with retries, delays and priorities.
+/**
+ * A durable job queue. Producers add jobs to a JobQueue; JobWorkers in any process run them, at
+ * least once, in order per key, with retries, delays and priorities.
+ *
+ * @module loadstone/jobs
+ */
 export type {
   JobCompletedEvent,
   JobDeadEvent,

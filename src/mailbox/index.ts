@@ -1,4 +1,8 @@
-// `loadstone/mailbox`: durable per-recipient messages on Redis, for offline delivery.
+/**
+ * Durable per-recipient messages on Redis, for offline delivery.
+ *
+ * @module loadstone/mailbox
+ */
 
 export {
   Mailbox,

@@ -1,5 +1,9 @@
-// `loadstone/pool`: named connection pools with run-time resizing, adaptive sizing, validation,
-// eviction, leak detection and acquire-wait / hold-time percentiles.
+/**
+ * Named connection pools with run-time resizing, adaptive sizing, validation, eviction, leak
+ * detection and acquire-wait / hold-time percentiles.
+ *
+ * @module loadstone/pool
+ */
 export { ConnectionPool } from './ConnectionPool.js';
 export { ConnectionPoolManager } from './ConnectionPoolManager.js';
 export type {

@@ -56,7 +56,7 @@ export class PrometheusExporter {
 
   /**
    * @param options - the metric name prefix.
-   * @throws {@link index.InvalidOptionError | InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` for a bad option.
+   * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` for a bad option.
    */
   constructor(options?: PrometheusExporterOptions) {
     const opts = optionsObject<PrometheusExporterOptions>('options', options);
@@ -86,7 +86,7 @@ export class PrometheusExporter {
    * @param name - the value of the `name` label on this source's series; unique in this exporter.
    * @param source - the primitive or `MetricsSource`.
    * @returns this exporter, for chaining.
-   * @throws {@link index.InvalidOptionError | InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` for an empty or already
+   * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` for an empty or already
    * added name, a source without `stats()`, or a `ClusterSupervisor` (use `addSupervisor`).
    *
    * @example
@@ -134,7 +134,7 @@ export class PrometheusExporter {
    *
    * @param supervisor - the `ClusterSupervisor` (the primary's result of `supervise`).
    * @returns this exporter, for chaining.
-   * @throws {@link index.InvalidOptionError | InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` for something without
+   * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` for something without
    * `stats()`, or a supervisor already added.
    */
   addSupervisor(supervisor: ClusterSupervisor): this {
@@ -200,7 +200,7 @@ export class PrometheusExporter {
    * `LOADSTONE_WARN_PROMETHEUS_NAME_TAKEN` process warning once per name.
    *
    * @param registry - a prom-client `Registry` (or anything with `registerMetric` and `metrics`).
-   * @throws {@link index.InvalidOptionError | InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` when `registry` is not a registry.
+   * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` when `registry` is not a registry.
    * @throws Error prom-client's own "A metric with the name … has already been registered" when
    * a family's name is already taken in `registry` (registering one exporter twice, say).
    */

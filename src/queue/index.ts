@@ -1,4 +1,8 @@
-// `loadstone/queue`: PriorityTaskQueue and BatchProcessor.
+/**
+ * PriorityTaskQueue and BatchProcessor.
+ *
+ * @module loadstone/queue
+ */
 
 export { BatchProcessor } from './BatchProcessor.js';
 export type { BatchHandler, BatchProcessorOptions, BatchProcessorStats } from './BatchProcessorOptions.js';

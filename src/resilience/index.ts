@@ -1,4 +1,8 @@
-// `loadstone/resilience`: circuit breaker, retry with backoff, rate limiter.
+/**
+ * Circuit breaker, retry with backoff, rate limiter.
+ *
+ * @module loadstone/resilience
+ */
 export type {
   DecorrelatedDelayOptions,
   ExponentialDelayOptions,

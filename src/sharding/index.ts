@@ -1,3 +1,8 @@
+/**
+ * Keys to nodes with minimal movement: ConsistentHashSharder, jumpHash, ShardRouter.
+ *
+ * @module loadstone/sharding
+ */
 export type { KetamaPointFormat } from './algorithms/KetamaAlgorithm.js';
 export type { ShardAlgorithmName } from './algorithms/ShardAlgorithm.js';
 export { ConsistentHashSharder } from './ConsistentHashSharder.js';

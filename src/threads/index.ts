@@ -1,4 +1,8 @@
-// `loadstone/threads`: a pool of worker threads for CPU work, faster than piscina.
+/**
+ * A pool of worker threads for CPU work, faster than piscina.
+ *
+ * @module loadstone/threads
+ */
 export type { Transferred } from './transfer.js';
 export { transfer } from './transfer.js';
 export { WorkerThreadPool } from './WorkerThreadPool.js';
