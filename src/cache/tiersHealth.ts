@@ -1,4 +1,5 @@
 import type { HealthCheckResult } from '../core/HealthCheck.js';
+import { setOwnEntry } from '../core/internal/ownEntry.js';
 import type { JsonValue } from '../core/Json.js';
 import type { GuardedTier } from './GuardedTier.js';
 
@@ -13,7 +14,7 @@ export function tiersHealth(tiers: readonly GuardedTier[], closed: boolean): Hea
   for (const slot of tiers) {
     if (slot.breaker === undefined) continue;
     const state = slot.breaker.state;
-    details[slot.name] = state;
+    setOwnEntry(details, slot.name, state);
     if (state !== 'closed') down.push(slot.name);
   }
   if (closed) return { status: 'critical', message: 'closed', details };

@@ -3,6 +3,7 @@ import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { TimeoutError } from '../core/errors/TimeoutError.js';
 import type { HealthCheck, HealthCheckResult } from '../core/HealthCheck.js';
 import { healthStatuses } from '../core/HealthCheck.js';
+import { setOwnEntry } from '../core/internal/ownEntry.js';
 import type { HealthCheckState } from './HealthMonitorOptions.js';
 import { validCheck } from './resolveHealthMonitorOptions.js';
 
@@ -128,7 +129,7 @@ export function statesByName(
 ): Record<string, HealthCheckState> {
   const checks: Record<string, HealthCheckState> = {};
   list.forEach((c, i) => {
-    checks[c.name] = states[i] as HealthCheckState;
+    setOwnEntry(checks, c.name, states[i] as HealthCheckState);
   });
   return checks;
 }

@@ -1,4 +1,5 @@
 import type { HealthCheckResult, HealthStatus } from '../core/HealthCheck.js';
+import { setOwnEntry } from '../core/internal/ownEntry.js';
 import type { HealthCheckState, HealthSnapshot } from './HealthMonitorOptions.js';
 import type { HealthSample } from './HealthSample.js';
 
@@ -36,7 +37,7 @@ export class LatestSample {
   snapshot(status: HealthStatus, shuttingDown: boolean, shedRequests: number): HealthSnapshot {
     const s = this.#sample;
     const checks: Record<string, HealthCheckState> = {};
-    for (const [name, state] of Object.entries(this.checks)) checks[name] = { ...state };
+    for (const [name, state] of Object.entries(this.checks)) setOwnEntry(checks, name, { ...state });
     return {
       status,
       reasons: [...this.#reasons],

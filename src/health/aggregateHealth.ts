@@ -1,5 +1,6 @@
 import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { HealthStatus } from '../core/HealthCheck.js';
+import { setOwnEntry } from '../core/internal/ownEntry.js';
 import { numberOption, optionsObject } from '../core/internal/validate.js';
 import type { HealthSnapshot } from './HealthMonitorOptions.js';
 import { LEVEL_NAMES } from './thresholds.js';
@@ -108,7 +109,7 @@ export function aggregateHealth(
     eluSum += snapshot.eventLoopUtilization ?? 0;
     rss += snapshot.rssBytes ?? 0;
     heap += snapshot.heapUsedBytes ?? 0;
-    workers[key] = { status, stale: isStale, snapshot };
+    setOwnEntry(workers, key, { status, stale: isStale, snapshot });
   }
   if (total === 0) reasons.push('no snapshots: nothing is reporting');
   return {

@@ -1,11 +1,24 @@
 // How the load-shedding handler tells probe and allowed requests by their path.
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 
-/** The path of a request URL, without the query string or fragment. */
+/**
+ * The path of a request URL, without the query string or fragment, with its dot segments
+ * resolved (`.`, `..`, and their `%2e` spellings, as WHATWG URL parsing does): an exemption must
+ * not be reachable by `/health/../api/heavy`, which a router may serve as `/api/heavy`. A URL that
+ * does not parse gives `''`, which matches no exemption.
+ */
 export function pathOf(url: string | undefined): string {
   if (url === undefined) return '/';
   const end = url.search(/[?#]/);
-  return end === -1 ? url : url.slice(0, end);
+  const path = end === -1 ? url : url.slice(0, end);
+  // The common case, no dot segment and no escape, needs no parse.
+  if ((!path.includes('.') && !path.includes('%')) || !path.startsWith('/')) return path;
+  try {
+    // Appended to an origin, not resolved against one: `//x` stays a path, not a host.
+    return new URL(`http://h${path}`).pathname;
+  } catch {
+    return '';
+  }
 }
 
 /** `/admin` matches `/admin`, `/admin/` and `/admin/users`, not `/administrator`. */

@@ -5,6 +5,7 @@ import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { HealthCheck, HealthCheckResult, HealthStatus } from '../core/HealthCheck.js';
 import { worstStatus } from '../core/HealthCheck.js';
 import { abortReason, drainUnlessAborted } from '../core/internal/abort.js';
+import { setOwnEntry } from '../core/internal/ownEntry.js';
 import {
   integerOption,
   MAX_TIMER_MS,
@@ -208,7 +209,7 @@ export class ConnectionPoolManager
   stats(name?: string): ConnectionPoolManagerStats | PoolStats {
     if (name !== undefined) return this.pool(name).stats();
     const pools: Record<string, PoolStats> = {};
-    for (const [key, pool] of this.#pools) pools[key] = pool.stats();
+    for (const [key, pool] of this.#pools) setOwnEntry(pools, key, pool.stats());
     return { pools };
   }
 
@@ -226,7 +227,7 @@ export class ConnectionPoolManager
     for (const [key, pool] of this.#pools) {
       const result = await pool.check();
       status = worstStatus(status, result.status);
-      details[key] = result.status;
+      setOwnEntry(details, key, result.status);
       if (result.message !== undefined) messages.push(result.message);
     }
     return messages.length === 0 ? { status, details } : { status, message: messages.join('; '), details };

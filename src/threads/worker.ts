@@ -289,10 +289,12 @@ function pickExport(mod: Record<string, unknown>, name: string | null): unknown 
     if (typeof fallback === 'object' && fallback !== null) return fallback.default;
     return undefined;
   }
-  if (typeof mod[name] === 'function') return mod[name];
+  // Own exports only: a task name is data, and `constructor` or `toString` must not run the
+  // methods every object inherits.
+  if (Object.hasOwn(mod, name) && typeof mod[name] === 'function') return mod[name];
   // CommonJS exports that Node's static analysis did not detect (`module.exports = { hash }`).
   if ((typeof fallback === 'object' || typeof fallback === 'function') && fallback !== null) {
-    return (fallback as Record<string, unknown>)[name];
+    return Object.hasOwn(fallback, name) ? (fallback as Record<string, unknown>)[name] : undefined;
   }
   return undefined;
 }

@@ -65,6 +65,12 @@ describe('WorkerThreadPool: calling worker functions', () => {
   it('rejects a missing export, an unclonable payload and an unclonable result, and keeps going', async () => {
     const p = pool();
     await expect(p.run(1, { name: 'nope' })).rejects.toThrow(/no exported function "nope"/);
+    // Task names are data: what every object inherits is not an export, in ESM or CommonJS.
+    const cjs = pool({ filename: TASKS_CJS });
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) {
+      await expect(p.run(1, { name })).rejects.toThrow(/no exported function/);
+      await expect(cjs.run(1, { name })).rejects.toThrow(/no exported function/);
+    }
     await expect(p.run(() => 1, { name: 'noop' })).rejects.toThrow(/could not be cloned/);
     await expect(p.run(undefined, { name: 'unclonable' })).rejects.toThrow(/could not be sent/);
     expect(await p.run({ a: 2, b: 2 }, { name: 'add' })).toBe(4);

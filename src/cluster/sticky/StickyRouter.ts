@@ -2,6 +2,7 @@ import type { Worker } from 'node:cluster';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { ClosedError } from '../../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
+import { setOwnEntry } from '../../core/internal/ownEntry.js';
 import { integerOption, nonEmptyStringOption } from '../../core/internal/validate.js';
 import type { MetricsSource } from '../../core/MetricsSource.js';
 import { ConsistentHashSharder } from '../../sharding/index.js';
@@ -192,8 +193,8 @@ export class StickyRouter implements MetricsSource<StickyRouterStats> {
     const openPerSlot: Record<string, number> = {};
     let liveSlots = 0;
     for (const slot of this.#slots.values()) {
-      perSlot[slot.id] = slot.handed;
-      openPerSlot[slot.id] = slot.open;
+      setOwnEntry(perSlot, slot.id, slot.handed);
+      setOwnEntry(openPerSlot, slot.id, slot.open);
       if (slot.worker !== undefined && isUp(slot.worker)) liveSlots++;
     }
     return {
