@@ -11,6 +11,7 @@ import {
   optionsObject,
 } from '../core/internal/validate.js';
 import type { GetOrSetOptions, SetOptions } from './TieredCacheOptions.js';
+import { RESERVED_KEY_PREFIX } from './tagMarker.js';
 
 /** The cache as its collaborators see it when they check a call: open or closed. */
 export type CacheState = Pick<Closeable, 'closed'>;
@@ -20,9 +21,16 @@ export function checkOpen(cache: CacheState): void {
   if (cache.closed) throw new ClosedError('TieredCache');
 }
 
-/** Checks that `key` is a string. */
+/** Checks that `key` is a string outside the cache's own namespace ({@link RESERVED_KEY_PREFIX}). */
 export function checkKey(key: unknown, path = 'key'): asserts key is string {
   if (typeof key !== 'string') throw new InvalidOptionError(path, 'a string', key);
+  if (key.startsWith(RESERVED_KEY_PREFIX)) {
+    throw new InvalidOptionError(
+      path,
+      `a key not starting with \`${RESERVED_KEY_PREFIX}\` (the cache's own)`,
+      key,
+    );
+  }
 }
 
 /** Checks the arguments of `getOrSet` (a caller's signal that has aborted throws its reason). */
