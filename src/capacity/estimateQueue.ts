@@ -69,16 +69,26 @@ const OPTIONS = new Set(['arrivalRatePerSec', 'serviceTimeMs', 'servers']);
 export function estimateQueue(options: QueueModelOptions): QueueEstimate {
   const opts = optionsObject('options', options);
   rejectUnknownOptions(opts, OPTIONS, 'estimateQueue');
-  const arrivalRatePerSec = numberOption('options.arrivalRatePerSec', opts.arrivalRatePerSec, 0);
-  const serviceTimeMs = numberOption(
-    'options.serviceTimeMs',
-    opts.serviceTimeMs,
-    0,
-    Number.POSITIVE_INFINITY,
-    true,
-  );
+  const { arrivalRatePerSec, serviceTimeMs } = checkLoad(opts);
   const servers = integerOption('options.servers', opts.servers, 1, MAX_SERVERS);
   return mmc(arrivalRatePerSec, serviceTimeMs, servers);
+}
+
+/** The load both helpers take: λ >= 0 and S > 0. @internal */
+export function checkLoad(opts: { arrivalRatePerSec?: unknown; serviceTimeMs?: unknown }): {
+  arrivalRatePerSec: number;
+  serviceTimeMs: number;
+} {
+  return {
+    arrivalRatePerSec: numberOption('options.arrivalRatePerSec', opts.arrivalRatePerSec, 0),
+    serviceTimeMs: numberOption(
+      'options.serviceTimeMs',
+      opts.serviceTimeMs,
+      0,
+      Number.POSITIVE_INFINITY,
+      true,
+    ),
+  };
 }
 
 /** Most servers an estimate or plan considers. */

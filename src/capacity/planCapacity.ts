@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { numberOption, optionsObject, rejectUnknownOptions } from '../core/internal/validate.js';
-import { MAX_SERVERS, mmc, type QueueEstimate } from './estimateQueue.js';
+import { checkLoad, MAX_SERVERS, mmc, type QueueEstimate } from './estimateQueue.js';
 
 /** Options of {@link planCapacity}. */
 export type CapacityPlanOptions = {
@@ -54,14 +54,7 @@ const OPTIONS = new Set([
 export function planCapacity(options: CapacityPlanOptions): CapacityPlan {
   const opts = optionsObject('options', options);
   rejectUnknownOptions(opts, OPTIONS, 'planCapacity');
-  const arrivalRatePerSec = numberOption('options.arrivalRatePerSec', opts.arrivalRatePerSec, 0);
-  const serviceTimeMs = numberOption(
-    'options.serviceTimeMs',
-    opts.serviceTimeMs,
-    0,
-    Number.POSITIVE_INFINITY,
-    true,
-  );
+  const { arrivalRatePerSec, serviceTimeMs } = checkLoad(opts);
   const target = numberOption('options.targetUtilization', opts.targetUtilization ?? 0.7, 0, 1, true);
   if (target === 1) throw new InvalidOptionError('options.targetUtilization', 'a number > 0 and < 1', target);
   const maxMean = optionalDelay('options.maxMeanQueueDelayMs', opts.maxMeanQueueDelayMs);

@@ -6,7 +6,7 @@ export type StickyRouterStats = {
   readonly perSlot: Readonly<Record<string, number>>;
   /** Connections that went to another slot because their own slot's worker was down. */
   readonly rerouted: number;
-  /** With `balanceFactor`: connections that went past their own slot because it was at its load bound. */
+  /** With `balanceFactor` or `maxConnectionsPerSlot`: connections that went past their own slot because it was at its bound. */
   readonly overflowed: number;
   /** With `maxConnectionsPerSlot`: connections refused (503) because every worker was full. */
   readonly refused: number;
