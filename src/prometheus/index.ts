@@ -1,14 +1,9 @@
 /**
- * Every primitive's `stats()` as Prometheus metrics, across cluster workers.
+ * Every primitive's `stats()` as Prometheus metrics on a prom-client registry (prom-client is an
+ * optional peer dependency, used structurally and never imported), aggregated across cluster
+ * workers in the primary.
  *
  * @module loadstone/prometheus
- */
-/**
- * `loadstone/prometheus`: every primitive's `stats()` as Prometheus metrics on a prom-client
- * registry (prom-client is an optional peer dependency, used structurally and never imported),
- * aggregated across cluster workers in the primary.
- *
- * @packageDocumentation
  */
 export type { MetricFamily, MetricSample, MetricType } from './MetricFamily.js';
 export { PrometheusExporter } from './PrometheusExporter.js';

@@ -72,10 +72,12 @@ afterAll(() => {
 });
 
 describe('the packed package, installed in a fresh project', () => {
-  it('ships dist, README, CHANGELOG and package.json, and no sources or tests', () => {
-    expect(packedFiles).toEqual(expect.arrayContaining(['package.json', 'README.md', 'CHANGELOG.md']));
+  it('ships dist, README, CHANGELOG, LICENSE and package.json, and no sources or tests', () => {
+    expect(packedFiles).toEqual(
+      expect.arrayContaining(['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE']),
+    );
     for (const file of packedFiles)
-      expect(file).toMatch(/^(dist\/|package\.json$|README\.md$|CHANGELOG\.md$)/);
+      expect(file).toMatch(/^(dist\/|package\.json$|README\.md$|CHANGELOG\.md$|LICENSE$)/);
     for (const target of JSON.stringify(repoPkg.exports).match(/\.\/dist\/[^"]+/g) ?? [])
       expect(packedFiles, `${target} is in exports but not in the tarball`).toContain(target.slice(2));
   });
