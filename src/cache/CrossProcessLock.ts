@@ -104,7 +104,6 @@ export class CrossProcessLock {
     }
   }
 
-  /** Releases the lock `token` holds; a failure is ignored. */
   /**
    * Takes the key's lock if it is free, without waiting (a refresh-ahead: when another process
    * holds it, that process is reloading the key already).
@@ -123,6 +122,7 @@ export class CrossProcessLock {
     }
   }
 
+  /** Releases the lock `token` holds; a failure is ignored. */
   async release(key: string, token: string): Promise<void> {
     const lock = this.#lock;
     try {

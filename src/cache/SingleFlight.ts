@@ -37,7 +37,8 @@ export type SingleFlightOptions = CrossProcessLockOptions &
  */
 export class SingleFlight<V> {
   readonly #flights = new Map<string, Promise<unknown>>();
-  readonly #refreshing = new Set<string>();
+  /** Background reloads running now (refresh-ahead, stale-while-revalidate), one per key. */
+  readonly #refreshing = new Map<string, Promise<unknown>>();
   readonly #reader: TierReader;
   readonly #writer: TierWriter;
   readonly #lock: CrossProcessLock | undefined;
@@ -94,9 +95,9 @@ export class SingleFlight<V> {
     };
   }
 
-  /** The loads running now, for `close()` to wait on. */
+  /** The loads running now, background reloads included, for `close()` to wait on. */
   running(): Promise<unknown>[] {
-    return [...this.#flights.values()];
+    return [...this.#flights.values(), ...this.#refreshing.values()];
   }
 
   /**
@@ -142,13 +143,7 @@ export class SingleFlight<V> {
     const stale = found?.entry;
     if (stale !== undefined && this.#staleWhileRevalidate) {
       this.#staleServed++;
-      if (!this.#refreshing.has(key)) {
-        this.#refreshing.add(key);
-        this.#refreshes++;
-        void this.#runLoader(key, loader, opts, undefined)
-          .catch(() => undefined)
-          .finally(() => this.#refreshing.delete(key));
-      }
+      this.#inBackground(key, () => this.#runLoader(key, loader, opts, undefined));
       return stale.value as V | undefined;
     }
     return this.#runLoader(key, loader, opts, stale);
@@ -165,12 +160,20 @@ export class SingleFlight<V> {
     options: GetOrSetOptions | undefined,
     entry: CacheEntry,
   ): void {
-    if (!this.isDue(entry) || this.#refreshing.has(key)) return;
-    this.#refreshing.add(key);
+    if (this.isDue(entry)) this.#inBackground(key, () => this.#refresh(key, loader, options, entry));
+  }
+
+  /**
+   * Runs a background reload of `key` unless one runs already, and keeps it in
+   * {@link SingleFlight.running} so that `close()` waits for it as for any load.
+   */
+  #inBackground(key: string, reload: () => Promise<unknown>): void {
+    if (this.#refreshing.has(key)) return;
     this.#refreshes++;
-    void this.#refresh(key, loader, options, entry)
+    const running = reload()
       .catch(() => undefined)
       .finally(() => this.#refreshing.delete(key));
+    this.#refreshing.set(key, running);
   }
 
   /** `true` when refresh-ahead is on and `entry` is in the last `refreshAhead` part of its TTL. */

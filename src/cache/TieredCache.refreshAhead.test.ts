@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
+import { lockTable, sharedTier } from '../../test/helpers/sharedCache.js';
 import { FakeClock } from '../testing/FakeClock.js';
 import type { CacheLock } from './CacheLock.js';
 import { MemoryTier } from './MemoryTier.js';
@@ -130,9 +131,98 @@ describe('TieredCache refresh-ahead', () => {
     await b.cache.getOrSet('k', slow);
     await flush();
     expect([a.cache.stats().loaderCalls, b.cache.stats().loaderCalls]).toEqual([1, 0]);
+    expect([a.cache.stats().locksAcquired, b.cache.stats().locksAcquired]).toEqual([1, 0]);
     release();
     await flush();
     expect(await a.cache.getOrSet('k', slow)).toBe('reloaded');
+    expect(held.size).toBe(0); // released once reloaded
+  });
+
+  it('reloads without the lock when the lock service fails', async () => {
+    const table = lockTable();
+    table.down = true;
+    const { cache, clock, loader, loads } = refreshing({ lock: table.lock });
+    await cache.set('k', 'current');
+    clock.advance(900);
+    expect(await cache.getOrSet('k', loader)).toBe('current');
+    await flush();
+    expect(loads).toEqual(['k']);
+    expect(await cache.getOrSet('k', loader)).toBe('k v1');
+    expect(cache.stats()).toMatchObject({ locksAcquired: 0, loaderErrors: 0 });
+  });
+
+  it('skips the reload when another process reloaded the key between the read and the lock', async () => {
+    const clock = new FakeClock({ startMs: 10_000 });
+    const shared = sharedTier();
+    const table = lockTable();
+    const [a, b] = [1, 2].map(() => refreshing({ clock, tiers: [shared], lock: table.lock }).cache) as [
+      TieredCache<string>,
+      TieredCache<string>,
+    ];
+    await a.set('k', 'v1');
+    clock.advance(900);
+    // b reloads and releases just before a takes the lock.
+    table.beforeAcquire = async () => {
+      table.beforeAcquire = async () => {};
+      clock.advance(1);
+      await b.set('k', 'v2 from b');
+    };
+    const loader = vi.fn(async () => 'v2 from a');
+    expect(await a.getOrSet('k', loader)).toBe('v1');
+    await flush();
+    expect(loader).not.toHaveBeenCalled();
+    expect(await a.getOrSet('k', loader)).toBe('v2 from b');
+    expect(table.held.size).toBe(0);
+  });
+
+  it('reads the tiers once for a due hit: a reload without the lock looks nothing up again', async () => {
+    const shared = sharedTier();
+    const { cache, clock, loader, loads } = refreshing({ tiers: [shared] });
+    await cache.set('k', 'current');
+    clock.advance(900);
+    expect(await cache.getOrSet('k', loader)).toBe('current');
+    await flush();
+    expect(loads).toEqual(['k']);
+    expect(cache.stats().tiers[0]).toMatchObject({ hits: 1, misses: 0 });
+  });
+
+  it('times the last part of the TTL from when the entry was written, not from the epoch', async () => {
+    const clock = new FakeClock({ startMs: 1_000_000 });
+    const { cache, loader, loads } = refreshing({ clock });
+    await cache.set('k', 'current');
+    clock.advance(799);
+    await cache.getOrSet('k', loader);
+    await flush();
+    expect(loads).toEqual([]);
+    clock.advance(1);
+    await cache.getOrSet('k', loader);
+    await flush();
+    expect(loads).toEqual(['k']);
+  });
+
+  it('serves a due hit called with bad options but starts no reload with them', async () => {
+    const { cache, clock, loader, loads } = refreshing();
+    await cache.set('k', 'current');
+    clock.advance(900);
+    expect(await cache.getOrSet('k', loader, { tags: [''] })).toBe('current');
+    await flush();
+    expect(loads).toEqual([]);
+    expect(cache.stats().refreshes).toBe(0);
+  });
+
+  it('drops a reload that ends after destroy() instead of writing it', async () => {
+    const clock = new FakeClock();
+    const shared = sharedTier();
+    const { cache } = refreshing({ clock, tiers: [shared] });
+    await cache.set('k', 'v1');
+    clock.advance(900);
+    let finish: (value: string) => void = () => {};
+    const slow = () => new Promise<string>((resolve) => (finish = resolve));
+    expect(await cache.getOrSet('k', slow)).toBe('v1');
+    await cache.destroy();
+    finish('v2');
+    await flush();
+    expect(shared.entries.get('k')?.value).toBe('v1');
   });
 
   it('reloads a due entry found below the memory tier too, and is off by default', async () => {
@@ -162,5 +252,23 @@ describe('TieredCache refresh-ahead', () => {
       'options.refreshAhead',
       'a finite number >= 0 and <= 0.999',
     );
+  });
+
+  it('close() waits for a background reload, as for any load, and the reload is stored first', async () => {
+    const { cache, clock } = refreshing();
+    await cache.getOrSet('k', async () => 'v1');
+    clock.advance(900);
+    let finish!: (value: string) => void;
+    expect(await cache.getOrSet('k', () => new Promise<string>((resolve) => (finish = resolve)))).toBe('v1');
+    await flush();
+    let closed = false;
+    const closing = cache.close().then(() => {
+      closed = true;
+    });
+    await flush();
+    expect(closed).toBe(false); // the reload still runs
+    finish('v2');
+    await closing;
+    expect(cache.stats()).toMatchObject({ refreshes: 1, loaderCalls: 2 });
   });
 });

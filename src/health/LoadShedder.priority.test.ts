@@ -118,7 +118,11 @@ describe('HealthMonitor.loadShedding by priority', () => {
       'options.priority.shedWhenDegraded',
       'an integer from 1 to 1',
     ],
-    [{ priority: { levels: ['a', 'b'], classify: tierA, shed: 1 } }, 'options.priority.shed', 'absent'],
+    [
+      { priority: { levels: ['a', 'b'], classify: tierA, shed: 1 } },
+      'options.priority.shed',
+      'absent: it is not an option of priority',
+    ],
     [
       { priority: { levels: ['a', 'b'], classify: tierA }, shedFrom: 'critical' },
       'options.shedFrom',

@@ -80,4 +80,22 @@ describe('CircuitBreaker.tryAcquire', () => {
     early?.success();
     expect(b.state).toBe('open');
   });
+
+  it('ignores an outcome reported after a release', () => {
+    const { b } = breakerOnFakeClock(1);
+    const permit = b.tryAcquire();
+    permit?.release();
+    permit?.failure();
+    expect(b.state).toBe('closed');
+    expect(b.stats()).toMatchObject({ calls: 1, aborts: 1, failures: 0 });
+  });
+
+  it('records a permit’s latency from its admission to its settlement', () => {
+    const clock = new FakeClock({ startMs: 50_000 });
+    const breaker = new CircuitBreaker({ name: 'search', consecutiveFailures: 2, clock });
+    const permit = breaker.tryAcquire();
+    clock.advance(30);
+    permit?.failure();
+    expect(breaker.stats().latency.maxMs).toBe(30);
+  });
 });
