@@ -10,6 +10,8 @@ export class CircuitBreakerWindow {
   readonly #failures = new Float64Array(WINDOW_BUCKETS);
   /** `floor(now / bucketMs)` of the current bucket. */
   #epoch: number;
+  /** When the current bucket ends: until then `#advance` has nothing to do (no division). */
+  #bucketEndsAt: number;
   /** Index of the current bucket in the ring. */
   #index = 0;
   #totalCalls = 0;
@@ -18,6 +20,7 @@ export class CircuitBreakerWindow {
   constructor(windowMs: number, now: number) {
     this.#bucketMs = windowMs / WINDOW_BUCKETS;
     this.#epoch = Math.floor(now / this.#bucketMs);
+    this.#bucketEndsAt = (this.#epoch + 1) * this.#bucketMs;
   }
 
   /** Counts one outcome at time `now`. */
@@ -51,10 +54,12 @@ export class CircuitBreakerWindow {
     this.#totalCalls = 0;
     this.#totalFailures = 0;
     this.#epoch = Math.floor(now / this.#bucketMs);
+    this.#bucketEndsAt = (this.#epoch + 1) * this.#bucketMs;
   }
 
   /** Drops the buckets that have left the window by `now`. A clock that goes back is ignored. */
   #advance(now: number): void {
+    if (now < this.#bucketEndsAt) return;
     const epoch = Math.floor(now / this.#bucketMs);
     if (epoch <= this.#epoch) return;
     const steps = Math.min(epoch - this.#epoch, WINDOW_BUCKETS);
@@ -67,5 +72,6 @@ export class CircuitBreakerWindow {
       this.#failures[i] = 0;
     }
     this.#epoch = epoch;
+    this.#bucketEndsAt = (epoch + 1) * this.#bucketMs;
   }
 }
