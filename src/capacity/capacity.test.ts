@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import { estimateQueue } from './estimateQueue.js';
 import { planCapacity } from './planCapacity.js';
 
@@ -76,23 +77,29 @@ describe('estimateQueue', () => {
     );
   });
 
-  it('rejects bad input with a coded error at the call', () => {
+  it('rejects bad input with a coded error naming the option, at the call', () => {
     const ok = { arrivalRatePerSec: 10, serviceTimeMs: 10, servers: 1 };
-    for (const bad of [
-      { ...ok, arrivalRatePerSec: -1 },
-      { ...ok, arrivalRatePerSec: Number.NaN },
-      { ...ok, serviceTimeMs: 0 },
-      { ...ok, servers: 1.5 },
-      { ...ok, servers: 0 },
-      { ...ok, sevrers: 2 },
-    ]) {
-      expect(() => estimateQueue(bad as never)).toThrow(
-        expect.objectContaining({ code: 'ERR_LOADSTONE_INVALID_OPTION' }),
-      );
+    for (const [bad, option, expected] of [
+      [{ ...ok, arrivalRatePerSec: -1 }, 'options.arrivalRatePerSec', 'a finite number >= 0'],
+      [{ ...ok, arrivalRatePerSec: Number.NaN }, 'options.arrivalRatePerSec', 'a finite number'],
+      [{ ...ok, serviceTimeMs: 0 }, 'options.serviceTimeMs', 'a finite number > 0'],
+      [{ ...ok, servers: 1.5 }, 'options.servers', 'an integer'],
+      [{ ...ok, servers: 0 }, 'options.servers', 'an integer'],
+      [{ ...ok, sevrers: 2 }, 'options.sevrers', 'absent: it is not an option of estimateQueue'],
+      [undefined, 'options.arrivalRatePerSec', 'a finite number'],
+      ['nope', 'options', 'an object'],
+    ] as const) {
+      expectInvalidOption(() => estimateQueue(bad as never), option, expected);
     }
-    expect(() => estimateQueue(undefined as never)).toThrow(
-      expect.objectContaining({ code: 'ERR_LOADSTONE_INVALID_OPTION' }),
-    );
+  });
+
+  it('p50 is 0 while fewer than half the arrivals wait, and positive once more do', () => {
+    const light = estimateQueue({ arrivalRatePerSec: 50, serviceTimeMs: 10, servers: 1 }); // 50 % wait
+    expect(light.waitProbability).toBeCloseTo(0.5, 12);
+    expect(light.queueDelayMs.p50).toBe(0);
+    expect(light.queueDelayMs.p95).toBeGreaterThan(0);
+    const busier = estimateQueue({ arrivalRatePerSec: 51, serviceTimeMs: 10, servers: 1 });
+    expect(busier.queueDelayMs.p50).toBeGreaterThan(0);
   });
 });
 
@@ -149,20 +156,47 @@ describe('planCapacity', () => {
     );
   });
 
-  it('rejects bad input with a coded error at the call', () => {
+  it('rejects bad input with a coded error naming the option, at the call', () => {
     const ok = { arrivalRatePerSec: 10, serviceTimeMs: 10 };
-    for (const bad of [
-      { ...ok, targetUtilization: 1 },
-      { ...ok, targetUtilization: 0 },
-      { ...ok, maxMeanQueueDelayMs: 0 },
-      { ...ok, maxP99QueueDelayMs: -1 },
-      { ...ok, servers: 3 },
-      { ...ok, arrivalRatePerSec: Number.POSITIVE_INFINITY },
-      { arrivalRatePerSec: 1e9, serviceTimeMs: 1_000 }, // 1e6 Erlangs: past 100,000 servers
-    ]) {
-      expect(() => planCapacity(bad as never)).toThrow(
-        expect.objectContaining({ code: 'ERR_LOADSTONE_INVALID_OPTION' }),
-      );
+    for (const [bad, option, expected] of [
+      [{ ...ok, targetUtilization: 1 }, 'options.targetUtilization', 'a number > 0 and < 1'],
+      [{ ...ok, targetUtilization: 0 }, 'options.targetUtilization', 'a finite number > 0'],
+      [{ ...ok, maxMeanQueueDelayMs: 0 }, 'options.maxMeanQueueDelayMs', 'a finite number > 0'],
+      [{ ...ok, maxP99QueueDelayMs: -1 }, 'options.maxP99QueueDelayMs', 'a finite number > 0'],
+      [{ ...ok, servers: 3 }, 'options.servers', 'absent: it is not an option of planCapacity'],
+      [
+        { ...ok, arrivalRatePerSec: Number.POSITIVE_INFINITY },
+        'options.arrivalRatePerSec',
+        'a finite number',
+      ],
+      [{ ...ok, serviceTimeMs: -5 }, 'options.serviceTimeMs', 'a finite number > 0'],
+      // 1e6 Erlangs: past 100,000 servers.
+      [
+        { arrivalRatePerSec: 1e9, serviceTimeMs: 1_000 },
+        'options.arrivalRatePerSec',
+        'a rate 100000 servers',
+      ],
+    ] as const) {
+      expectInvalidOption(() => planCapacity(bad as never), option, expected);
     }
+  });
+
+  it('meets a target exactly on its boundary', () => {
+    // 280/s × 10 ms = 2.8 busy: 4 servers are exactly 70 % busy (λ·S carries float noise).
+    expect(planCapacity({ arrivalRatePerSec: 280, serviceTimeMs: 10 }).servers).toBe(4);
+    // A delay target equal to what 5 servers give is met by 5, not 6.
+    const five = estimateQueue({ arrivalRatePerSec: 280, serviceTimeMs: 10, servers: 5 });
+    const byMean = planCapacity({
+      arrivalRatePerSec: 280,
+      serviceTimeMs: 10,
+      maxMeanQueueDelayMs: five.queueDelayMs.mean,
+    });
+    expect(byMean.servers).toBe(5);
+    const byP99 = planCapacity({
+      arrivalRatePerSec: 280,
+      serviceTimeMs: 10,
+      maxP99QueueDelayMs: five.queueDelayMs.p99,
+    });
+    expect(byP99.servers).toBe(5);
   });
 });
