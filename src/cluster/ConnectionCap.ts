@@ -18,22 +18,24 @@ export class ConnectionCap {
 
   constructor(server: Server, max: number) {
     const cap = this;
-    const emit = server.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
+    const emit = server.emit;
     const onClose = (): void => {
       this.open--;
     };
-    server.emit = function (this: Server, event: string | symbol, ...args: unknown[]): boolean {
+    // Every event of the server passes here, a request's included: the arguments go on as they
+    // came (`arguments`, no rest array and spread per call).
+    server.emit = function (this: Server, event: string | symbol, socket?: Socket): boolean {
       if (event === 'connection') {
-        const socket = args[0] as Socket;
         if (cap.open >= max) {
           cap.refused++;
-          refuseConnection(socket);
+          refuseConnection(socket as Socket);
           return true;
         }
         cap.open++;
-        socket.once('close', onClose);
+        (socket as Socket).once('close', onClose);
       }
-      return emit.call(this, event, ...args);
+      // biome-ignore lint/complexity/noArguments: forwards every argument without copying them
+      return Reflect.apply(emit, this, arguments) as boolean;
     } as Server['emit'];
   }
 }
