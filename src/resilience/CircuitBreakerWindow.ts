@@ -1,11 +1,13 @@
 // The rolling window of a CircuitBreaker (internal): outcome counts in a ring of equal time
 // buckets, with running totals, so recording and reading are O(1) amortised.
+import { type Clock, systemClock } from '../core/Clock.js';
 
 /** Number of buckets the window is split into. */
 export const WINDOW_BUCKETS = 10;
 
 export class CircuitBreakerWindow {
   readonly #bucketMs: number;
+  readonly #clock: Clock;
   readonly #calls = new Float64Array(WINDOW_BUCKETS);
   readonly #failures = new Float64Array(WINDOW_BUCKETS);
   /** `floor(now / bucketMs)` of the current bucket. */
@@ -16,10 +18,20 @@ export class CircuitBreakerWindow {
   #index = 0;
   #totalCalls = 0;
   #totalFailures = 0;
+  /**
+   * Real time only: whether the current bucket is known not to have ended, because the timer
+   * armed for its end has not fired yet. While it holds, a success needs no clock read (about
+   * 45 ns on Node 20, the whole of what the failure-ratio rule cost above the consecutive rule).
+   */
+  #current = false;
+  readonly #markEnded = (): void => {
+    this.#current = false;
+  };
 
-  constructor(windowMs: number, now: number) {
+  constructor(windowMs: number, clock: Clock) {
     this.#bucketMs = windowMs / WINDOW_BUCKETS;
-    this.#epoch = Math.floor(now / this.#bucketMs);
+    this.#clock = clock;
+    this.#epoch = Math.floor(clock.now() / this.#bucketMs);
     this.#bucketEndsAt = (this.#epoch + 1) * this.#bucketMs;
   }
 
@@ -33,6 +45,28 @@ export class CircuitBreakerWindow {
       this.#failures[i] = (this.#failures[i] as number) + 1;
       this.#totalFailures++;
     }
+  }
+
+  /**
+   * Counts one success now. With the real clock, the time is read once per bucket: a timer
+   * (unref'd, one at a time, armed only by a success) says when the bucket has ended, as
+   * opossum's bucket timer does. A timer fires late, never early, so a success is at worst
+   * counted in the bucket before its own by that lateness. An injected clock (a `FakeClock`)
+   * has no timers behind it and is read every time.
+   */
+  recordSuccess(): void {
+    if (!this.#current) {
+      const now = this.#clock.now();
+      this.#advance(now);
+      if (this.#clock === systemClock) {
+        this.#current = true;
+        // +1: Node counts timers in whole milliseconds of its own loop clock.
+        setTimeout(this.#markEnded, Math.ceil(this.#bucketEndsAt - now) + 1).unref();
+      }
+    }
+    const i = this.#index;
+    this.#calls[i] = (this.#calls[i] as number) + 1;
+    this.#totalCalls++;
   }
 
   /** Calls in the window at `now`. */

@@ -1,7 +1,6 @@
 // When a closed CircuitBreaker trips (internal): which errors count as failures, and the
 // failures counted against the rules, in a row (`consecutiveFailures`) and over the rolling
 // window (`failureRatio` once it holds `minimumCalls`).
-import type { Clock } from '../core/Clock.js';
 import type { CircuitBreakerWindowStats } from './CircuitBreakerOptions.js';
 import { CircuitBreakerWindow } from './CircuitBreakerWindow.js';
 import type { ResolvedCircuitBreakerOptions } from './resolveCircuitBreakerOptions.js';
@@ -11,15 +10,13 @@ export type TripReason = 'consecutive-failures' | 'failure-ratio';
 
 export class CircuitTripPolicy {
   readonly #o: ResolvedCircuitBreakerOptions;
-  readonly #clock: Clock;
   /** Without the `failureRatio` rule there is no window, and successes read no clock. */
   readonly #window: CircuitBreakerWindow | undefined;
   #consecutive = 0;
 
   constructor(o: ResolvedCircuitBreakerOptions) {
     this.#o = o;
-    this.#clock = o.clock;
-    this.#window = o.failureRatio === 0 ? undefined : new CircuitBreakerWindow(o.windowMs, o.clock.now());
+    this.#window = o.failureRatio === 0 ? undefined : new CircuitBreakerWindow(o.windowMs, o.clock);
   }
 
   /** Failures since the last success. */
@@ -38,10 +35,10 @@ export class CircuitTripPolicy {
     }
   }
 
-  /** A success in the closed state (the clock is read only if the window needs it). */
+  /** A success in the closed state (the window reads the clock when it needs to). */
   success(): void {
     this.#consecutive = 0;
-    this.#window?.record(this.#clock.now(), false);
+    this.#window?.recordSuccess();
   }
 
   /** A success in the closed state at `now`. */
