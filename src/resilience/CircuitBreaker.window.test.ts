@@ -17,6 +17,9 @@ async function succeed(b: CircuitBreaker, n: number): Promise<void> {
 describe('CircuitBreaker window on the real clock', () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    // Off zero and off a bucket's edge: the breaker is made at 12,345 ms, in the bucket that
+    // ends at 12,400.
+    vi.advanceTimersByTime(12_345);
   });
   afterEach(() => {
     vi.useRealTimers();
@@ -55,6 +58,18 @@ describe('CircuitBreaker window on the real clock', () => {
     vi.advanceTimersByTime(200);
     await succeed(b, 4);
     expect(now).toHaveBeenCalledTimes(1);
+  });
+
+  it('needs no read up to the very end of the bucket', async () => {
+    const b = ratioBreaker();
+    await succeed(b, 2); // arms at 12,345 for the end at 12,400
+    const now = vi.spyOn(performance, 'now');
+    vi.advanceTimersByTime(54.5); // 12,399.5: the last half millisecond of the bucket
+    now.mockClear();
+    await succeed(b, 5);
+    expect(now).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(1_000 - 55); // 13,344.5: the bucket of 12,300 to 12,400 has left, all 7 with it
+    expect(b.stats().window?.calls).toBe(0);
   });
 
   it('keeps counting failures at their own time between the reads of successes', async () => {

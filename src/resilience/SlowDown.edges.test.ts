@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, getEventListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
@@ -86,6 +86,56 @@ describe('SlowDown edges', () => {
     await vi.advanceTimersByTimeAsync(20_000);
     expect(next).not.toHaveBeenCalled();
     expect(slowDown.stats()).toMatchObject({ abandoned: 1, waiting: 0 });
+    expect(res.listenerCount('close')).toBe(0);
+  });
+
+  it('takes the limiter options it shares: keyPrefix and storeTimeoutMs', () => {
+    expect(
+      () => new SlowDown({ delayAfter: 1, periodMs: 1_000, keyPrefix: 'sd:', storeTimeoutMs: 50 }),
+    ).not.toThrow();
+  });
+
+  it('counts a wait at its cost', async () => {
+    vi.useFakeTimers();
+    const slowDown = new SlowDown({ delayAfter: 2, periodMs: 60_000, delayStepMs: 100 });
+    const waited = slowDown.wait('k', { cost: 3 }); // 3 calls at once: one past delayAfter
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await waited).toMatchObject({ delayMs: 100, used: 3 });
+  });
+
+  it('leaves no abort listener on the signal once the wait is over, waited out or aborted', async () => {
+    vi.useFakeTimers();
+    const slowDown = slow();
+    await slowDown.check('k');
+    const patient = new AbortController();
+    const waited = slowDown.wait('k', { signal: patient.signal });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(getEventListeners(patient.signal, 'abort')).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(20_000);
+    await waited;
+    expect(getEventListeners(patient.signal, 'abort')).toHaveLength(0);
+    const gone = new AbortController();
+    const abandoned = slowDown.wait('k', { signal: gone.signal });
+    await vi.advanceTimersByTimeAsync(0);
+    gone.abort();
+    await abandoned.catch(() => {});
+    expect(getEventListeners(gone.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('names the wait when the signal was aborted before it, with a reason that is not an Error', async () => {
+    await expect(slow().wait('k', { signal: AbortSignal.abort('bye') })).rejects.toMatchObject({
+      code: 'ERR_LOADSTONE_ABORTED',
+      message: 'SlowDown wait was aborted',
+    });
+  });
+
+  it('the handler passes a failed wait to next and stops watching the response', async () => {
+    const handler = rateLimitHandler(slow(), { key: () => 'k', cost: () => -1 });
+    const res = fakeResponse();
+    const next = vi.fn();
+    handler({} as IncomingMessage, res as unknown as ServerResponse, next);
+    await vi.waitFor(() => expect(next).toHaveBeenCalledTimes(1));
+    expect(next.mock.calls[0]?.[0]).toMatchObject({ code: 'ERR_LOADSTONE_INVALID_OPTION' });
     expect(res.listenerCount('close')).toBe(0);
   });
 });
