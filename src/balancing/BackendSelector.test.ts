@@ -32,6 +32,12 @@ describe('routing hints', () => {
     }
   });
 
+  it('rejects a hint it does not know (a typo), on pick and on run', async () => {
+    expectInvalidOption(() => lb.pick({ grop: 'premium' } as never), 'ctx.grop', 'absent: it is not');
+    const error = await lb.run(() => 1, { grop: 'premium' } as never).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_LOADSTONE_INVALID_OPTION', option: 'options.grop' });
+  });
+
   it('rejects an exclude list that is not an array of ids', () => {
     for (const exclude of ['a', [1], ['a', null]]) {
       expectInvalidOption(

@@ -1,6 +1,12 @@
 import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { PickCandidate, PickContext, Picker } from '../core/index.js';
-import { numberOption, oneOfOption, optionsObject } from '../core/internal/validate.js';
+import {
+  checkOptionKeys,
+  numberOption,
+  oneOfOption,
+  optionNames,
+  optionsObject,
+} from '../core/internal/validate.js';
 import { type ConsistentHashPickerOptions, HASH_ALGORITHMS } from './ConsistentHashPicker.js';
 import { HashRingIndex } from './HashRingIndex.js';
 
@@ -14,6 +20,8 @@ export type BoundedLoadHashPickerOptions = ConsistentHashPickerOptions & {
    */
   readonly epsilon?: number;
 };
+
+const OPTIONS = optionNames<BoundedLoadHashPickerOptions>()(['algorithm', 'epsilon']);
 
 /**
  * Consistent hashing with bounded loads (Mirrokni, Thorup and Zadimoghaddam, as Vimeo and
@@ -36,6 +44,7 @@ export class BoundedLoadHashPicker implements Picker {
    */
   constructor(options?: BoundedLoadHashPickerOptions) {
     const opts = optionsObject('options', options);
+    checkOptionKeys(opts, OPTIONS, 'BoundedLoadHashPicker');
     this.#epsilon = numberOption('options.epsilon', opts.epsilon ?? 0.25, 0, Number.POSITIVE_INFINITY, true);
     this.#ring = new HashRingIndex(
       oneOfOption('options.algorithm', opts.algorithm ?? 'ring', HASH_ALGORITHMS),

@@ -1,6 +1,6 @@
 import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { PickCandidate, PickContext, Picker } from '../core/index.js';
-import { oneOfOption, optionsObject } from '../core/internal/validate.js';
+import { checkOptionKeys, oneOfOption, optionNames, optionsObject } from '../core/internal/validate.js';
 import type { ConsistentHashSharder } from '../sharding/index.js';
 import { type HashAlgorithm, HashRingIndex } from './HashRingIndex.js';
 
@@ -16,6 +16,8 @@ export type ConsistentHashPickerOptions = {
 
 /** @internal */
 export const HASH_ALGORITHMS: readonly HashAlgorithm[] = ['ring', 'ketama', 'rendezvous', 'maglev'];
+
+const OPTIONS = optionNames<ConsistentHashPickerOptions>()(['algorithm']);
 
 /**
  * Consistent hashing on `ctx.key` (through {@link ConsistentHashSharder}), for sticky routing: a
@@ -34,6 +36,7 @@ export class ConsistentHashPicker implements Picker {
    */
   constructor(options?: ConsistentHashPickerOptions) {
     const opts = optionsObject('options', options);
+    checkOptionKeys(opts, OPTIONS, 'ConsistentHashPicker');
     this.#ring = new HashRingIndex(
       oneOfOption('options.algorithm', opts.algorithm ?? 'ring', HASH_ALGORITHMS),
     );

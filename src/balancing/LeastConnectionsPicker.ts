@@ -1,8 +1,7 @@
 import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { PickCandidate, Picker } from '../core/index.js';
-import { optionsObject } from '../core/internal/validate.js';
 import type { RandomPickerOptions } from './RandomPicker.js';
-import { type RandomSource, randomOption } from './random.js';
+import { type RandomSource, randomPickerSource } from './random.js';
 
 /**
  * Least connections: the candidate with the fewest in-flight requests per unit of weight, ties
@@ -20,7 +19,7 @@ export class LeastConnectionsPicker implements Picker {
    * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` when `random` is not a function.
    */
   constructor(options?: RandomPickerOptions) {
-    this.#random = randomOption('options.random', optionsObject('options', options).random);
+    this.#random = randomPickerSource(options, 'LeastConnectionsPicker');
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { PickCandidate, Picker } from '../core/index.js';
-import { numberOption, optionsObject } from '../core/internal/validate.js';
+import { checkOptionKeys, numberOption, optionNames, optionsObject } from '../core/internal/validate.js';
 import { cheaperOfTwo, type RandomSource, randomOption } from './random.js';
 
 /** Options of {@link PeakEwmaPicker}. */
@@ -18,6 +18,8 @@ export type PeakEwmaPickerOptions = {
    */
   readonly random?: () => number;
 };
+
+const OPTIONS = optionNames<PeakEwmaPickerOptions>()(['penaltyMs', 'random']);
 
 /**
  * Peak-EWMA with power of two choices, as Finagle and linkerd balance: of two random
@@ -39,6 +41,7 @@ export class PeakEwmaPicker implements Picker {
    */
   constructor(options?: PeakEwmaPickerOptions) {
     const opts = optionsObject('options', options);
+    checkOptionKeys(opts, OPTIONS, 'PeakEwmaPicker');
     this.#penaltyMs = numberOption('options.penaltyMs', opts.penaltyMs ?? 1e9, 0);
     this.#random = randomOption('options.random', opts.random);
   }

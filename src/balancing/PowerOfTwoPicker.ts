@@ -1,8 +1,7 @@
 import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { PickCandidate, Picker } from '../core/index.js';
-import { optionsObject } from '../core/internal/validate.js';
 import type { RandomPickerOptions } from './RandomPicker.js';
-import { cheaperOfTwo, type RandomSource, randomOption } from './random.js';
+import { cheaperOfTwo, type RandomSource, randomPickerSource } from './random.js';
 
 /**
  * Power of two choices: two distinct candidates at random, the one with fewer in-flight requests
@@ -20,7 +19,7 @@ export class PowerOfTwoPicker implements Picker {
    * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` when `random` is not a function.
    */
   constructor(options?: RandomPickerOptions) {
-    this.#random = randomOption('options.random', optionsObject('options', options).random);
+    this.#random = randomPickerSource(options, 'PowerOfTwoPicker');
   }
 
   /**

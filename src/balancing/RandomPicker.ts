@@ -1,17 +1,8 @@
 import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { PickCandidate, Picker } from '../core/index.js';
-import { optionsObject } from '../core/internal/validate.js';
-import { type RandomSource, randomIndex, randomOption } from './random.js';
+import { type RandomPickerOptions, type RandomSource, randomIndex, randomPickerSource } from './random.js';
 
-/** Options of the randomised strategies. */
-export type RandomPickerOptions = {
-  /**
-   * Source of uniform numbers in [0, 1); inject a seeded one for reproducible tests and
-   * simulations.
-   * @default Math.random
-   */
-  readonly random?: () => number;
-};
+export type { RandomPickerOptions };
 
 /**
  * Uniformly random, ignoring weights and load: no state, no coordination between balancers.
@@ -27,7 +18,7 @@ export class RandomPicker implements Picker {
    * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` when `random` is not a function.
    */
   constructor(options?: RandomPickerOptions) {
-    this.#random = randomOption('options.random', optionsObject('options', options).random);
+    this.#random = randomPickerSource(options, 'RandomPicker');
   }
 
   /**

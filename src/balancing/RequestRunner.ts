@@ -4,10 +4,10 @@
 import type { PickContext } from '../core/index.js';
 import { InvalidOptionError } from '../core/index.js';
 import { abortReason } from '../core/internal/abort.js';
-import { functionOption, optionsObject } from '../core/internal/validate.js';
+import { checkOptionKeys, functionOption, optionsObject } from '../core/internal/validate.js';
 import type { Backend } from './Backend.js';
 import type { BackendLease } from './BackendLease.js';
-import type { RunOptions } from './RunOptions.js';
+import { RUN_OPTIONS, type RunOptions } from './RunOptions.js';
 
 /** @internal What a run needs of the balancer: its (public) `acquire`. */
 export type LeaseSource<T> = { acquire(ctx?: PickContext): BackendLease<T> };
@@ -30,7 +30,9 @@ export class RequestRunner<T> {
     options?: RunOptions,
   ): Promise<R> {
     functionOption('fn', fn);
-    const signal = optionsObject('options', options).signal;
+    const opts = optionsObject('options', options);
+    checkOptionKeys(opts, RUN_OPTIONS, 'LoadBalancer.run');
+    const signal = opts.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new InvalidOptionError('options.signal', 'an AbortSignal', signal);
     }

@@ -1,4 +1,5 @@
 import type { PickContext } from '../core/index.js';
+import { optionNames } from '../core/internal/validate.js';
 
 /** Per-call options of {@link LoadBalancer.run}: the routing hints, and a signal. */
 export type RunOptions = PickContext & {
@@ -9,3 +10,6 @@ export type RunOptions = PickContext & {
    */
   readonly signal?: AbortSignal;
 };
+
+/** @internal The names `run` and `acquire` take: a pick context's and `signal`. */
+export const RUN_OPTIONS = optionNames<RunOptions>()(['key', 'group', 'exclude', 'signal']);

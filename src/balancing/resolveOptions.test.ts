@@ -42,7 +42,7 @@ describe('LoadBalancer options, continued', () => {
       'a null strategy',
       () => new LoadBalancer({ backends: ok, strategy: null as never }),
       'options.strategy',
-      'a Picker',
+      'a value, or absent',
     ],
     [
       'a function strategy',
@@ -54,7 +54,7 @@ describe('LoadBalancer options, continued', () => {
       'a null clock',
       () => new LoadBalancer({ backends: ok, clock: null as never }),
       'options.clock',
-      'a Clock',
+      'a value, or absent',
     ],
     [
       'a function clock',

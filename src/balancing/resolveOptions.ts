@@ -2,13 +2,15 @@
 import type { Clock, HealthCheck, Picker } from '../core/index.js';
 import { InvalidOptionError, systemClock } from '../core/index.js';
 import {
+  checkOptionKeys,
   functionOption,
   integerOption,
   MAX_TIMER_MS,
   nonEmptyStringOption,
   numberOption,
+  optionNames,
   optionsObject,
-  rejectUnknownOptions,
+  timerMsOption,
 } from '../core/internal/validate.js';
 import { CircuitBreaker } from '../resilience/index.js';
 import type { ResolvedHealthCheckOptions } from './ActiveHealthChecker.js';
@@ -40,6 +42,32 @@ export type ResolvedHealthCheck<T> = {
   readonly options: ResolvedHealthCheckOptions;
 };
 
+const BALANCER_OPTIONS = optionNames<LoadBalancerOptions<unknown>>()([
+  'backends',
+  'strategy',
+  'outlierDetection',
+  'failureAccrual',
+  'healthCheck',
+  'ewmaDecayMs',
+  'isFailure',
+  'closeTimeoutMs',
+  'clock',
+]);
+const BACKEND_OPTIONS = optionNames<BackendInput<unknown>>()(['id', 'weight', 'target', 'groups']);
+const OUTLIER_OPTIONS = optionNames<OutlierDetectionOptions>()([
+  'consecutiveFailures',
+  'baseEjectionMs',
+  'maxEjectionMs',
+  'maxEjectionPercent',
+]);
+const HEALTH_CHECK_OPTIONS = optionNames<ActiveHealthCheckOptions<unknown>>()([
+  'check',
+  'intervalMs',
+  'timeoutMs',
+  'unhealthyThreshold',
+  'healthyThreshold',
+]);
+
 /** @internal Validates the options, in the order of their fields, into their frozen resolved form. */
 export function resolveLoadBalancerOptions<T>(
   options: LoadBalancerOptions<T>,
@@ -54,6 +82,7 @@ export function resolveLoadBalancerOptions<T>(
       options.backends,
     );
   }
+  checkOptionKeys(options, BALANCER_OPTIONS, 'LoadBalancer');
   return Object.freeze({
     strategy: resolveStrategy<T>(options.strategy) ?? new PeakEwmaPicker(),
     clock: resolveClock(options.clock, systemClock),
@@ -96,7 +125,7 @@ const ACCRUAL_BREAKER_DEFAULTS = Object.freeze({
   consecutiveFailures: 5,
   openDurationMs: 5_000,
 });
-const ACCRUAL_OPTIONS = new Set(['breaker', 'failurePenaltyMs']);
+const ACCRUAL_OPTIONS = optionNames<FailureAccrualOptions>()(['breaker', 'failurePenaltyMs']);
 /** The breaker's own options that the balancer decides instead. */
 const BALANCER_DECIDES = ['timeoutMs', 'isFailure', 'name', 'clock'];
 
@@ -106,7 +135,7 @@ export function resolveFailureAccrual(
 ): ResolvedFailureAccrual | undefined {
   if (value === undefined || value === false) return undefined;
   const opts = value === true ? {} : optionsObject('options.failureAccrual', value);
-  rejectUnknownOptions(opts, ACCRUAL_OPTIONS, 'failureAccrual', {}, 'options.failureAccrual');
+  checkOptionKeys(opts, ACCRUAL_OPTIONS, 'failureAccrual', {}, 'options.failureAccrual');
   const path = 'options.failureAccrual.breaker';
   const given = opts.breaker === undefined ? ACCRUAL_BREAKER_DEFAULTS : optionsObject(path, opts.breaker);
   for (const name of BALANCER_DECIDES) {
@@ -148,6 +177,7 @@ export function resolveBackend<T>(path: string, input: BackendInput<T>): Backend
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new InvalidOptionError(path, 'an object `{ id, weight?, target, groups? }`', input);
   }
+  checkOptionKeys(input, BACKEND_OPTIONS, 'a backend', {}, path);
   const id = nonEmptyStringOption(`${path}.id`, input.id);
   const weight = numberOption(`${path}.weight`, input.weight ?? 1, 0, Number.POSITIVE_INFINITY, true);
   const groups = input.groups ?? [];
@@ -174,6 +204,7 @@ export function resolveOutlierDetection(
 ): ResolvedOutlierDetection | undefined {
   if (value === false) return undefined;
   const opts = optionsObject('options.outlierDetection', value);
+  checkOptionKeys(opts, OUTLIER_OPTIONS, 'outlierDetection', {}, 'options.outlierDetection');
   const baseEjectionMs = numberOption(
     'options.outlierDetection.baseEjectionMs',
     opts.baseEjectionMs ?? 30_000,
@@ -206,11 +237,12 @@ export function resolveHealthCheck<T>(
 ): ResolvedHealthCheck<T> | undefined {
   if (value === undefined) return undefined;
   const opts = optionsObject('options.healthCheck', value);
+  checkOptionKeys(opts, HEALTH_CHECK_OPTIONS, 'healthCheck', {}, 'options.healthCheck');
   return {
     factory: functionOption('options.healthCheck.check', opts.check),
     options: Object.freeze({
-      intervalMs: numberOption('options.healthCheck.intervalMs', opts.intervalMs ?? 10_000, 1),
-      timeoutMs: numberOption('options.healthCheck.timeoutMs', opts.timeoutMs ?? 5_000, 1),
+      intervalMs: timerMsOption('options.healthCheck.intervalMs', opts.intervalMs ?? 10_000, 1),
+      timeoutMs: timerMsOption('options.healthCheck.timeoutMs', opts.timeoutMs ?? 5_000, 1),
       unhealthyThreshold: integerOption(
         'options.healthCheck.unhealthyThreshold',
         opts.unhealthyThreshold ?? 2,

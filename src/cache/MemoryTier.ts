@@ -3,10 +3,12 @@ import type { CacheEntry, CacheTier } from '../core/CacheTier.js';
 import type { Closeable, CloseOptions } from '../core/Closeable.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import {
+  checkOptionKeys,
   functionOption,
   integerOption,
   nonEmptyStringOption,
   numberOption,
+  optionNames,
   optionsObject,
 } from '../core/internal/validate.js';
 import type { LoadChange, LoadSignal } from '../core/LoadSignal.js';
@@ -59,6 +61,15 @@ type ResolvedMemoryTierOptions = {
   readonly shrinkRatio: number;
 };
 
+const OPTIONS = optionNames<MemoryTierOptions>()([
+  'name',
+  'maxEntries',
+  'maxBytes',
+  'sizeOf',
+  'shrinkRatio',
+  'loadSignal',
+]);
+
 /**
  * An in-process {@link CacheTier} over lru-cache 11, bounded by entries and/or bytes. It is
  * synchronous and stores values by reference (no serialisation, so a caller that mutates a
@@ -85,6 +96,7 @@ export class MemoryTier implements CacheTier<true>, Closeable {
    */
   constructor(options: MemoryTierOptions) {
     const opts = optionsObject('options', options) as Partial<MemoryTierOptions> & MemoryTierCommonOptions;
+    checkOptionKeys(opts, OPTIONS, 'MemoryTier');
     if (opts.maxEntries === undefined && opts.maxBytes === undefined) {
       throw new InvalidOptionError('options.maxEntries', 'set (or options.maxBytes)', undefined);
     }

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
-import { nonEmptyStringOption, optionsObject } from '../core/internal/validate.js';
+import {
+  checkOptionKeys,
+  nonEmptyStringOption,
+  optionNames,
+  optionsObject,
+} from '../core/internal/validate.js';
 import type { CacheLock } from './CacheLock.js';
 import type { RedisLockClient } from './RedisClient.js';
 
@@ -15,6 +20,8 @@ export type RedisLockOptions = {
 // Deletes the lock only if it still holds our token (a plain DEL could free someone else's).
 const RELEASE =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+const OPTIONS = optionNames<RedisLockOptions>()(['client', 'prefix']);
 
 /**
  * A {@link CacheLock} on Redis: `SET key token PX ttl NX` to take it, a compare-and-delete
@@ -35,6 +42,7 @@ export class RedisLock implements CacheLock {
    */
   constructor(options: RedisLockOptions) {
     const opts = optionsObject('options', options) as Partial<RedisLockOptions>;
+    checkOptionKeys(opts, OPTIONS, 'RedisLock');
     const client = opts.client;
     if (
       typeof client !== 'object' ||

@@ -1,6 +1,11 @@
 import type { CacheEntry, CacheTier } from '../core/CacheTier.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
-import { nonEmptyStringOption, optionsObject } from '../core/internal/validate.js';
+import {
+  checkOptionKeys,
+  nonEmptyStringOption,
+  optionNames,
+  optionsObject,
+} from '../core/internal/validate.js';
 import { isClusterClient, type RedisCacheClient } from './RedisClient.js';
 import { jsonSerializer, type Serializer } from './Serializer.js';
 
@@ -34,6 +39,8 @@ type StoredRecord = {
   t?: readonly string[];
 };
 
+const OPTIONS = optionNames<RedisTierOptions>()(['name', 'client', 'prefix', 'serializer']);
+
 /**
  * A remote {@link CacheTier} over Redis: one round trip per operation (`GET`, `SET … PX`,
  * `DEL`), and one `MGET` for a multi-get on a single node (a `Cluster` reads key by key, since
@@ -59,6 +66,7 @@ export class RedisTier implements CacheTier<false> {
    */
   constructor(options: RedisTierOptions) {
     const opts = optionsObject('options', options) as Partial<RedisTierOptions>;
+    checkOptionKeys(opts, OPTIONS, 'RedisTier');
     const client = opts.client;
     if (
       typeof client !== 'object' ||

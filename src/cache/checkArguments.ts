@@ -5,13 +5,24 @@ import { ClosedError } from '../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { abortReason } from '../core/internal/abort.js';
 import {
+  checkOptionKeys,
   functionOption,
   integerOption,
   nonEmptyStringOption,
+  optionNames,
   optionsObject,
 } from '../core/internal/validate.js';
 import type { GetOrSetOptions, SetOptions } from './TieredCacheOptions.js';
 import { RESERVED_KEY_PREFIX } from './tagMarker.js';
+
+const SET_OPTIONS = optionNames<SetOptions>()(['ttlMs', 'graceMs', 'tags']);
+const GET_OR_SET_OPTIONS = optionNames<GetOrSetOptions>()([
+  'ttlMs',
+  'graceMs',
+  'tags',
+  'negativeTtlMs',
+  'signal',
+]);
 
 /** The cache as its collaborators see it when they check a call: open or closed. */
 export type CacheState = Pick<Closeable, 'closed'>;
@@ -42,6 +53,18 @@ export function checkGetOrSet(
   checkKey(key);
   functionOption('loader', loader);
   const opts = optionsObject('options', options);
+  // The shared check only on a miss: a loop of its own stays fast at this call site.
+  for (const name in opts) {
+    if (
+      name !== 'ttlMs' &&
+      name !== 'graceMs' &&
+      name !== 'tags' &&
+      name !== 'negativeTtlMs' &&
+      name !== 'signal'
+    ) {
+      checkOptionKeys(opts, GET_OR_SET_OPTIONS, 'TieredCache.getOrSet');
+    }
+  }
   const signal = opts.signal;
   if (signal !== undefined) {
     if (!(signal instanceof AbortSignal))
@@ -57,6 +80,7 @@ export function checkSet(key: unknown, value: unknown, options: SetOptions | und
   checkKey(key);
   if (value === undefined) throw new InvalidOptionError('value', 'defined (use delete())', value);
   const opts = optionsObject('options', options);
+  checkOptionKeys(opts, SET_OPTIONS, 'TieredCache.set');
   checkSetOptions(opts, 'options');
   return opts;
 }
@@ -69,7 +93,10 @@ export function checkEntries(
   for (const [i, entry] of entries.entries()) {
     checkKey(entry?.key, `entries[${i}].key`);
     if (entry.value === undefined) throw new InvalidOptionError(`entries[${i}].value`, 'defined', undefined);
-    checkSetOptions(optionsObject(`entries[${i}].options`, entry.options), `entries[${i}].options`);
+    const path = `entries[${i}].options`;
+    const opts = optionsObject(path, entry.options);
+    checkOptionKeys(opts, SET_OPTIONS, 'TieredCache.setMany', {}, path);
+    checkSetOptions(opts, path);
   }
 }
 

@@ -5,11 +5,14 @@ import type { Clock } from '../core/Clock.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import {
   booleanOption,
+  checkOptionKeys,
   functionOption,
   implementationOption,
   integerOption,
+  MAX_TIMER_MS,
   nonEmptyStringOption,
   numberOption,
+  optionNames,
   optionsObject,
 } from '../core/internal/validate.js';
 import type { RandomSource } from '../core/RandomSource.js';
@@ -58,6 +61,33 @@ export type ResolvedTieredCacheOptions = {
   readonly bus: Bus | undefined;
 };
 
+const OPTIONS = optionNames<TieredCacheOptions>()([
+  'tiers',
+  'defaultTtlMs',
+  'policies',
+  'graceMs',
+  'staleWhileRevalidate',
+  'refreshAhead',
+  'negativeTtlMs',
+  'jitterRatio',
+  'bus',
+  'channel',
+  'lock',
+  'lockTtlMs',
+  'lockWaitMs',
+  'lockPollMs',
+  'tierTimeoutMs',
+  'tierFailureThreshold',
+  'tierOpenDurationMs',
+  'tagTtlMs',
+  'clock',
+  'random',
+  'latencySampleEvery',
+  'name',
+  'closeTimeoutMs',
+]);
+const POLICY_OPTIONS = optionNames<TtlPolicy>()(['prefix', 'ttlMs', 'graceMs', 'negativeTtlMs']);
+
 const wallClock: Clock = Object.freeze({ now: () => Date.now() });
 
 /**
@@ -67,6 +97,7 @@ const wallClock: Clock = Object.freeze({ now: () => Date.now() });
  */
 export function resolveOptions(options: TieredCacheOptions): ResolvedTieredCacheOptions {
   const opts = optionsObject('options', options) as Partial<TieredCacheOptions>;
+  checkOptionKeys(opts, OPTIONS, 'TieredCache');
   const tiers = opts.tiers;
   if (!Array.isArray(tiers) || tiers.length === 0) {
     throw new InvalidOptionError('options.tiers', 'a non-empty array of cache tiers', tiers);
@@ -80,6 +111,7 @@ export function resolveOptions(options: TieredCacheOptions): ResolvedTieredCache
     .map((policy: TtlPolicy, i: number) => {
       const path = `options.policies[${i}]`;
       optionsObject(path, policy);
+      checkOptionKeys(policy, POLICY_OPTIONS, 'a TTL policy', {}, path);
       return Object.freeze({
         prefix: nonEmptyStringOption(`${path}.prefix`, policy.prefix),
         ttlMs: integerOption(`${path}.ttlMs`, policy.ttlMs, 1),
@@ -91,16 +123,26 @@ export function resolveOptions(options: TieredCacheOptions): ResolvedTieredCache
   const swr = booleanOption('options.staleWhileRevalidate', opts.staleWhileRevalidate ?? false);
   const jitterRatio = numberOption('options.jitterRatio', opts.jitterRatio ?? 0.1, 0, 0.999);
   const channel = nonEmptyStringOption('options.channel', opts.channel ?? 'loadstone:cache:invalidate');
-  const lockTtlMs = integerOption('options.lockTtlMs', opts.lockTtlMs ?? 10_000, 1);
-  const lockWaitMs = integerOption('options.lockWaitMs', opts.lockWaitMs ?? 5_000, 0);
-  const lockPollMs = integerOption('options.lockPollMs', opts.lockPollMs ?? 20, 1);
-  const tierTimeoutMs = integerOption('options.tierTimeoutMs', opts.tierTimeoutMs ?? 250, 1);
+  const lockTtlMs = integerOption('options.lockTtlMs', opts.lockTtlMs ?? 10_000, 1, MAX_TIMER_MS);
+  const lockWaitMs = integerOption('options.lockWaitMs', opts.lockWaitMs ?? 5_000, 0, MAX_TIMER_MS);
+  const lockPollMs = integerOption('options.lockPollMs', opts.lockPollMs ?? 20, 1, MAX_TIMER_MS);
+  const tierTimeoutMs = integerOption('options.tierTimeoutMs', opts.tierTimeoutMs ?? 250, 1, MAX_TIMER_MS);
   const tagTtlMs = integerOption('options.tagTtlMs', opts.tagTtlMs ?? 604_800_000, 1);
   const sampleEvery = integerOption('options.latencySampleEvery', opts.latencySampleEvery ?? 64, 0);
-  const closeTimeoutMs = integerOption('options.closeTimeoutMs', opts.closeTimeoutMs ?? 5_000, 0);
+  const closeTimeoutMs = integerOption(
+    'options.closeTimeoutMs',
+    opts.closeTimeoutMs ?? 5_000,
+    0,
+    MAX_TIMER_MS,
+  );
   const name = nonEmptyStringOption('options.name', opts.name ?? 'cache');
   const failures = integerOption('options.tierFailureThreshold', opts.tierFailureThreshold ?? 3, 1);
-  const openMs = integerOption('options.tierOpenDurationMs', opts.tierOpenDurationMs ?? 2_000, 1);
+  const openMs = integerOption(
+    'options.tierOpenDurationMs',
+    opts.tierOpenDurationMs ?? 2_000,
+    1,
+    MAX_TIMER_MS,
+  );
   const resolvedTiers = tiers.map((tier: CacheTier, i: number) => resolveTier(`options.tiers[${i}]`, tier));
   if (opts.clock !== undefined && (typeof opts.clock !== 'object' || typeof opts.clock?.now !== 'function')) {
     throw new InvalidOptionError('options.clock', 'a Clock', opts.clock);

@@ -4,10 +4,11 @@
 // exponential's, so it errs on the safe side: it overestimates the wait of steadier work.
 import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import {
+  checkOptionKeys,
   integerOption,
   numberOption,
+  optionNames,
   optionsObject,
-  rejectUnknownOptions,
 } from '../core/internal/validate.js';
 
 /** Options of {@link estimateQueue}. */
@@ -51,7 +52,7 @@ export type QueueEstimate = {
   readonly meanInSystem: number;
 };
 
-const OPTIONS = new Set(['arrivalRatePerSec', 'serviceTimeMs', 'servers']);
+const OPTIONS = optionNames<QueueModelOptions>()(['arrivalRatePerSec', 'serviceTimeMs', 'servers']);
 
 /**
  * Predicts the queueing delay of work arriving at `arrivalRatePerSec`, each piece taking
@@ -68,7 +69,7 @@ const OPTIONS = new Set(['arrivalRatePerSec', 'serviceTimeMs', 'servers']);
  */
 export function estimateQueue(options: QueueModelOptions): QueueEstimate {
   const opts = optionsObject('options', options);
-  rejectUnknownOptions(opts, OPTIONS, 'estimateQueue');
+  checkOptionKeys(opts, OPTIONS, 'estimateQueue');
   const { arrivalRatePerSec, serviceTimeMs } = checkLoad(opts);
   const servers = integerOption('options.servers', opts.servers, 1, MAX_SERVERS);
   return mmc(arrivalRatePerSec, serviceTimeMs, servers);

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
-import { numberOption, optionsObject, rejectUnknownOptions } from '../core/internal/validate.js';
+import { checkOptionKeys, numberOption, optionNames, optionsObject } from '../core/internal/validate.js';
 import { checkLoad, MAX_SERVERS, mmc, type QueueEstimate } from './estimateQueue.js';
 
 /** Options of {@link planCapacity}. */
@@ -29,7 +29,7 @@ export type CapacityPlan = QueueEstimate & {
   readonly minimumServers: number;
 };
 
-const OPTIONS = new Set([
+const OPTIONS = optionNames<CapacityPlanOptions>()([
   'arrivalRatePerSec',
   'serviceTimeMs',
   'targetUtilization',
@@ -53,7 +53,7 @@ const OPTIONS = new Set([
  */
 export function planCapacity(options: CapacityPlanOptions): CapacityPlan {
   const opts = optionsObject('options', options);
-  rejectUnknownOptions(opts, OPTIONS, 'planCapacity');
+  checkOptionKeys(opts, OPTIONS, 'planCapacity');
   const { arrivalRatePerSec, serviceTimeMs } = checkLoad(opts);
   const target = numberOption('options.targetUtilization', opts.targetUtilization ?? 0.7, 0, 1, true);
   if (target === 1) throw new InvalidOptionError('options.targetUtilization', 'a number > 0 and < 1', target);

@@ -1,9 +1,11 @@
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import {
+  checkOptionKeys,
   functionOption,
   integerOption,
   MAX_TIMER_MS,
   numberOption,
+  optionNames,
   optionsObject,
 } from '../core/internal/validate.js';
 
@@ -43,10 +45,20 @@ export type AutoscaleOptions = {
 export type ResolvedAutoscaleOptions = Required<Omit<AutoscaleOptions, 'target'>> &
   Pick<AutoscaleOptions, 'target'>;
 
+const OPTIONS = optionNames<AutoscaleOptions>()([
+  'min',
+  'max',
+  'target',
+  'scaleUpUtilization',
+  'scaleDownUtilization',
+  'intervalMs',
+]);
+
 /** @internal */
 export function autoscaleOption(value: AutoscaleOptions | undefined): ResolvedAutoscaleOptions | undefined {
   if (value === undefined) return undefined;
   const o = optionsObject<AutoscaleOptions>('options.autoscale', value) as Partial<AutoscaleOptions>;
+  checkOptionKeys(o, OPTIONS, 'autoscale', {}, 'options.autoscale');
   const min = integerOption('options.autoscale.min', o.min, 1);
   const max = integerOption('options.autoscale.max', o.max, min);
   const scaleUpUtilization = numberOption(

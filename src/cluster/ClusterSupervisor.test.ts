@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import { InProcessBus } from '../core/InProcessBus.js';
 import { ClusterSupervisor } from './ClusterSupervisor.js';
-import { resolveClusterOptions } from './ClusterSupervisorOptions.js';
 import { isLoadstoneMessage, isMetricFamilies, METRICS_LIMITS } from './protocol.js';
+import { resolveClusterOptions } from './resolveClusterOptions.js';
 import { ServerDrainer } from './ServerDrainer.js';
 import { supervise } from './supervise.js';
 

@@ -11,11 +11,7 @@ import { Autoscaler } from './Autoscaler.js';
 import { aggregateWorkerHealth } from './aggregateWorkerHealth.js';
 import { ClusterBusBridge, ClusterBusRelay } from './bus/index.js';
 import type { ClusterStats } from './ClusterStats.js';
-import {
-  type ClusterSupervisorOptions,
-  type ResolvedClusterSupervisorOptions,
-  resolveClusterOptions,
-} from './ClusterSupervisorOptions.js';
+import type { ClusterSupervisorOptions } from './ClusterSupervisorOptions.js';
 import { checkClusterHealth } from './checkClusterHealth.js';
 import type { ClusterSupervisorEvents } from './events.js';
 import { giveUp, ownsTheProcess } from './giveUp.js';
@@ -26,6 +22,7 @@ import { envelope, MSG_PRESTOP } from './protocol.js';
 import { ReadyWaiters } from './ReadyWaiters.js';
 import { RestartPolicy } from './RestartPolicy.js';
 import { RollingReloader } from './RollingReloader.js';
+import { type ResolvedClusterSupervisorOptions, resolveClusterOptions } from './resolveClusterOptions.js';
 import type { SupervisorHost } from './SupervisorHost.js';
 import { SupervisorLifecycle } from './SupervisorLifecycle.js';
 import { snapshotWorkers } from './snapshotWorkers.js';

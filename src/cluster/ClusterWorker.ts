@@ -5,7 +5,6 @@ import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { timedOutWaiting } from '../core/internal/deadline.js';
 import { implementationOption } from '../core/internal/validate.js';
 import { ProcessSampler } from '../health/index.js';
-import type { ResolvedClusterSupervisorOptions } from './ClusterSupervisorOptions.js';
 import { ConnectionCap } from './ConnectionCap.js';
 import {
   envelope,
@@ -17,6 +16,7 @@ import {
   MSG_READY,
   MSG_START_FAILED,
 } from './protocol.js';
+import type { ResolvedClusterSupervisorOptions } from './resolveClusterOptions.js';
 import { ServerDrainer } from './ServerDrainer.js';
 import { acceptStickyConnections } from './sticky/index.js';
 import type {

@@ -56,7 +56,10 @@ describe('ConnectionCap', () => {
     expect(refused).toMatch(/^HTTP\/1.1 503 Service Unavailable\r\n/);
     expect(refused).toMatch(/\r\nRetry-After: 1\r\n/);
     expect(refused).toMatch(/\r\nConnection: close\r\n/);
-    expect(refused.endsWith('Server at connection limit\n')).toBe(true);
+    expect(refused).toMatch(/\r\nContent-Type: text\/plain; charset=utf-8\r\n/);
+    const [head, body] = refused.split('\r\n\r\n');
+    expect(head).toMatch(new RegExp(`\\r\\nContent-Length: ${Buffer.byteLength(body ?? '')}(\\r\\n|$)`));
+    expect(body).toBe('Server at connection limit\n');
     expect(served).toBe(2); // the refused request never reached the handler
     expect(cap).toMatchObject({ open: 2, refused: 1 });
 

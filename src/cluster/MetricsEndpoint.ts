@@ -2,7 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AggregatedHealth } from '../health/index.js';
 import type { ClusterStats } from './ClusterStats.js';
-import type { ResolvedClusterSupervisorOptions } from './ClusterSupervisorOptions.js';
+import type { ResolvedClusterSupervisorOptions } from './resolveClusterOptions.js';
 
 /** What the endpoint serves. */
 export type MetricsEndpointHost = {

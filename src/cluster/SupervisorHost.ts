@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { ClusterStats } from './ClusterStats.js';
-import type { ResolvedClusterSupervisorOptions } from './ClusterSupervisorOptions.js';
 import type { ClusterSupervisorEvents } from './events.js';
+import type { ResolvedClusterSupervisorOptions } from './resolveClusterOptions.js';
 
 /** Lifecycle state of the supervisor. */
 export type SupervisorState = ClusterStats['state'];

@@ -1,9 +1,10 @@
 import cluster from 'node:cluster';
 import { functionOption } from '../core/internal/validate.js';
 import { ClusterSupervisor } from './ClusterSupervisor.js';
-import { type ClusterSupervisorOptions, resolveClusterOptions } from './ClusterSupervisorOptions.js';
+import type { ClusterSupervisorOptions } from './ClusterSupervisorOptions.js';
 import { ClusterWorker } from './ClusterWorker.js';
 import { giveUp, ownTheProcess } from './giveUp.js';
+import { resolveClusterOptions } from './resolveClusterOptions.js';
 import type { ServerFactory } from './WorkerContext.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { HealthStatus } from '../core/HealthCheck.js';
 import { setOwnEntry } from '../core/internal/ownEntry.js';
-import { numberOption, optionsObject } from '../core/internal/validate.js';
+import { checkOptionKeys, numberOption, optionNames, optionsObject } from '../core/internal/validate.js';
 import type { HealthSnapshot } from './HealthMonitorOptions.js';
 import { LEVEL_NAMES } from './thresholds.js';
 
@@ -57,6 +57,8 @@ export type AggregatedHealth = {
   readonly workers: Readonly<Record<string, AggregatedHealthEntry>>;
 };
 
+const OPTIONS = optionNames<AggregateHealthOptions>()(['staleAfterMs', 'now']);
+
 /**
  * Combines the snapshots of several processes, typically what each cluster worker's
  * {@link HealthMonitor} sent to the primary, into one verdict: the worst status, counts per
@@ -78,6 +80,7 @@ export function aggregateHealth(
 ): AggregatedHealth {
   const given = optionsObject('snapshots', snapshots as Record<string, HealthSnapshot>);
   const opts = optionsObject('options', options);
+  checkOptionKeys(opts, OPTIONS, 'aggregateHealth');
   const staleAfterMs = numberOption('options.staleAfterMs', opts.staleAfterMs ?? 0, 0);
   const now = opts.now === undefined ? Date.now() : numberOption('options.now', opts.now);
   const counts: Record<HealthStatus, number> = { healthy: 0, degraded: 0, critical: 0 };

@@ -3,16 +3,17 @@
 import type { IncomingMessage } from 'node:http';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import {
+  checkOptionKeys,
   functionOption,
   integerOption,
   nonEmptyStringOption,
+  optionNames,
   optionsObject,
-  rejectUnknownOptions,
 } from '../core/internal/validate.js';
 import type { PrioritySheddingOptions } from './HealthMonitorOptions.js';
 import type { Level } from './thresholds.js';
 
-const OPTIONS = new Set(['levels', 'classify', 'shedWhenDegraded']);
+const OPTIONS = optionNames<PrioritySheddingOptions>()(['levels', 'classify', 'shedWhenDegraded']);
 
 /** Decides, from the monitor's level, whether a request is shed. @internal */
 export type ShedRule = (req: IncomingMessage, level: Level) => boolean;
@@ -26,7 +27,7 @@ export type ShedRule = (req: IncomingMessage, level: Level) => boolean;
 export function priorityRule(value: PrioritySheddingOptions): ShedRule {
   const path = 'options.priority';
   const opts = optionsObject(path, value);
-  rejectUnknownOptions(opts, OPTIONS, 'priority', {}, path);
+  checkOptionKeys(opts, OPTIONS, 'priority', {}, path);
   const levels = opts.levels;
   if (!Array.isArray(levels) || levels.length < 2) {
     throw new InvalidOptionError(

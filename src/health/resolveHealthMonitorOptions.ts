@@ -4,19 +4,20 @@ import { type Clock, systemClock } from '../core/Clock.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { HealthCheck } from '../core/HealthCheck.js';
 import {
+  checkOptionKeys,
   functionOption,
   integerOption,
   MAX_TIMER_MS,
   nonEmptyStringOption,
   numberOption,
+  optionNames,
   optionsObject,
-  rejectUnknownOptions,
 } from '../core/internal/validate.js';
 import type { HealthMonitorOptions } from './HealthMonitorOptions.js';
 import type { HealthSampler } from './HealthSample.js';
 import { type ResolvedThresholds, resolveThresholds } from './thresholds.js';
 
-const KNOWN_OPTIONS = new Set([
+const KNOWN_OPTIONS = optionNames<HealthMonitorOptions>()([
   'name',
   'intervalMs',
   'thresholds',
@@ -61,7 +62,7 @@ export function resolveHealthMonitorOptions(options: HealthMonitorOptions | unde
   sampler: HealthSampler | undefined;
 } {
   const opts = optionsObject('options', options) as Partial<Record<string, unknown>>;
-  rejectUnknownOptions(opts, KNOWN_OPTIONS, 'HealthMonitor', RENAMED);
+  checkOptionKeys(opts, KNOWN_OPTIONS, 'HealthMonitor', RENAMED);
   const name = nonEmptyStringOption('options.name', opts.name ?? 'health');
   const intervalMs = integerOption('options.intervalMs', opts.intervalMs ?? 1000, 1, MAX_TIMER_MS);
   const thresholds = resolveThresholds(opts.thresholds as HealthMonitorOptions['thresholds']);

@@ -1,7 +1,7 @@
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { withDeadline } from '../core/internal/deadline.js';
 import { hashTagSafe, type LuaScript, runScript } from '../core/internal/luaScript.js';
-import { integerOption, optionsObject, rejectUnknownOptions } from '../core/internal/validate.js';
+import { checkOptionKeys, integerOption, optionNames, optionsObject } from '../core/internal/validate.js';
 import type {
   AddOutcome,
   JobCounts,
@@ -45,7 +45,7 @@ export type RedisJobStoreOptions = {
   readonly commandTimeoutMs?: number;
 };
 
-const KNOWN = new Set(['client', 'prefix', 'commandTimeoutMs']);
+const KNOWN = optionNames<RedisJobStoreOptions>()(['client', 'prefix', 'commandTimeoutMs']);
 
 export type { RedisJobClient, RedisJobSubscriber } from './redis/RedisJobClient.js';
 
@@ -77,7 +77,7 @@ export class RedisJobStore implements JobStore {
    */
   constructor(options: RedisJobStoreOptions) {
     const opts = optionsObject('options', options);
-    rejectUnknownOptions(opts, KNOWN, 'RedisJobStore');
+    checkOptionKeys(opts, KNOWN, 'RedisJobStore');
     const client = opts.client as Partial<RedisJobClient> | undefined;
     if (
       typeof client?.evalsha !== 'function' ||

@@ -1,15 +1,21 @@
 // JobQueue's options, checked once and frozen, and the per-job options resolved against them.
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import {
+  checkOptionKeys,
   implementationOption,
   integerOption,
   MAX_TIMER_MS,
   oneOfOption,
+  optionNames,
   optionsObject,
-  rejectUnknownOptions,
 } from '../core/internal/validate.js';
 import { jitters } from '../resilience/index.js';
-import type { AddJobOptions, JobBackoffOptions, JobQueueOptions } from './JobQueueOptions.js';
+import type {
+  AddJobOptions,
+  JobBackoffOptions,
+  JobQueueOptions,
+  KeepCompletedOptions,
+} from './JobQueueOptions.js';
 import type { JobBackoff, JobStore } from './JobStore.js';
 import { MemoryJobStore } from './MemoryJobStore.js';
 
@@ -38,7 +44,7 @@ export type ResolvedAddOptions = {
   readonly backoff: JobBackoff;
 };
 
-const QUEUE_OPTIONS = new Set([
+const QUEUE_OPTIONS = optionNames<JobQueueOptions>()([
   'name',
   'store',
   'partitions',
@@ -49,9 +55,9 @@ const QUEUE_OPTIONS = new Set([
   'backoff',
   'keepCompleted',
 ]);
-const ADD_OPTIONS = new Set(['id', 'priority', 'delayMs', 'attempts', 'backoff', 'key']);
-const BACKOFF_OPTIONS = new Set(['jitter', 'baseDelayMs', 'maxDelayMs']);
-const KEEP_OPTIONS = new Set(['count', 'ageMs']);
+const ADD_OPTIONS = optionNames<AddJobOptions>()(['id', 'priority', 'delayMs', 'attempts', 'backoff', 'key']);
+const BACKOFF_OPTIONS = optionNames<JobBackoffOptions>()(['jitter', 'baseDelayMs', 'maxDelayMs']);
+const KEEP_OPTIONS = optionNames<KeepCompletedOptions>()(['count', 'ageMs']);
 const DEFAULT_PRIORITIES = Object.freeze(['critical', 'high', 'medium', 'low']);
 const DEFAULT_BACKOFF: JobBackoff = Object.freeze({
   jitter: 'full',
@@ -65,7 +71,7 @@ const MAX_ID_LENGTH = 1_024;
 /** @internal */
 export function resolveJobQueueOptions(options: JobQueueOptions): ResolvedJobQueueOptions {
   const opts = optionsObject('options', options) as JobQueueOptions;
-  rejectUnknownOptions(opts, QUEUE_OPTIONS, 'JobQueue');
+  checkOptionKeys(opts, QUEUE_OPTIONS, 'JobQueue');
   const name = stringOption('options.name', opts.name, MAX_NAME_LENGTH);
   const priorities = resolvePriorities(opts.priorities);
   const defaultPriority =
@@ -75,7 +81,7 @@ export function resolveJobQueueOptions(options: JobQueueOptions): ResolvedJobQue
         : (priorities.at(-1) as string)
       : oneOfOption('options.defaultPriority', opts.defaultPriority, priorities);
   const keep = optionsObject('options.keepCompleted', opts.keepCompleted);
-  rejectUnknownOptions(keep, KEEP_OPTIONS, 'keepCompleted', {}, 'options.keepCompleted');
+  checkOptionKeys(keep, KEEP_OPTIONS, 'keepCompleted', {}, 'options.keepCompleted');
   return Object.freeze({
     name,
     store:
@@ -106,7 +112,7 @@ export function resolveAddOptions(
   queue: ResolvedJobQueueOptions,
 ): ResolvedAddOptions {
   const opts = optionsObject(path, options) as AddJobOptions;
-  rejectUnknownOptions(opts, ADD_OPTIONS, 'JobQueue.add', {}, path);
+  checkOptionKeys(opts, ADD_OPTIONS, 'JobQueue.add', {}, path);
   return {
     id: opts.id === undefined ? undefined : stringOption(`${path}.id`, opts.id, MAX_ID_LENGTH),
     key: opts.key === undefined ? undefined : stringOption(`${path}.key`, opts.key, MAX_ID_LENGTH),
@@ -129,7 +135,7 @@ function resolveBackoff(
   defaults: JobBackoff,
 ): JobBackoff {
   const opts = optionsObject(path, value) as JobBackoffOptions;
-  rejectUnknownOptions(opts, BACKOFF_OPTIONS, 'the backoff options', {}, path);
+  checkOptionKeys(opts, BACKOFF_OPTIONS, 'the backoff options', {}, path);
   const baseDelayMs = integerOption(
     `${path}.baseDelayMs`,
     opts.baseDelayMs ?? defaults.baseDelayMs,

@@ -1,12 +1,13 @@
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import {
+  checkOptionKeys,
   functionOption,
   implementationOption,
   integerOption,
   MAX_TIMER_MS,
   nonEmptyStringOption,
+  optionNames,
   optionsObject,
-  rejectUnknownOptions,
 } from '../core/internal/validate.js';
 import type { LoadSignal } from '../core/LoadSignal.js';
 import type { RateLimiter } from '../resilience/index.js';
@@ -27,7 +28,7 @@ export type ResolvedJobWorkerOptions<D, R> = {
   readonly sweepLimit: number;
 };
 
-const KNOWN = new Set([
+const KNOWN = optionNames<JobWorkerOptions<unknown, unknown>>()([
   'queue',
   'handler',
   'concurrency',
@@ -45,13 +46,13 @@ export function resolveJobWorkerOptions<D, R>(
   options: JobWorkerOptions<D, R>,
 ): ResolvedJobWorkerOptions<D, R> {
   const opts = optionsObject('options', options) as JobWorkerOptions<D, R>;
-  rejectUnknownOptions(opts, KNOWN, 'JobWorker', { lockDuration: 'visibilityTimeoutMs' });
+  checkOptionKeys(opts, KNOWN, 'JobWorker', { lockDuration: 'visibilityTimeoutMs' });
   const core = coreOf(opts.queue);
   if (core === undefined) throw new InvalidOptionError('options.queue', 'a JobQueue', opts.queue);
   let rate: ResolvedJobWorkerOptions<D, R>['rate'];
   if (opts.rate !== undefined) {
     const given = optionsObject('options.rate', opts.rate);
-    rejectUnknownOptions(given, new Set(['limiter', 'key']), 'the rate options', {}, 'options.rate');
+    checkOptionKeys(given, new Set(['limiter', 'key']), 'the rate options', {}, 'options.rate');
     rate = {
       limiter: implementationOption<RateLimiter>(
         'options.rate.limiter',

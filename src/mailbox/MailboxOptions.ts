@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { ScriptRunner } from '../core/internal/luaScript.js';
-import { integerOption, optionsObject, rejectUnknownOptions } from '../core/internal/validate.js';
+import { checkOptionKeys, integerOption, optionNames, optionsObject } from '../core/internal/validate.js';
 
 /**
  * The part of an ioredis client a {@link Mailbox} uses: `evalsha` and `eval`. ioredis's `Redis`
@@ -59,7 +59,7 @@ export type ResolvedMailboxOptions = Required<Omit<MailboxOptions, 'client'>> & 
   readonly client: ScriptRunner;
 };
 
-const OPTIONS = new Set([
+const OPTIONS = optionNames<MailboxOptions>()([
   'client',
   'prefix',
   'maxMessages',
@@ -73,7 +73,7 @@ const YEAR_MS = 365 * 86_400_000;
 /** Checks `options` and fills in the defaults. @internal */
 export function resolveMailboxOptions(options: MailboxOptions): ResolvedMailboxOptions {
   const opts = optionsObject('options', options) as Partial<MailboxOptions>;
-  rejectUnknownOptions(opts, OPTIONS, 'Mailbox');
+  checkOptionKeys(opts, OPTIONS, 'Mailbox');
   const client = opts.client as Partial<MailboxRedisClient> | undefined;
   if (typeof client?.evalsha !== 'function' || typeof client.eval !== 'function') {
     throw new InvalidOptionError('options.client', 'an ioredis Redis or Cluster client', client);

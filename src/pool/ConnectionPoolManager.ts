@@ -7,11 +7,12 @@ import { worstStatus } from '../core/HealthCheck.js';
 import { abortReason, drainUnlessAborted } from '../core/internal/abort.js';
 import { setOwnEntry } from '../core/internal/ownEntry.js';
 import {
+  checkOptionKeys,
   integerOption,
   MAX_TIMER_MS,
   nonEmptyStringOption,
+  optionNames,
   optionsObject,
-  rejectUnknownOptions,
 } from '../core/internal/validate.js';
 import type { JsonValue } from '../core/Json.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
@@ -27,7 +28,7 @@ import type {
   ResizeOptions,
 } from './ConnectionPoolOptions.js';
 
-const MANAGER_OPTIONS: ReadonlySet<string> = new Set(['name', 'closeTimeoutMs']);
+const MANAGER_OPTIONS = optionNames<ConnectionPoolManagerOptions>()(['name', 'closeTimeoutMs']);
 
 /**
  * Named pools of connections (or any resource) under one owner: register each pool with its
@@ -65,7 +66,7 @@ export class ConnectionPoolManager
   constructor(options?: ConnectionPoolManagerOptions) {
     super();
     const opts = optionsObject('options', options) as Partial<Record<string, unknown>>;
-    rejectUnknownOptions(opts, MANAGER_OPTIONS, 'ConnectionPoolManager');
+    checkOptionKeys(opts, MANAGER_OPTIONS, 'ConnectionPoolManager');
     this.name = nonEmptyStringOption('options.name', opts.name ?? 'pools');
     this.#closeTimeoutMs = integerOption(
       'options.closeTimeoutMs',

@@ -3,12 +3,13 @@ import { CapacityExceededError } from '../core/errors/CapacityExceededError.js';
 import { ClosedError } from '../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { abortReason } from '../core/internal/abort.js';
-import { MAX_TIMER_MS, numberOption, optionsObject } from '../core/internal/validate.js';
+import { checkOptionKeys, MAX_TIMER_MS, numberOption, optionsObject } from '../core/internal/validate.js';
 import { LatencyRecorder } from '../core/LatencyRecorder.js';
 import { AcquireWaiters } from './AcquireWaiters.js';
 import { AdaptiveResizer } from './AdaptiveResizer.js';
 import type { AcquireOptions, PoolFactory, PoolResizeReason } from './ConnectionPoolOptions.js';
 import { IdleReaper } from './IdleReaper.js';
+import { ACQUIRE_OPTIONS } from './isPlainAcquire.js';
 import { LeakDetector } from './LeakDetector.js';
 import type { PoolEvents } from './PoolEvents.js';
 import { CLOSING, DESTROYED, OPEN } from './PoolState.js';
@@ -131,6 +132,7 @@ export class Lender<T> {
     let timeoutMs = this.#options.acquireTimeoutMs;
     try {
       const o = optionsObject('options', options) as AcquireOptions;
+      checkOptionKeys(o, ACQUIRE_OPTIONS, 'acquire');
       signal = o.signal;
       if (signal !== undefined && !(signal instanceof AbortSignal)) {
         throw new InvalidOptionError('options.signal', 'an AbortSignal', signal);

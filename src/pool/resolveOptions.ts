@@ -3,16 +3,22 @@ import { type Clock, systemClock } from '../core/Clock.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import {
   booleanOption,
+  checkOptionKeys,
   functionOption,
   integerOption,
   MAX_TIMER_MS,
   numberOption,
+  optionNames,
   optionsObject,
-  rejectUnknownOptions,
 } from '../core/internal/validate.js';
-import type { ConnectionPoolOptions, CreatePolicy, PoolFactory } from './ConnectionPoolOptions.js';
+import type {
+  AdaptiveSizingOptions,
+  ConnectionPoolOptions,
+  CreatePolicy,
+  PoolFactory,
+} from './ConnectionPoolOptions.js';
 
-const KNOWN_OPTIONS = new Set([
+const KNOWN_OPTIONS = optionNames<ConnectionPoolOptions>()([
   'min',
   'max',
   'acquireTimeoutMs',
@@ -39,7 +45,7 @@ const RENAMED: Readonly<Record<string, string>> = {
   evictionRunIntervalMillis: 'maintenanceIntervalMs',
   reapIntervalMillis: 'maintenanceIntervalMs',
 };
-const ADAPTIVE_OPTIONS = new Set([
+const ADAPTIVE_OPTIONS = optionNames<AdaptiveSizingOptions>()([
   'ceiling',
   'floor',
   'step',
@@ -81,10 +87,13 @@ export type ResolvedConnectionPoolOptions = {
   readonly clock: Clock;
 };
 
+const FACTORY_OPTIONS = optionNames<PoolFactory<unknown>>()(['create', 'destroy', 'validate']);
+
 /** Checks a factory: `create` is required, `destroy` and `validate` optional. */
 export function resolveFactory<T>(factory: PoolFactory<T>): PoolFactory<T> {
   if (factory === undefined) throw new InvalidOptionError('factory', 'an object', factory);
   const f = optionsObject('factory', factory) as PoolFactory<T>;
+  checkOptionKeys(f, FACTORY_OPTIONS, 'a pool factory', {}, 'factory');
   functionOption('factory.create', f.create);
   if (f.destroy !== undefined) functionOption('factory.destroy', f.destroy);
   if (f.validate !== undefined) functionOption('factory.validate', f.validate);
@@ -94,7 +103,7 @@ export function resolveFactory<T>(factory: PoolFactory<T>): PoolFactory<T> {
 /** Validates `options` and applies the defaults (those documented on `ConnectionPoolOptions`). */
 export function resolveOptions(options: ConnectionPoolOptions | undefined): ResolvedConnectionPoolOptions {
   const opts = optionsObject('options', options) as Partial<Record<string, unknown>>;
-  rejectUnknownOptions(opts, KNOWN_OPTIONS, 'ConnectionPoolManager.register', RENAMED);
+  checkOptionKeys(opts, KNOWN_OPTIONS, 'ConnectionPoolManager.register', RENAMED);
   const max = integerOption('options.max', opts.max ?? 10, 1);
   const min = integerOption('options.min', opts.min ?? 0, 0, max);
   const ms = (key: string, fallback: number, lowest = 0): number =>

@@ -2,11 +2,12 @@ import type { Bus } from '../core/Bus.js';
 import { type Clock, systemClock } from '../core/Clock.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import {
+  checkOptionKeys,
   implementationOption,
   integerOption,
   nonEmptyStringOption,
+  optionNames,
   optionsObject,
-  rejectUnknownOptions,
 } from '../core/internal/validate.js';
 
 /** Options of {@link Presence}. */
@@ -41,12 +42,19 @@ export type PresenceOptions = {
   readonly clock?: Clock;
 };
 
-const OPTIONS = new Set(['bus', 'channel', 'heartbeatMs', 'ttlMs', 'maxEntries', 'clock']);
+const OPTIONS = optionNames<PresenceOptions>()([
+  'bus',
+  'channel',
+  'heartbeatMs',
+  'ttlMs',
+  'maxEntries',
+  'clock',
+]);
 
 /** Checks `options` and fills in the defaults; throws `InvalidOptionError` for a bad or unknown one. */
 export function resolvePresenceOptions(options: PresenceOptions): Required<PresenceOptions> {
   const opts = optionsObject('options', options) as Partial<PresenceOptions>;
-  rejectUnknownOptions(opts, OPTIONS, 'Presence');
+  checkOptionKeys(opts, OPTIONS, 'Presence');
   const channel = nonEmptyStringOption('options.channel', opts.channel ?? 'loadstone:presence');
   if (channel.length > 256)
     throw new InvalidOptionError('options.channel', 'at most 256 characters', opts.channel);

@@ -1,6 +1,11 @@
 import { ClusterSupervisor } from '../cluster/index.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
-import { nonEmptyStringOption, optionsObject } from '../core/internal/validate.js';
+import {
+  checkOptionKeys,
+  nonEmptyStringOption,
+  optionNames,
+  optionsObject,
+} from '../core/internal/validate.js';
 import { mapCluster } from './clusterFamilies.js';
 import { FamilyBuilder } from './FamilyBuilder.js';
 import type { Kind } from './Kind.js';
@@ -26,6 +31,8 @@ type CustomMetric = {
 };
 
 const PREFIX = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+const OPTIONS = optionNames<PrometheusExporterOptions>()(['prefix']);
 
 /**
  * Exports loadstone primitives' `stats()` to Prometheus: `add` each primitive (or any
@@ -60,6 +67,7 @@ export class PrometheusExporter {
    */
   constructor(options?: PrometheusExporterOptions) {
     const opts = optionsObject<PrometheusExporterOptions>('options', options);
+    checkOptionKeys(opts, OPTIONS, 'PrometheusExporter');
     const prefix =
       opts.prefix === undefined ? 'loadstone' : nonEmptyStringOption('options.prefix', opts.prefix);
     if (!PREFIX.test(prefix)) {

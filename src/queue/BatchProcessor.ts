@@ -2,7 +2,14 @@ import type { Closeable, CloseOptions } from '../core/Closeable.js';
 import { CapacityExceededError } from '../core/errors/CapacityExceededError.js';
 import { ClosedError } from '../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
-import { functionOption, integerOption, numberOption, optionsObject } from '../core/internal/validate.js';
+import {
+  checkOptionKeys,
+  functionOption,
+  integerOption,
+  optionNames,
+  optionsObject,
+  timerMsOption,
+} from '../core/internal/validate.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
 import type { BatchHandler, BatchProcessorOptions, BatchProcessorStats } from './BatchProcessorOptions.js';
 import { PriorityTaskQueue } from './PriorityTaskQueue.js';
@@ -14,6 +21,16 @@ type Item<I, R> = {
   readonly resolve: (value: R) => void;
   readonly reject: (error: unknown) => void;
 };
+
+const OPTIONS = optionNames<BatchProcessorOptions<unknown, unknown>>()([
+  'process',
+  'maxBatchSize',
+  'maxWaitMs',
+  'concurrency',
+  'retry',
+  'timeoutMs',
+  'maxPendingItems',
+]);
 
 /**
  * Collects items and processes them in batches: a batch is sent when it holds `maxBatchSize`
@@ -56,9 +73,10 @@ export class BatchProcessor<I, R = void> implements Closeable, MetricsSource<Bat
    */
   constructor(options: BatchProcessorOptions<I, R>) {
     const opts = optionsObject('options', options) as Partial<BatchProcessorOptions<I, R>>;
+    checkOptionKeys(opts, OPTIONS, 'BatchProcessor');
     this.#process = functionOption<BatchHandler<I, R>>('options.process', opts.process);
     this.#maxBatchSize = integerOption('options.maxBatchSize', opts.maxBatchSize ?? 100, 1);
-    this.#maxWaitMs = numberOption('options.maxWaitMs', opts.maxWaitMs ?? 10, 0);
+    this.#maxWaitMs = timerMsOption('options.maxWaitMs', opts.maxWaitMs ?? 10);
     this.#maxPendingItems =
       opts.maxPendingItems === undefined || opts.maxPendingItems === Number.POSITIVE_INFINITY
         ? Number.POSITIVE_INFINITY

@@ -4,22 +4,57 @@ import type { Clock } from '../core/Clock.js';
 import { systemClock } from '../core/Clock.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import {
+  checkOptionKeys,
   functionOption,
   integerOption,
   MAX_TIMER_MS,
   nonEmptyStringOption,
   numberOption,
   oneOfOption,
+  optionNames,
   optionsObject,
+  timerMsOption,
 } from '../core/internal/validate.js';
 import type { LoadSignal } from '../core/LoadSignal.js';
 import type {
   AddOptions,
+  AgingOptions,
   Priority,
   PriorityTaskQueueOptions,
+  RateCapOptions,
+  ShedOptions,
   Task,
   TaskRetryOptions,
 } from './PriorityTaskQueueOptions.js';
+
+const OPTIONS = optionNames<PriorityTaskQueueOptions>()([
+  'concurrency',
+  'maxQueued',
+  'closeTimeoutMs',
+  'priorities',
+  'defaultPriority',
+  'retry',
+  'timeoutMs',
+  'loadSignal',
+  'shed',
+  'rate',
+  'aging',
+  'paused',
+  'clock',
+]);
+const ADD_OPTIONS = optionNames<AddOptions>()(['priority', 'signal', 'retry', 'timeoutMs', 'id']);
+const RETRY_OPTIONS = optionNames<TaskRetryOptions>()([
+  'attempts',
+  'baseDelayMs',
+  'maxDelayMs',
+  'jitter',
+  'retryIf',
+  'onRetry',
+  'random',
+]);
+const SHED_OPTIONS = optionNames<ShedOptions>()(['minPriority', 'action', 'degradedConcurrency']);
+const RATE_OPTIONS = optionNames<RateCapOptions>()(['limit', 'intervalMs']);
+const AGING_OPTIONS = optionNames<AgingOptions>()(['intervalMs']);
 
 const DEFAULT_PRIORITIES: readonly string[] = Object.freeze(['critical', 'high', 'medium', 'low']);
 
@@ -94,9 +129,10 @@ function validateRetry(path: string, value: unknown): TaskRetryOptions {
       (opts as Record<string, unknown>).signal,
     );
   }
+  checkOptionKeys(opts, RETRY_OPTIONS, 'a task retry', {}, path);
   if (opts.attempts !== undefined) integerOption(`${path}.attempts`, opts.attempts, 1, 1000);
-  if (opts.baseDelayMs !== undefined) numberOption(`${path}.baseDelayMs`, opts.baseDelayMs, 0);
-  if (opts.maxDelayMs !== undefined) numberOption(`${path}.maxDelayMs`, opts.maxDelayMs, 0);
+  if (opts.baseDelayMs !== undefined) timerMsOption(`${path}.baseDelayMs`, opts.baseDelayMs);
+  if (opts.maxDelayMs !== undefined) timerMsOption(`${path}.maxDelayMs`, opts.maxDelayMs);
   if (opts.retryIf !== undefined) functionOption(`${path}.retryIf`, opts.retryIf);
   if (opts.onRetry !== undefined) functionOption(`${path}.onRetry`, opts.onRetry);
   return opts;
@@ -104,11 +140,23 @@ function validateRetry(path: string, value: unknown): TaskRetryOptions {
 
 function validateAddOptions(options: AddOptions): void {
   optionsObject('options', options);
+  // The shared check only on a miss: a loop of its own stays fast at this call site.
+  for (const name in options) {
+    if (
+      name !== 'priority' &&
+      name !== 'signal' &&
+      name !== 'retry' &&
+      name !== 'timeoutMs' &&
+      name !== 'id'
+    ) {
+      checkOptionKeys(options, ADD_OPTIONS, 'PriorityTaskQueue.add');
+    }
+  }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new InvalidOptionError('options.signal', 'an AbortSignal', options.signal);
   }
   if (options.retry !== undefined && options.retry !== false) validateRetry('options.retry', options.retry);
-  if (options.timeoutMs !== undefined) numberOption('options.timeoutMs', options.timeoutMs, 0);
+  if (options.timeoutMs !== undefined) timerMsOption('options.timeoutMs', options.timeoutMs);
   if (options.id !== undefined) nonEmptyStringOption('options.id', options.id);
 }
 
@@ -121,6 +169,7 @@ export function resolvePriorityTaskQueueOptions(
   options: PriorityTaskQueueOptions | undefined,
 ): ResolvedPriorityTaskQueueOptions {
   const opts = optionsObject('options', options) as PriorityTaskQueueOptions;
+  checkOptionKeys(opts, OPTIONS, 'PriorityTaskQueue');
   const concurrency = concurrencyOption('options.concurrency', opts.concurrency ?? 1);
   const maxQueued =
     opts.maxQueued === undefined || opts.maxQueued === Number.POSITIVE_INFINITY
@@ -152,7 +201,7 @@ export function resolvePriorityTaskQueueOptions(
   const defaultRank =
     opts.defaultPriority === undefined ? 0 : rankOf('options.defaultPriority', opts.defaultPriority);
   const retryOptions = opts.retry === undefined ? undefined : validateRetry('options.retry', opts.retry);
-  const timeoutMs = numberOption('options.timeoutMs', opts.timeoutMs ?? 0, 0);
+  const timeoutMs = timerMsOption('options.timeoutMs', opts.timeoutMs ?? 0);
   const loadSignal = opts.loadSignal;
   if (loadSignal !== undefined) {
     const candidate = loadSignal as Partial<LoadSignal> | null;
@@ -161,6 +210,7 @@ export function resolvePriorityTaskQueueOptions(
     }
   }
   const shed = optionsObject('options.shed', opts.shed);
+  checkOptionKeys(shed, SHED_OPTIONS, 'shed', {}, 'options.shed');
   const shedRank =
     shed.minPriority === undefined ? names.length - 1 : rankOf('options.shed.minPriority', shed.minPriority);
   const shedAction = oneOfOption('options.shed.action', shed.action ?? 'reject', [
@@ -175,13 +225,16 @@ export function resolvePriorityTaskQueueOptions(
   let rateIntervalMs = 0;
   if (opts.rate !== undefined) {
     const rate = optionsObject('options.rate', opts.rate);
+    checkOptionKeys(rate, RATE_OPTIONS, 'rate', {}, 'options.rate');
     rateLimit = integerOption('options.rate.limit', rate.limit, 1);
-    rateIntervalMs = numberOption('options.rate.intervalMs', rate.intervalMs, 1);
+    rateIntervalMs = timerMsOption('options.rate.intervalMs', rate.intervalMs, 1);
   }
-  const agingIntervalMs =
-    opts.aging === undefined
-      ? 0
-      : numberOption('options.aging.intervalMs', optionsObject('options.aging', opts.aging).intervalMs, 1);
+  let agingIntervalMs = 0;
+  if (opts.aging !== undefined) {
+    const aging = optionsObject('options.aging', opts.aging);
+    checkOptionKeys(aging, AGING_OPTIONS, 'aging', {}, 'options.aging');
+    agingIntervalMs = timerMsOption('options.aging.intervalMs', aging.intervalMs, 1);
+  }
   if (opts.clock !== undefined)
     functionOption('options.clock.now', (opts.clock as Partial<Clock> | null)?.now);
   return {

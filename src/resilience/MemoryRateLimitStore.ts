@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
-import { integerOption, optionsObject } from '../core/internal/validate.js';
+import { checkOptionKeys, integerOption, optionNames, optionsObject } from '../core/internal/validate.js';
 import { gcraStep } from './gcra.js';
 import type { RateLimitResult } from './RateLimitResult.js';
 import {
@@ -32,6 +32,8 @@ const SWEEP_PER_INSERT = 2;
  * at once turns every decision into a map delete plus insert. Memory stays bounded by maxKeys.
  */
 const SWEEP_GRACE_MS = 1_000;
+
+const OPTIONS = optionNames<MemoryRateLimitStoreOptions>()(['maxKeys']);
 
 /**
  * A {@link RateLimitStore} in this process's memory: a `Map` from key to a small state
@@ -66,6 +68,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
    */
   constructor(options?: MemoryRateLimitStoreOptions) {
     const opts = optionsObject('options', options);
+    checkOptionKeys(opts, OPTIONS, 'MemoryRateLimitStore');
     this.#maxKeys = integerOption('options.maxKeys', opts.maxKeys ?? 100_000, 1);
     storesReturningResults.add(this);
   }

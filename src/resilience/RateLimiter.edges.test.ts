@@ -117,8 +117,11 @@ describe('RateLimiter arguments and defaults', () => {
       'Expected `options.storeTimeoutMs` to be a finite number >= 0 and <= 2147483647, got `2147483648` (number)',
     );
     expect(() => new RateLimiter({ limit: 5, periodMs: 1000, storeTimeoutMs: 2 ** 31 - 1 })).not.toThrow();
-    expect(() => new RateLimiter({ limit: 5, periodMs: 1000, store: null as never })).toThrow(
+    expect(() => new RateLimiter({ limit: 5, periodMs: 1000, store: {} as never })).toThrow(
       'Expected `options.store` to be a RateLimitStore',
+    );
+    expect(() => new RateLimiter({ limit: 5, periodMs: 1000, store: null as never })).toThrow(
+      'Expected `options.store` to be a value, or absent for the default (not null), got null',
     );
     expect(() => new RateLimiter({ limit: 5, periodMs: 1000, clock: {} as never })).toThrow(
       'Expected `options.clock` to be a Clock',

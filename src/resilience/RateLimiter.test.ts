@@ -91,7 +91,7 @@ describe('RateLimiter', () => {
         'periodMs 0',
         { periodMs: 0 },
         'options.periodMs',
-        'Expected `options.periodMs` to be a finite number > 0, got `0` (number)',
+        'Expected `options.periodMs` to be a finite number > 0 and <= 31536000000, got `0` (number)',
       ],
       [
         'algorithm',

@@ -2,11 +2,13 @@ import { type Clock, systemClock } from '../core/Clock.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { TimeoutError } from '../core/errors/TimeoutError.js';
 import {
+  checkOptionKeys,
   functionOption,
   integerOption,
   nonEmptyStringOption,
   numberOption,
   oneOfOption,
+  optionNames,
   optionsObject,
 } from '../core/internal/validate.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
@@ -126,8 +128,11 @@ export class RateLimiter implements MetricsSource<RateLimiterStats> {
     if (options !== undefined || typeof key !== 'string' || key.length === 0) {
       try {
         nonEmptyStringOption('key', key);
-        const given = optionsObject('options', options).cost;
-        if (given !== undefined) cost = integerOption('options.cost', given, 0);
+        const given = optionsObject('options', options);
+        // The shared check only on a miss: a loop of its own stays fast at this call site.
+        for (const name in given)
+          if (name !== 'cost') checkOptionKeys(given, LIMIT_OPTIONS, 'RateLimiter.limit');
+        if (given.cost !== undefined) cost = integerOption('options.cost', given.cost, 0);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -272,13 +277,38 @@ export class RateLimiter implements MetricsSource<RateLimiterStats> {
   }
 }
 
+const OPTIONS = optionNames<RateLimiterOptions>()([
+  'limit',
+  'periodMs',
+  'store',
+  'keyPrefix',
+  'clock',
+  'onStoreError',
+  'storeTimeoutMs',
+  'onDegraded',
+  'algorithm',
+  'burst',
+]);
+const LIMIT_OPTIONS = optionNames<LimitOptions>()(['cost']);
+/**
+ * The longest period: a year. Past it the decisions' float arithmetic loses the precision that a
+ * first call of an idle key needs (a period of 1e15 ms refused it).
+ */
+const MAX_PERIOD_MS = 365 * 24 * 3_600_000;
+
 function resolveOptions(options: RateLimiterOptions): ResolvedRateLimiterOptions {
   const opts = optionsObject('options', options) as Partial<RateLimiterOptions>;
+  checkOptionKeys(opts, OPTIONS, 'RateLimiter', {
+    windowMs: 'periodMs',
+    max: 'limit',
+    points: 'limit',
+    duration: 'periodMs',
+  });
   const algorithm = oneOfOption('options.algorithm', opts.algorithm ?? 'gcra', ALGORITHMS);
   const keyPrefix =
     opts.keyPrefix === undefined ? 'loadstone:rl:' : stringOption('options.keyPrefix', opts.keyPrefix);
   const limit = integerOption('options.limit', opts.limit, 1);
-  const periodMs = numberOption('options.periodMs', opts.periodMs, 0, Number.POSITIVE_INFINITY, true);
+  const periodMs = numberOption('options.periodMs', opts.periodMs, 0, MAX_PERIOD_MS, true);
   const exact = (opts as { [EXACT_COUNT]?: boolean })[EXACT_COUNT] === true ? ({ exact: true } as const) : {};
   let rule: RateLimitRule;
   let max: number;

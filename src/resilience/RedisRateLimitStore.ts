@@ -1,6 +1,6 @@
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { isNoScript } from '../core/internal/luaScript.js';
-import { optionsObject } from '../core/internal/validate.js';
+import { checkOptionKeys, optionNames, optionsObject } from '../core/internal/validate.js';
 import type { RateLimitResult } from './RateLimitResult.js';
 import { storesReturningResults } from './RateLimitState.js';
 import type { RateLimitDecision, RateLimitRule, RateLimitStore } from './RateLimitStore.js';
@@ -27,6 +27,8 @@ export type RedisRateLimitStoreOptions = {
    */
   readonly client: RedisScriptClient;
 };
+
+const OPTIONS = optionNames<RedisRateLimitStoreOptions>()(['client']);
 
 /**
  * A {@link RateLimitStore} in Redis, so that every process using the same Redis (or Redis
@@ -79,6 +81,7 @@ export class RedisRateLimitStore implements RateLimitStore {
    */
   constructor(options: RedisRateLimitStoreOptions) {
     const opts = optionsObject('options', options);
+    checkOptionKeys(opts, OPTIONS, 'RedisRateLimitStore');
     const client = (opts as Partial<RedisRateLimitStoreOptions>).client;
     if (
       typeof client !== 'object' ||

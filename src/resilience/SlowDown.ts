@@ -1,11 +1,12 @@
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { abortReason } from '../core/internal/abort.js';
 import {
+  checkOptionKeys,
   integerOption,
   MAX_TIMER_MS,
   numberOption,
+  optionNames,
   optionsObject,
-  rejectUnknownOptions,
 } from '../core/internal/validate.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
 import { EXACT_COUNT, RateLimiter } from './RateLimiter.js';
@@ -18,7 +19,7 @@ import type {
   SlowDownWaitOptions,
 } from './SlowDownOptions.js';
 
-const OPTIONS = new Set([
+const OPTIONS = optionNames<SlowDownOptions>()([
   'delayAfter',
   'periodMs',
   'delayStepMs',
@@ -67,7 +68,7 @@ export class SlowDown implements MetricsSource<SlowDownStats> {
    */
   constructor(options: SlowDownOptions) {
     const opts = optionsObject('options', options);
-    rejectUnknownOptions(opts, OPTIONS, 'SlowDown');
+    checkOptionKeys(opts, OPTIONS, 'SlowDown');
     this.delayAfter = integerOption('options.delayAfter', opts.delayAfter, 0, MAX_COUNT);
     this.#stepMs = numberOption('options.delayStepMs', opts.delayStepMs ?? 1000, 0, MAX_TIMER_MS, true);
     this.#maxDelayMs = numberOption('options.maxDelayMs', opts.maxDelayMs ?? 30_000, 0, MAX_TIMER_MS, true);

@@ -1,6 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
-import { functionOption, integerOption, optionsObject } from '../core/internal/validate.js';
+import {
+  checkOptionKeys,
+  functionOption,
+  integerOption,
+  optionNames,
+  optionsObject,
+} from '../core/internal/validate.js';
 import type { RateLimiter } from './RateLimiter.js';
 import type { RateLimitResult } from './RateLimitResult.js';
 import { SlowDown } from './SlowDown.js';
@@ -21,6 +27,8 @@ export type RateLimitHandlerOptions<Req extends IncomingMessage = IncomingMessag
 
 /** The `next` callback of a node-style (Connect, Express, `@fastify/middie`) handler. */
 export type NextFunction = (error?: unknown) => void;
+
+const OPTIONS = optionNames<RateLimitHandlerOptions>()(['key', 'cost']);
 
 /**
  * A node-style `(req, res, next)` handler that rate-limits requests with `limiter`, or slows them
@@ -59,6 +67,7 @@ export function rateLimitHandler<
   options: RateLimitHandlerOptions<Req>,
 ): (req: Req, res: Res, next: NextFunction) => void {
   const opts = optionsObject('options', options) as Partial<RateLimitHandlerOptions<Req>>;
+  checkOptionKeys(opts, OPTIONS, 'rateLimitHandler');
   const keyOf = functionOption<(req: Req) => string>('options.key', opts.key);
   const costOption = opts.cost ?? 1;
   const costOf =

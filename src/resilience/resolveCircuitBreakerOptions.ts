@@ -2,17 +2,18 @@
 import { type Clock, systemClock } from '../core/Clock.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import {
+  checkOptionKeys,
   functionOption,
   integerOption,
   MAX_TIMER_MS,
   nonEmptyStringOption,
   numberOption,
+  optionNames,
   optionsObject,
-  rejectUnknownOptions,
 } from '../core/internal/validate.js';
 import type { CircuitBreakerOptions } from './CircuitBreakerOptions.js';
 
-const KNOWN_OPTIONS = new Set([
+const KNOWN_OPTIONS = optionNames<CircuitBreakerOptions>()([
   'name',
   'failureRatio',
   'minimumCalls',
@@ -58,7 +59,7 @@ export type ResolvedCircuitBreakerOptions = {
 export function resolveCircuitBreakerOptions(options: CircuitBreakerOptions): ResolvedCircuitBreakerOptions {
   if (options === undefined) throw new InvalidOptionError('options', 'an object', options);
   const opts = optionsObject('options', options) as Partial<Record<string, unknown>>;
-  rejectUnknownOptions(opts, KNOWN_OPTIONS, 'CircuitBreaker', RENAMED);
+  checkOptionKeys(opts, KNOWN_OPTIONS, 'CircuitBreaker', RENAMED);
   const name = nonEmptyStringOption('options.name', opts.name);
   const hasRatio = opts.failureRatio !== undefined;
   if (!hasRatio && opts.consecutiveFailures === undefined) {

@@ -1,12 +1,13 @@
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { abortReason } from '../core/internal/abort.js';
 import {
+  checkOptionKeys,
   functionOption,
   integerOption,
-  numberOption,
   oneOfOption,
+  optionNames,
   optionsObject,
-  rejectUnknownOptions,
+  timerMsOption,
 } from '../core/internal/validate.js';
 import { backoffDelay, type Jitter, jitters, type RandomSource } from './backoff.js';
 import type { RetryContext, RetryEvent, RetryOptions } from './RetryOptions.js';
@@ -14,7 +15,7 @@ import type { RetryContext, RetryEvent, RetryOptions } from './RetryOptions.js';
 /** Passed to attempts when the caller gave no signal. */
 const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 
-const KNOWN_OPTIONS = new Set([
+const KNOWN_OPTIONS = optionNames<RetryOptions>()([
   'attempts',
   'baseDelayMs',
   'maxDelayMs',
@@ -148,10 +149,10 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 
 function resolveRetryOptions(options: RetryOptions | undefined): ResolvedRetryOptions {
   const opts = optionsObject('options', options) as RetryOptions;
-  rejectUnknownOptions(opts, KNOWN_OPTIONS, 'retry', RENAMED);
+  checkOptionKeys(opts, KNOWN_OPTIONS, 'retry', RENAMED);
   const attempts = integerOption('options.attempts', opts.attempts ?? 3, 1, 1000);
-  const baseDelayMs = numberOption('options.baseDelayMs', opts.baseDelayMs ?? 100, 0);
-  const maxDelayMs = numberOption(
+  const baseDelayMs = timerMsOption('options.baseDelayMs', opts.baseDelayMs ?? 100);
+  const maxDelayMs = timerMsOption(
     'options.maxDelayMs',
     opts.maxDelayMs ?? Math.max(10_000, baseDelayMs),
     baseDelayMs,

@@ -1,5 +1,5 @@
 import type { Clock } from '../core/index.js';
-import { numberOption, optionsObject } from '../core/internal/validate.js';
+import { checkOptionKeys, numberOption, optionNames, optionsObject } from '../core/internal/validate.js';
 
 /** Options of {@link FakeClock}. */
 export type FakeClockOptions = {
@@ -9,6 +9,8 @@ export type FakeClockOptions = {
    */
   readonly startMs?: number;
 };
+
+const OPTIONS = optionNames<FakeClockOptions>()(['startMs']);
 
 /**
  * A {@link Clock} for tests: time stands still until you move it with `advance()` or `set()`,
@@ -30,7 +32,9 @@ export class FakeClock implements Clock {
    * finite number.
    */
   constructor(options?: FakeClockOptions) {
-    this.#nowMs = numberOption('options.startMs', optionsObject('options', options).startMs ?? 0);
+    const opts = optionsObject('options', options);
+    checkOptionKeys(opts, OPTIONS, 'FakeClock');
+    this.#nowMs = numberOption('options.startMs', opts.startMs ?? 0);
   }
 
   /**

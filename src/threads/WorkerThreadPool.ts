@@ -6,7 +6,7 @@ import { ClosedError } from '../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { HealthCheck, HealthCheckResult } from '../core/HealthCheck.js';
 import { abortReason, drainUnlessAborted } from '../core/internal/abort.js';
-import { integerOption, MAX_TIMER_MS, optionsObject } from '../core/internal/validate.js';
+import { checkOptionKeys, integerOption, MAX_TIMER_MS, optionsObject } from '../core/internal/validate.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
 import { CrashRecovery } from './CrashRecovery.js';
 import { Dispatcher } from './Dispatcher.js';
@@ -18,7 +18,7 @@ import { PoolState } from './PoolState.js';
 import { queueHealth } from './queueHealth.js';
 import { ResultReader } from './ResultReader.js';
 import { RunQueue } from './RunQueue.js';
-import { type ResolvedWorkerThreadPoolOptions, resolveOptions } from './resolveOptions.js';
+import { type ResolvedWorkerThreadPoolOptions, RUN_OPTIONS, resolveOptions } from './resolveOptions.js';
 import { Task } from './Task.js';
 import { ThreadSet } from './ThreadSet.js';
 import type {
@@ -138,6 +138,7 @@ export class WorkerThreadPool
       if (options === undefined) handlerId = this.#handlers.idFor(undefined, undefined);
       else {
         const o = optionsObject('options', options);
+        checkOptionKeys(o, RUN_OPTIONS, 'WorkerThreadPool.run');
         handlerId = this.#handlers.idFor(o.filename, o.name);
         if (o.priority !== undefined) {
           priority = integerOption('options.priority', o.priority, Number.MIN_SAFE_INTEGER);

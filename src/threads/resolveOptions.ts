@@ -6,14 +6,40 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import {
   booleanOption,
+  checkOptionKeys,
   integerOption,
   MAX_TIMER_MS,
   nonEmptyStringOption,
+  optionNames,
   optionsObject,
 } from '../core/internal/validate.js';
-import type { WorkerThreadPoolOptions } from './WorkerThreadPoolOptions.js';
+import type { ThreadRunOptions, WorkerThreadPoolOptions } from './WorkerThreadPoolOptions.js';
 
-/** Largest delay `setTimeout` honours. */
+const OPTIONS = optionNames<WorkerThreadPoolOptions>()([
+  'filename',
+  'name',
+  'minThreads',
+  'maxThreads',
+  'idleTimeoutMs',
+  'maxQueue',
+  'taskTimeoutMs',
+  'closeTimeoutMs',
+  'pipelineDepth',
+  'resourceLimits',
+  'env',
+  'workerData',
+  'execArgv',
+  'recordTiming',
+]);
+/** The options of `run`, checked on each call that passes some. */
+export const RUN_OPTIONS = optionNames<ThreadRunOptions>()([
+  'name',
+  'filename',
+  'signal',
+  'transferList',
+  'timeoutMs',
+  'priority',
+]);
 
 /** {@link WorkerThreadPoolOptions} with defaults applied, frozen. */
 export type ResolvedWorkerThreadPoolOptions = {
@@ -59,6 +85,9 @@ export function resolveOptions(
   options: WorkerThreadPoolOptions | undefined,
 ): ResolvedWorkerThreadPoolOptions {
   const o = optionsObject('options', options);
+  // `workerData` is the user's own value, `null` included: the only option that may hold it.
+  const { workerData: _, ...named } = o;
+  checkOptionKeys(named, OPTIONS, 'WorkerThreadPool');
   const filename = o.filename === undefined ? undefined : moduleUrl('options.filename', o.filename);
   const name = nonEmptyStringOption('options.name', o.name ?? 'threads');
   const maxThreads = integerOption('options.maxThreads', o.maxThreads ?? availableParallelism(), 1, 1024);

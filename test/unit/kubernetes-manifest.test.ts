@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { resolveClusterOptions } from '../../src/cluster/ClusterSupervisorOptions.js';
+import { resolveClusterOptions } from '../../src/cluster/resolveClusterOptions.js';
 import { scripted } from '../helpers/scriptedMonitor.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -6,10 +6,11 @@ import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
 import { drainUnlessAborted } from '../../core/internal/abort.js';
 import { findJsonProblem } from '../../core/internal/json.js';
 import {
+  checkOptionKeys,
   implementationOption,
   nonEmptyStringOption,
+  optionNames,
   optionsObject,
-  rejectUnknownOptions,
 } from '../../core/internal/validate.js';
 import type { JsonValue } from '../../core/Json.js';
 import type { MetricsSource } from '../../core/MetricsSource.js';
@@ -48,7 +49,7 @@ export type ClusterBusBridgeStats = {
 /** What travels on the bridge channel: origin bridge, channel, message. */
 type Carried = { readonly o: string; readonly c: string; readonly m: JsonValue };
 
-const OPTIONS = new Set(['relay', 'remote', 'channel']);
+const OPTIONS = optionNames<ClusterBusBridgeOptions>()(['relay', 'remote', 'channel']);
 /** Largest message carried across, as counted by nodes of its JSON (a bound on the check's walk). */
 const MAX_NODES = 1_048_576;
 
@@ -94,7 +95,7 @@ export class ClusterBusBridge implements Closeable, MetricsSource<ClusterBusBrid
    */
   constructor(options: ClusterBusBridgeOptions) {
     const opts = optionsObject('options', options) as Partial<ClusterBusBridgeOptions>;
-    rejectUnknownOptions(opts, OPTIONS, 'ClusterBusBridge');
+    checkOptionKeys(opts, OPTIONS, 'ClusterBusBridge');
     const link = opts.relay instanceof ClusterBusRelay ? relayLinks.get(opts.relay) : undefined;
     if (link === undefined) throw new InvalidOptionError('options.relay', 'a ClusterBusRelay', opts.relay);
     this.#link = link;

@@ -1,10 +1,10 @@
 import type { CacheLock } from '../../cache/index.js';
-import { optionsObject, rejectUnknownOptions } from '../../core/internal/validate.js';
+import { checkOptionKeys, optionNames, optionsObject } from '../../core/internal/validate.js';
 import type { ClusterStateOptions } from './ClusterStateOptions.js';
 import { LOCK_ACQUIRE, LOCK_RELEASE } from './LockService.js';
 import { type PrimaryLink, primaryLink } from './PrimaryLink.js';
 
-const OPTIONS = new Set(['host']);
+const OPTIONS = optionNames<ClusterStateOptions>()(['host']);
 
 /**
  * A {@link CacheLock} for the whole machine with no Redis, held by the cluster primary: give it
@@ -29,7 +29,7 @@ export class ClusterLock implements CacheLock {
    */
   constructor(options?: ClusterStateOptions) {
     const opts = optionsObject('options', options);
-    rejectUnknownOptions(opts, OPTIONS, 'ClusterLock');
+    checkOptionKeys(opts, OPTIONS, 'ClusterLock');
     this.#link = primaryLink('ClusterLock', opts.host);
   }
 

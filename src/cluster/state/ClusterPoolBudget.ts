@@ -1,10 +1,11 @@
 import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
 import { abortReason } from '../../core/internal/abort.js';
 import {
+  checkOptionKeys,
   integerOption,
   nonEmptyStringOption,
+  optionNames,
   optionsObject,
-  rejectUnknownOptions,
 } from '../../core/internal/validate.js';
 import {
   BUDGET_ACQUIRE,
@@ -37,7 +38,7 @@ export type BudgetedFactory<T> = {
   readonly destroy?: (resource: T) => void | PromiseLike<void>;
 };
 
-const OPTIONS = new Set(['name', 'max', 'host']);
+const OPTIONS = optionNames<ClusterPoolBudgetOptions>()(['name', 'max', 'host']);
 
 /**
  * One `max` for the pools of one name across every worker of the machine: "10 database
@@ -67,7 +68,7 @@ export class ClusterPoolBudget {
    */
   constructor(options: ClusterPoolBudgetOptions) {
     const opts = optionsObject('options', options) as Partial<ClusterPoolBudgetOptions>;
-    rejectUnknownOptions(opts, OPTIONS, 'ClusterPoolBudget');
+    checkOptionKeys(opts, OPTIONS, 'ClusterPoolBudget');
     this.#name = nonEmptyStringOption('options.name', opts.name);
     if (this.#name.length > MAX_BUDGET_NAME_LENGTH) {
       throw new InvalidOptionError(

@@ -1,10 +1,10 @@
-import { optionsObject, rejectUnknownOptions } from '../../core/internal/validate.js';
+import { checkOptionKeys, optionNames, optionsObject } from '../../core/internal/validate.js';
 import type { RateLimitDecision, RateLimitRule, RateLimitStore } from '../../resilience/index.js';
 import type { ClusterStateOptions } from './ClusterStateOptions.js';
 import { type PrimaryLink, primaryLink } from './PrimaryLink.js';
 import { RateLimitClient } from './RateLimitClient.js';
 
-const OPTIONS = new Set(['host']);
+const OPTIONS = optionNames<ClusterStateOptions>()(['host']);
 /** One client per link: rule ids and shares are per process (and per host, in the primary). */
 const clients = new WeakMap<PrimaryLink, RateLimitClient>();
 
@@ -45,7 +45,7 @@ export class ClusterRateLimitStore implements RateLimitStore {
    */
   constructor(options?: ClusterStateOptions) {
     const opts = optionsObject('options', options);
-    rejectUnknownOptions(opts, OPTIONS, 'ClusterRateLimitStore');
+    checkOptionKeys(opts, OPTIONS, 'ClusterRateLimitStore');
     const link = primaryLink('ClusterRateLimitStore', opts.host);
     let client = clients.get(link);
     if (client === undefined) {

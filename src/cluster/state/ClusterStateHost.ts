@@ -2,7 +2,7 @@ import type { Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
 import { isLoadstoneError } from '../../core/errors/index.js';
-import { integerOption, optionsObject, rejectUnknownOptions } from '../../core/internal/validate.js';
+import { checkOptionKeys, integerOption, optionNames, optionsObject } from '../../core/internal/validate.js';
 import type { MetricsSource } from '../../core/MetricsSource.js';
 import { BudgetService } from './BudgetService.js';
 import { LockService } from './LockService.js';
@@ -46,7 +46,7 @@ export type ClusterStateHostOptions = {
   readonly shares?: number;
 };
 
-const OPTIONS = new Set(['shares']);
+const OPTIONS = optionNames<ClusterStateHostOptions>()(['shares']);
 /** Most shares: each is a slot scanned per declaration and recalled per merged key. */
 const MAX_SHARES = 1_024;
 
@@ -102,7 +102,7 @@ export class ClusterStateHost implements MetricsSource<ClusterStateHostStats> {
    */
   constructor(options?: ClusterStateHostOptions) {
     const opts = optionsObject('options', options);
-    rejectUnknownOptions(opts, OPTIONS, 'ClusterStateHost');
+    checkOptionKeys(opts, OPTIONS, 'ClusterStateHost');
     const shares = integerOption('options.shares', opts.shares ?? 2 * availableParallelism(), 1, MAX_SHARES);
     this.#rateLimits = new RateLimitService(shares, (owner, type, items) => {
       const worker = this.#workers.get(owner);

@@ -1,8 +1,10 @@
 import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
 import {
+  checkOptionKeys,
   integerOption,
   nonEmptyStringOption,
   numberOption,
+  optionNames,
   optionsObject,
 } from '../../core/internal/validate.js';
 import { type AddressMatcher, trustedProxyMatcher } from './trustedProxies.js';
@@ -113,12 +115,25 @@ export type ResolvedStickyRouterOptions = {
   readonly maxConnectionsPerSlot: number;
 };
 
+const OPTIONS = optionNames<StickyRouterOptions>()([
+  'key',
+  'proxyProtocol',
+  'trustedProxies',
+  'maxHeadBytes',
+  'headTimeoutMs',
+  'maxPending',
+  'pendingTimeoutMs',
+  'balanceFactor',
+  'maxConnectionsPerSlot',
+]);
+
 /** Checks `options` (found at `path` in the caller's options) and fills in the defaults. @internal */
 export function resolveStickyRouterOptions(
   options: StickyRouterOptions | undefined,
   path = 'options',
 ): ResolvedStickyRouterOptions {
   const opts = optionsObject(path, options);
+  checkOptionKeys(opts, OPTIONS, 'StickyRouter', {}, path);
   if (opts.proxyProtocol !== undefined && typeof opts.proxyProtocol !== 'boolean') {
     throw new InvalidOptionError(`${path}.proxyProtocol`, 'a boolean', opts.proxyProtocol);
   }

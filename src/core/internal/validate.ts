@@ -43,25 +43,62 @@ export function numberOption(
 }
 
 /**
- * Throws for the first key of `opts` not in `known`: one that was renamed names its replacement
- * (`renamed`), any other says it is not an option of `owner`. A typo must not be ignored.
- * `path` is where `opts` sits in the call (`options.backoff`, `jobs[3]`).
+ * Throws unless `value` is a finite number of milliseconds from `min` to 2^31 − 1: the delay of a
+ * timer, which Node would otherwise fire after 1 ms.
  */
-export function rejectUnknownOptions(
+export function timerMsOption(path: string, value: unknown, min = 0): number {
+  return numberOption(path, value, min, MAX_TIMER_MS);
+}
+
+/** Every key of every member of a union (`keyof` of a union keeps only the shared ones). */
+type KeysOfUnion<T> = T extends unknown ? keyof T & string : never;
+
+/**
+ * The option names of the options type `T`, declared once beside the code that reads them, for
+ * {@link checkOptionKeys}. The compiler checks the list against `T` both ways: a name that is not
+ * an option of `T` does not compile, and neither does a list that leaves one out (the error names
+ * it), so the check cannot drift from the type.
+ *
+ * @example optionNames<PoolOptions>()(['min', 'max'])
+ */
+export function optionNames<T extends object>() {
+  return <const K extends readonly KeysOfUnion<T>[]>(
+    names: K,
+    ..._complete: [Exclude<KeysOfUnion<T>, K[number]>] extends [never]
+      ? []
+      : [missing: Exclude<KeysOfUnion<T>, K[number]>]
+  ): ReadonlySet<string> => new Set<string>(names);
+}
+
+/**
+ * Throws for the first key of `opts` that is not in `known` or holds `null`. A name that was
+ * renamed names its replacement (`renamed`), any other says it is not an option of `owner`: a
+ * typo must not be ignored. `null` is refused because it reads as "use the default" in some
+ * libraries and as a value in others; here an absent key (or `undefined`) is the default.
+ * `path` is where `opts` sits in the call (`options.backoff`, `jobs[3]`). A `for…in` walk, so a
+ * per-call check allocates nothing.
+ */
+export function checkOptionKeys(
   opts: object,
   known: ReadonlySet<string>,
   owner: string,
   renamed: Readonly<Record<string, string>> = {},
   path = 'options',
 ): void {
-  for (const key of Object.keys(opts)) {
-    if (known.has(key)) continue;
-    const replacement = renamed[key];
+  for (const key in opts) {
+    const value = (opts as Record<string, unknown>)[key];
+    if (known.has(key)) {
+      if (value === null) {
+        throw new InvalidOptionError(`${path}.${key}`, 'a value, or absent for the default (not null)', null);
+      }
+      continue;
+    }
+    const replacement = Object.hasOwn(renamed, key) ? renamed[key] : undefined;
     const expected =
       replacement === undefined
         ? `absent: it is not an option of ${owner}`
         : `absent: use \`${path}.${replacement}\``;
-    throw new InvalidOptionError(`${path}.${key}`, expected, (opts as Record<string, unknown>)[key]);
+    throw new InvalidOptionError(`${path}.${key}`, expected, value);
   }
 }
 
