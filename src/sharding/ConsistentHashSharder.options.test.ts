@@ -79,7 +79,7 @@ describe('ConsistentHashSharder options', () => {
       'a zero jump weight',
       { algorithm: 'jump', nodes: [{ id: 'a', weight: 0 }] },
       'options.nodes[0].weight',
-      'an integer >= 1',
+      'an integer from 1 to 1000000',
     ],
     ['too many vnodes', { nodes: ['a'], vnodes: 65537 }, 'options.vnodes', 'an integer from 1 to 65536'],
     ['fractional vnodes', { nodes: ['a'], vnodes: 1.5 }, 'options.vnodes', 'an integer from 1 to 65536'],
@@ -174,7 +174,7 @@ describe('ConsistentHashSharder methods', () => {
       expectInvalidOption(
         () => s.addNode({ id: 'c', weight: 0 }),
         'node.weight',
-        algorithm === 'jump' ? 'an integer >= 1' : 'a finite number > 0',
+        algorithm === 'jump' ? 'an integer from 1 to 1000000' : 'a finite number > 0',
       );
       expectInvalidOption(() => s.removeNode('z'), 'id', 'the id of a node in the sharder');
       expect(s.size).toBe(2);

@@ -180,7 +180,7 @@ describe('ConsistentHashSharder', () => {
         'a fractional jump weight',
         () => new ConsistentHashSharder({ algorithm: 'jump', nodes: [{ id: 'a', weight: 1.5 }] }),
         'options.nodes[0].weight',
-        'an integer >= 1',
+        'an integer from 1 to 1000000',
       ],
       [
         'an unknown algorithm',

@@ -9,6 +9,7 @@ import { RingAlgorithm } from './algorithms/RingAlgorithm.js';
 import type { ShardAlgorithm, ShardAlgorithmName } from './algorithms/ShardAlgorithm.js';
 import type { ConsistentHashSharderOptions } from './ConsistentHashSharderOptions.js';
 import { planRebalance } from './planRebalance.js';
+import { MAX_NODE_WEIGHT, MAX_POINTS, pointsOf } from './pointBudget.js';
 import type { RebalancePlan, TopologyChange } from './RebalancePlan.js';
 import { type ShardKey, type ShardNode, type ShardNodeInput, shardKeyOption } from './ShardNode.js';
 
@@ -49,6 +50,10 @@ export class ConsistentHashSharder {
   private readonly engine: ShardAlgorithm;
   /** Maglev needs fewer nodes than table slots; the other algorithms have no limit. */
   private readonly nodeLimit: number;
+  /** Ring points per unit of weight (`ring` only). */
+  private readonly vnodes: number;
+  /** Ring points or jump buckets of the current nodes, against {@link MAX_POINTS}. */
+  private points = 0;
 
   /**
    * @param options - nodes, algorithm and that algorithm's settings.
@@ -72,6 +77,10 @@ export class ConsistentHashSharder {
     }
     const tableSize = options.algorithm === 'maglev' ? resolveTableSize(options.tableSize) : 0;
     this.nodeLimit = options.algorithm === 'maglev' ? tableSize - 1 : Number.POSITIVE_INFINITY;
+    this.vnodes =
+      this.algorithm === 'ring'
+        ? integerOption('options.vnodes', (options as { vnodes?: number }).vnodes ?? 2048, 1, 65536)
+        : 0;
     if (!Array.isArray(options.nodes) || options.nodes.length === 0) {
       throw new InvalidOptionError(
         'options.nodes',
@@ -80,8 +89,9 @@ export class ConsistentHashSharder {
       );
     }
     options.nodes.forEach((input, index) => {
-      const node = this.resolveNode(input, `options.nodes[${index}]`);
+      const node = this.resolveNode(input, `options.nodes[${index}]`, this.members, this.points);
       this.members.set(node.id, node);
+      this.points += this.pointsOf(node);
     });
     this.engine = this.createEngine(options, this.nodeList(), tableSize);
   }
@@ -135,8 +145,9 @@ export class ConsistentHashSharder {
    * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` for a bad or duplicate node.
    */
   addNode(node: ShardNodeInput): void {
-    const resolved = this.resolveNode(node, 'node');
+    const resolved = this.resolveNode(node, 'node', this.members, this.points);
     this.members.set(resolved.id, resolved);
+    this.points += this.pointsOf(resolved);
     this.engine.update(this.nodeList(), { added: resolved });
   }
 
@@ -150,6 +161,7 @@ export class ConsistentHashSharder {
     const node = this.members.get(id);
     if (!node) throw new InvalidOptionError('id', 'the id of a node in the sharder', id);
     this.members.delete(id);
+    this.points -= this.pointsOf(node);
     this.engine.update(this.nodeList(), { removed: node });
   }
 
@@ -179,16 +191,19 @@ export class ConsistentHashSharder {
     }
     const after = this.engine.clone();
     const members = new Map(this.members);
+    let points = this.points;
     (change.remove ?? []).forEach((id, index) => {
       const node = members.get(id);
       if (!node)
         throw new InvalidOptionError(`change.remove[${index}]`, 'the id of a node in the sharder', id);
       members.delete(id);
+      points -= this.pointsOf(node);
       after.update([...members.values()], { removed: node });
     });
     (change.add ?? []).forEach((input, index) => {
-      const node = this.resolveNode(input, `change.add[${index}]`, members);
+      const node = this.resolveNode(input, `change.add[${index}]`, members, points);
       members.set(node.id, node);
+      points += this.pointsOf(node);
       after.update([...members.values()], { added: node });
     });
     // The plan keeps a snapshot of today's placement: it must not change when the sharder does.
@@ -199,7 +214,17 @@ export class ConsistentHashSharder {
     return [...this.members.values()];
   }
 
-  private resolveNode(input: ShardNodeInput, path: string, members = this.members): ShardNode {
+  private pointsOf(node: ShardNode): number {
+    return pointsOf(this.algorithm, this.vnodes, node.weight);
+  }
+
+  /** Checks a node given at `path`, against `members` and the `points` they already take. */
+  private resolveNode(
+    input: ShardNodeInput,
+    path: string,
+    members: ReadonlyMap<string, ShardNode>,
+    points: number,
+  ): ShardNode {
     const id =
       typeof input === 'string' ? input : typeof input === 'object' && input !== null ? input.id : undefined;
     const idPath = typeof input === 'string' ? path : `${path}.id`;
@@ -207,8 +232,16 @@ export class ConsistentHashSharder {
     if (members.has(id as string))
       throw new InvalidOptionError(idPath, 'an id not already in the sharder', id);
     const weight = typeof input === 'string' ? 1 : (input.weight ?? 1);
-    if (this.algorithm === 'jump') integerOption(`${path}.weight`, weight, 1);
-    else numberOption(`${path}.weight`, weight, 0, Number.POSITIVE_INFINITY, true);
+    if (this.algorithm === 'jump') integerOption(`${path}.weight`, weight, 1, MAX_NODE_WEIGHT);
+    else numberOption(`${path}.weight`, weight, 0, MAX_NODE_WEIGHT, true);
+    const needed = pointsOf(this.algorithm, this.vnodes, weight);
+    if (points + needed > MAX_POINTS) {
+      throw new InvalidOptionError(
+        `${path}.weight`,
+        `a weight whose ${this.algorithm === 'ring' ? 'ring points (vnodes × weight)' : 'buckets'} fit, with the other nodes', in ${MAX_POINTS} (${points} taken; lower the weights${this.algorithm === 'ring' ? ' or vnodes' : ''})`,
+        weight,
+      );
+    }
     if (members.size >= this.nodeLimit) {
       throw new InvalidOptionError(
         path,
@@ -243,7 +276,7 @@ export class ConsistentHashSharder {
       case 'maglev':
         return new MaglevAlgorithm(tableSize, nodes);
       default:
-        return new RingAlgorithm(integerOption('options.vnodes', options.vnodes ?? 2048, 1, 65536), nodes);
+        return new RingAlgorithm(this.vnodes, nodes);
     }
   }
 }

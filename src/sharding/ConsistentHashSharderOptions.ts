@@ -5,7 +5,9 @@ import type { ShardNodeInput } from './ShardNode.js';
 export type SharderNodeOptions = {
   /**
    * The nodes to shard over: ids, or `{ id, weight }`. At least one; ids unique and non-empty;
-   * weights > 0 (integers for `jump`), default 1.
+   * weights > 0 (integers for `jump`) and at most 1,000,000, default 1. A weight is memory: the
+   * ring points (`round(vnodes × weight)`) or jump buckets of all nodes together are at most
+   * 4,194,304, and a node past that is refused.
    */
   readonly nodes: readonly ShardNodeInput[];
 };
