@@ -39,13 +39,19 @@ export type MemoryTierCommonOptions = {
 export type MemoryTierOptions = MemoryTierCommonOptions &
   (
     | {
-        /** Maximum number of entries; the least recently used goes first. Minimum: 1. */
+        /**
+         * Maximum number of entries; the least recently used goes first. From 1 to 4,194,304:
+         * the LRU preallocates its index for them (about 16 bytes an entry).
+         */
         readonly maxEntries: number;
         /** Maximum total size in bytes as measured by `sizeOf`. Minimum: 1. */
         readonly maxBytes?: number;
       }
     | {
-        /** Maximum number of entries; the least recently used goes first. Minimum: 1. */
+        /**
+         * Maximum number of entries; the least recently used goes first. From 1 to 4,194,304:
+         * the LRU preallocates its index for them (about 16 bytes an entry).
+         */
         readonly maxEntries?: number;
         /** Maximum total size in bytes as measured by `sizeOf`. Minimum: 1. */
         readonly maxBytes: number;
@@ -60,6 +66,12 @@ type ResolvedMemoryTierOptions = {
   readonly sizeOf: (value: unknown, key: string) => number;
   readonly shrinkRatio: number;
 };
+
+/**
+ * The most entries: lru-cache preallocates its index for `max` (2^31 of them crashed the process
+ * out of memory; 4,194,304 take about 70 MB and half a second to make).
+ */
+const MAX_ENTRIES = 4_194_304;
 
 const OPTIONS = optionNames<MemoryTierOptions>()([
   'name',
@@ -103,7 +115,9 @@ export class MemoryTier implements CacheTier<true>, Closeable {
     const resolved: ResolvedMemoryTierOptions = Object.freeze({
       name: nonEmptyStringOption('options.name', opts.name ?? 'memory'),
       maxEntries:
-        opts.maxEntries === undefined ? undefined : integerOption('options.maxEntries', opts.maxEntries, 1),
+        opts.maxEntries === undefined
+          ? undefined
+          : integerOption('options.maxEntries', opts.maxEntries, 1, MAX_ENTRIES),
       maxBytes: opts.maxBytes === undefined ? undefined : integerOption('options.maxBytes', opts.maxBytes, 1),
       sizeOf:
         opts.sizeOf === undefined
