@@ -131,7 +131,8 @@ function throughputContenders(fullN: number, pQueueRandomN: number): ThroughputC
       name: 'loadstone, no priority',
       tasks: fullN,
       run: async (n) => {
-        const q = new PriorityTaskQueue({ concurrency: 100 });
+        // A million added at once: more than the default bound of 100,000 waiting tasks.
+        const q = new PriorityTaskQueue({ concurrency: 100, maxQueued: Number.POSITIVE_INFINITY });
         let count = 0;
         const inc = (): void => {
           count++;
@@ -156,7 +157,8 @@ function throughputContenders(fullN: number, pQueueRandomN: number): ThroughputC
       tasks: fullN,
       target: 1,
       run: async (n, prio) => {
-        const q = new PriorityTaskQueue({ concurrency: 100 });
+        // A million added at once: more than the default bound of 100,000 waiting tasks.
+        const q = new PriorityTaskQueue({ concurrency: 100, maxQueued: Number.POSITIVE_INFINITY });
         let count = 0;
         const inc = (): void => {
           count++;
@@ -181,7 +183,8 @@ function throughputContenders(fullN: number, pQueueRandomN: number): ThroughputC
       tasks: fullN,
       target: 1,
       run: async (n, prio) => {
-        const q = new PriorityTaskQueue({ concurrency: 100 });
+        // A million added at once: more than the default bound of 100,000 waiting tasks.
+        const q = new PriorityTaskQueue({ concurrency: 100, maxQueued: Number.POSITIVE_INFINITY });
         let count = 0;
         const inc = (): void => {
           count++;

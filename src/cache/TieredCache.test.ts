@@ -466,7 +466,16 @@ describe('TieredCache', () => {
       expectInvalidOption(() => new TieredCache(options as TieredCacheOptions), option, expected);
     }
     expectInvalidOption(() => new MemoryTier({} as never), 'options.maxEntries', 'set');
-    expectInvalidOption(() => new MemoryTier({ maxEntries: 0 }), 'options.maxEntries', 'an integer >= 1');
+    expectInvalidOption(
+      () => new MemoryTier({ maxEntries: 0 }),
+      'options.maxEntries',
+      'an integer from 1 to 4194304',
+    );
+    expectInvalidOption(
+      () => new MemoryTier({ maxEntries: 2 ** 31 }),
+      'options.maxEntries',
+      'an integer from 1 to 4194304',
+    );
     expectInvalidOption(() => new MemoryTier({ maxBytes: 1.5 }), 'options.maxBytes', 'an integer >= 1');
   });
 

@@ -10,9 +10,11 @@ import {
   optionsObject,
   timerMsOption,
 } from '../core/internal/validate.js';
+import { warnUnbounded } from '../core/internal/warnUnbounded.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
 import type { BatchHandler, BatchProcessorOptions, BatchProcessorStats } from './BatchProcessorOptions.js';
 import { PriorityTaskQueue } from './PriorityTaskQueue.js';
+import { boundOption, DEFAULT_MAX_QUEUED } from './resolvePriorityTaskQueueOptions.js';
 
 const WHAT = 'BatchProcessor';
 
@@ -77,13 +79,22 @@ export class BatchProcessor<I, R = void> implements Closeable, MetricsSource<Bat
     this.#process = functionOption<BatchHandler<I, R>>('options.process', opts.process);
     this.#maxBatchSize = integerOption('options.maxBatchSize', opts.maxBatchSize ?? 100, 1);
     this.#maxWaitMs = timerMsOption('options.maxWaitMs', opts.maxWaitMs ?? 10);
-    this.#maxPendingItems =
-      opts.maxPendingItems === undefined || opts.maxPendingItems === Number.POSITIVE_INFINITY
-        ? Number.POSITIVE_INFINITY
-        : integerOption('options.maxPendingItems', opts.maxPendingItems, 1);
+    this.#maxPendingItems = boundOption(
+      'options.maxPendingItems',
+      opts.maxPendingItems,
+      DEFAULT_MAX_QUEUED,
+      1,
+      () =>
+        warnUnbounded(
+          'LOADSTONE_WARN_BATCH_UNBOUNDED',
+          'BatchProcessor with maxPendingItems: Infinity: items can pile up without limit when batches fall behind',
+        ),
+    );
     const concurrency = integerOption('options.concurrency', opts.concurrency ?? 1, 1);
     this.#queue = new PriorityTaskQueue({
       concurrency,
+      // The items' bound is the one that counts: batches never outnumber the items in them.
+      maxQueued: Number.isFinite(this.#maxPendingItems) ? this.#maxPendingItems : Number.MAX_SAFE_INTEGER,
       ...(opts.retry === undefined ? {} : { retry: opts.retry }),
       ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
     });

@@ -45,8 +45,9 @@ export type BatchProcessorOptions<I, R> = {
   readonly timeoutMs?: number;
   /**
    * How many items may wait, buffered or in batches not yet finished. `add` beyond it rejects
-   * with `CapacityExceededError`. Minimum: 1.
-   * @default Infinity
+   * with `CapacityExceededError`. Minimum: 1. `Infinity` turns the bound off (with a process
+   * warning, `LOADSTONE_WARN_BATCH_UNBOUNDED`, once per process).
+   * @default 100_000
    */
   readonly maxPendingItems?: number;
 };

@@ -77,8 +77,9 @@ export type PriorityTaskQueueOptions = {
   readonly concurrency?: number;
   /**
    * How many tasks may wait (running ones are not counted). `add` beyond it rejects with
-   * `CapacityExceededError`. Minimum: 0.
-   * @default Infinity (no bound; a bounded queue is the safer choice under load)
+   * `CapacityExceededError`. Minimum: 0. `Infinity` turns the bound off (with a process warning,
+   * `LOADSTONE_WARN_QUEUE_UNBOUNDED`, once per process).
+   * @default 100_000
    */
   readonly maxQueued?: number;
   /**

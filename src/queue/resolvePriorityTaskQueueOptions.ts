@@ -15,6 +15,7 @@ import {
   optionsObject,
   timerMsOption,
 } from '../core/internal/validate.js';
+import { warnUnbounded } from '../core/internal/warnUnbounded.js';
 import type { LoadSignal } from '../core/LoadSignal.js';
 import type {
   AddOptions,
@@ -55,6 +56,28 @@ const RETRY_OPTIONS = optionNames<TaskRetryOptions>()([
 const SHED_OPTIONS = optionNames<ShedOptions>()(['minPriority', 'action', 'degradedConcurrency']);
 const RATE_OPTIONS = optionNames<RateCapOptions>()(['limit', 'intervalMs']);
 const AGING_OPTIONS = optionNames<AgingOptions>()(['intervalMs']);
+
+/** The default bound on waiting tasks: about 20 MB of them (a few hundred bytes each). */
+export const DEFAULT_MAX_QUEUED = 100_000;
+
+/**
+ * A bound on how much may wait: `fallback` when absent, an integer from `min`, or `Infinity`
+ * (which calls `onUnbounded`, for its warning).
+ */
+export function boundOption(
+  path: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  onUnbounded: () => void,
+): number {
+  if (value === undefined) return fallback;
+  if (value === Number.POSITIVE_INFINITY) {
+    onUnbounded();
+    return value;
+  }
+  return integerOption(path, value, min);
+}
 
 const DEFAULT_PRIORITIES: readonly string[] = Object.freeze(['critical', 'high', 'medium', 'low']);
 
@@ -171,10 +194,12 @@ export function resolvePriorityTaskQueueOptions(
   const opts = optionsObject('options', options) as PriorityTaskQueueOptions;
   checkOptionKeys(opts, OPTIONS, 'PriorityTaskQueue');
   const concurrency = concurrencyOption('options.concurrency', opts.concurrency ?? 1);
-  const maxQueued =
-    opts.maxQueued === undefined || opts.maxQueued === Number.POSITIVE_INFINITY
-      ? Number.POSITIVE_INFINITY
-      : integerOption('options.maxQueued', opts.maxQueued, 0);
+  const maxQueued = boundOption('options.maxQueued', opts.maxQueued, DEFAULT_MAX_QUEUED, 0, () =>
+    warnUnbounded(
+      'LOADSTONE_WARN_QUEUE_UNBOUNDED',
+      'PriorityTaskQueue with maxQueued: Infinity: tasks can pile up without limit when they are added faster than they run',
+    ),
+  );
   const closeTimeoutMs = integerOption(
     'options.closeTimeoutMs',
     opts.closeTimeoutMs ?? 30_000,

@@ -13,6 +13,7 @@ import {
   optionNames,
   optionsObject,
 } from '../core/internal/validate.js';
+import { warnUnbounded } from '../core/internal/warnUnbounded.js';
 import type { ThreadRunOptions, WorkerThreadPoolOptions } from './WorkerThreadPoolOptions.js';
 
 const OPTIONS = optionNames<WorkerThreadPoolOptions>()([
@@ -59,8 +60,6 @@ export type ResolvedWorkerThreadPoolOptions = {
   readonly recordTiming: boolean;
 };
 
-let warnedUnbounded = false;
-
 /**
  * Turns a worker module path or URL into the `file:` URL string the thread imports.
  *
@@ -95,13 +94,10 @@ export function resolveOptions(
   const idleTimeoutMs = integerOption('options.idleTimeoutMs', o.idleTimeoutMs ?? 10_000, 0, MAX_TIMER_MS);
   let maxQueue = o.maxQueue ?? 10_000;
   if (maxQueue === Number.POSITIVE_INFINITY) {
-    if (!warnedUnbounded) {
-      warnedUnbounded = true;
-      process.emitWarning(
-        'WorkerThreadPool with maxQueue: Infinity: tasks can pile up without limit when threads fall behind',
-        { code: 'LOADSTONE_WARN_THREADS_UNBOUNDED_QUEUE' },
-      );
-    }
+    warnUnbounded(
+      'LOADSTONE_WARN_THREADS_UNBOUNDED_QUEUE',
+      'WorkerThreadPool with maxQueue: Infinity: tasks can pile up without limit when threads fall behind',
+    );
   } else {
     maxQueue = integerOption('options.maxQueue', maxQueue, 0);
   }
