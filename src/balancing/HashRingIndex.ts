@@ -60,10 +60,16 @@ export class HashRingIndex {
     for (const candidate of candidates) {
       byId.set(candidate.id, candidate);
       const node = { id: candidate.id, weight: candidate.weight };
-      if (this.#sharder === undefined) {
-        this.#sharder = new ConsistentHashSharder({ algorithm: this.#algorithm, nodes: [node] });
-      } else if (!this.#sharder.hasNode(candidate.id)) {
-        this.#sharder.addNode(node);
+      try {
+        if (this.#sharder === undefined) {
+          this.#sharder = new ConsistentHashSharder({ algorithm: this.#algorithm, nodes: [node] });
+        } else if (!this.#sharder.hasNode(candidate.id)) {
+          this.#sharder.addNode(node);
+        }
+      } catch (error) {
+        // The ring is the picker's, not the caller's: name the backend whose weight it cannot hold.
+        if (!(error instanceof InvalidOptionError)) throw error;
+        throw new InvalidOptionError(`backend "${candidate.id}" weight`, error.expected, candidate.weight);
       }
     }
     this.#byId.set(candidates, byId);
