@@ -49,7 +49,13 @@ describe('TieredCache', () => {
       defaultTtlMs: 60_000,
     });
     const user = await cache.getOrSet<User>('user:1', () => ({ kind: 'user', name: 'Ada' }));
-    expectTypeOf(user).toEqualTypeOf<User | undefined>();
+    expectTypeOf(user).toEqualTypeOf<User>(); // the loader always finds one
+    const maybe = await cache.getOrSet<User>('user:2', () => (Math.random() > 2 ? user : undefined));
+    expectTypeOf(maybe).toEqualTypeOf<User | undefined>(); // this one may answer "not found"
+    const numbers = new TieredCache({ tiers: [new MemoryTier({ maxEntries: 10 })] });
+    const count: number = await numbers.getOrSet('count', async () => 1);
+    expect(count).toBe(1);
+    await numbers.close();
     expectTypeOf(await cache.get<Article>('article:1')).toEqualTypeOf<Article | undefined>();
     expectTypeOf(await cache.get('user:1')).toEqualTypeOf<User | Article | undefined>();
     expect(await cache.get<User>('user:1')).toEqual({ kind: 'user', name: 'Ada' });

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import type { CacheEntry } from '../core/CacheTier.js';
-import type { Clock } from '../core/Clock.js';
 import type { Closeable, CloseOptions } from '../core/Closeable.js';
 import type { AbortedError } from '../core/errors/AbortedError.js';
 import { ClosedError } from '../core/errors/ClosedError.js';
@@ -11,6 +10,7 @@ import { abortReason } from '../core/internal/abort.js';
 import { optionsObject } from '../core/internal/validate.js';
 import { LatencyRecorder } from '../core/LatencyRecorder.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
+import { CacheClock } from './CacheClock.js';
 import { CacheShutdown } from './CacheShutdown.js';
 import { checkGetOrSet } from './checkArguments.js';
 import { GuardedTier } from './GuardedTier.js';
@@ -22,6 +22,7 @@ import { SingleFlight } from './SingleFlight.js';
 import type {
   GetOrSetOptions,
   Loader,
+  LoaderContext,
   SetOptions,
   TieredCacheEvents,
   TieredCacheOptions,
@@ -72,9 +73,8 @@ export class TieredCache<V = unknown>
    * close, so the hot path needs no `closed` check.
    */
   #memory: MemoryTier['lru'] | undefined;
-  readonly #clock: Clock;
-  /** Only the default clock may be read through a coarse cache (a fake clock must be exact). */
-  readonly #coarse: boolean;
+  /** Coarse for the wall clock only (a fake clock must be exact). */
+  readonly #time: CacheClock;
   readonly #reader: TierReader;
   readonly #writer: TierWriter;
   readonly #flight: SingleFlight<V>;
@@ -82,8 +82,6 @@ export class TieredCache<V = unknown>
   readonly #shutdown: CacheShutdown;
   readonly #latency = new LatencyRecorder();
   readonly #lifetime = new AbortController();
-  #nowCache = 0;
-  #nowTimer: NodeJS.Timeout | undefined;
   #sampleCountdown: number;
   #closed = false;
   // The fast hit's counter: a plain field, so the hit path pays one increment.
@@ -101,8 +99,7 @@ export class TieredCache<V = unknown>
     this.#tiers = o.tiers.map((tier) => new GuardedTier(tier, o.name, o, this));
     const first = o.tiers[0]?.tier;
     this.#memory = first instanceof MemoryTier ? first.lru : undefined;
-    this.#clock = o.clock;
-    this.#coarse = o.coarseClock;
+    this.#time = new CacheClock(o.clock, o.coarseClock);
     this.#sampleCountdown = o.latencySampleEvery;
     const lifetime = this.#lifetime.signal;
     this.#relay = new InvalidationRelay(o.bus, o.channel, this.#tiers, o.tagTtlMs, this);
@@ -111,7 +108,7 @@ export class TieredCache<V = unknown>
     // The lock lives with the first remote tier: its calls go through that tier's breaker.
     const breaker = this.#tiers.find((tier) => tier.remote)?.breaker;
     this.#flight = new SingleFlight(this.#reader, this.#writer, o, breaker, lifetime, this);
-    const stopClock = (): void => clearTimeout(this.#nowTimer);
+    const stopClock = (): void => this.#time.stop();
     this.#shutdown = new CacheShutdown(this.#flight, this.#relay, this.#tiers, o.closeTimeoutMs, stopClock);
   }
 
@@ -188,7 +185,7 @@ export class TieredCache<V = unknown>
 
   /** Fresh, and without tags (a tagged entry must be checked against its tags' markers). */
   #servableAsIs(entry: CacheEntry): boolean {
-    return entry.tags === undefined && entry.freshUntil > this.#now();
+    return entry.tags === undefined && entry.freshUntil > this.#time.now();
   }
 
   /**
@@ -209,9 +206,23 @@ export class TieredCache<V = unknown>
    * {@link ClosedError} `ERR_LOADSTONE_CLOSED` after `close()`; `signal.reason` on abort;
    * {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` for a bad argument.
    *
+   * The result's type follows the loader's: a loader that always returns a `T` gives a `T`, one
+   * that may return `undefined` gives `T | undefined`. Keep one loader per key: callers of a key
+   * share one loader run and its cached answer, "not found" included.
+   *
    * @example
    * {@includeCode ./TieredCache.test.ts#getOrSet}
    */
+  getOrSet<T extends V = V>(
+    key: string,
+    loader: (context: LoaderContext) => T | PromiseLike<T>,
+    options?: GetOrSetOptions,
+  ): Promise<T>;
+  getOrSet<T extends V = V>(
+    key: string,
+    loader: Loader<T>,
+    options?: GetOrSetOptions,
+  ): Promise<T | undefined>;
   getOrSet<T extends V = V>(
     key: string,
     loader: Loader<T>,
@@ -370,20 +381,6 @@ export class TieredCache<V = unknown>
   }
 
   // ---------------------------------------------------------------------------------------------
-
-  #now(): number {
-    if (!this.#coarse) return this.#clock.now();
-    // Date.now() per hit costs more than the lru lookup; a 1 ms cache (as lru-cache's
-    // ttlResolution) keeps expiry exact to the millisecond.
-    if (this.#nowTimer === undefined) {
-      this.#nowCache = Date.now();
-      this.#nowTimer = setTimeout(() => {
-        this.#nowTimer = undefined;
-      }, 1);
-      this.#nowTimer.unref();
-    }
-    return this.#nowCache;
-  }
 
   /** Times one call in `latencySampleEvery` (the fast path counts down too). */
   #timed<T>(promise: Promise<T>): Promise<T> {
