@@ -18,7 +18,9 @@ export type MemoryTierCommonOptions = {
   /** Name in stats and events. @default 'memory' */
   readonly name?: string;
   /**
-   * Size of one entry in bytes, for `maxBytes`. Called on every write.
+   * Size of one entry's value in bytes, for `maxBytes`. Called on every write. The key's own
+   * bytes (its length times 2, UTF-16) are added to it: keys come from requests, and 64 KB keys
+   * held 94 MB under a 1 MB `maxBytes` when they were not counted.
    * @default the length of the value's JSON text times 2 (UTF-16), plus 64; values JSON cannot
    * encode count 1 024
    */
@@ -138,7 +140,7 @@ export class MemoryTier implements CacheTier<true>, Closeable {
         : {
             maxSize: resolved.maxBytes,
             sizeCalculation: (entry: CacheEntry, key: string) =>
-              Math.max(1, Math.ceil(sizeOf(entry.value, key))),
+              Math.max(1, Math.ceil(sizeOf(entry.value, key))) + key.length * 2,
           }),
     } as LRUCache.Options<string, CacheEntry, unknown>);
     this.#subscription = opts.loadSignal?.subscribe((change: LoadChange) => {

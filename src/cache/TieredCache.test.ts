@@ -386,12 +386,13 @@ describe('TieredCache', () => {
     await cache.close();
   });
 
-  it('bounds the memory tier by bytes', async () => {
+  it('bounds the memory tier by bytes, keys counted', async () => {
     const memory = new MemoryTier({ maxBytes: 1_000, sizeOf: () => 100 });
     const cache = new TieredCache({ tiers: [memory] });
-    for (let i = 0; i < 50; i++) await cache.set(`k${i}`, i);
-    expect(memory.size).toBe(10);
-    expect(memory.bytes).toBe(1_000);
+    // Each entry: 100 for the value, 6 for its 3-character key.
+    for (let i = 0; i < 50; i++) await cache.set(`k${String(i).padStart(2, '0')}`, i);
+    expect(memory.size).toBe(9);
+    expect(memory.bytes).toBe(9 * 106);
   });
 
   it('samples latency', async () => {

@@ -20,4 +20,8 @@ describe('attacker-chosen keys', () => {
   it('LoadBalancer keeps nothing per ctx.group that no backend has (a million groups)', async () => {
     expect(await retainedMb('balancer-groups', 1_000_000)).toBeLessThan(2);
   }, 150_000);
+
+  it('MemoryTier counts keys in maxBytes: a million 200-character keys under 1 MB', async () => {
+    expect(await retainedMb('memory-tier-keys', 1_000_000)).toBeLessThan(1.5);
+  }, 150_000);
 });
