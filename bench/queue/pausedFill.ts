@@ -1,8 +1,7 @@
 // The paused-queue case of the queue bench: 100,000 enqueues into a paused queue, each contender
 // in a fresh process (one fill per process), so the time is what a plain loop in a user's process
-// measures. Run in one process after the other contenders, p-queue measured twice as slow (its
-// sorted-array inserts met a heap grown by the earlier rounds): 3,462 ms, where a plain loop takes
-// about 1,770 ms.
+// measures. Run in the bench's own process after the other contenders, p-queue took twice as
+// long (3,462 ms against 1,594–1,910 ms fresh), which inflated the ratio to 20.8× (7.4–8.7× fresh).
 //
 // As a child: `node --import tsx pausedFill.ts <contender> <n> <seed>` fills once and sends
 // `{ ms }` over IPC.
