@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { boom, ok } from '../../test/helpers/circuitBreaker.js';
 import { CircuitBreaker } from './CircuitBreaker.js';
+import { READ_AT_LEAST_EVERY } from './CircuitBreakerWindow.js';
 
 /** windowMs 1,000: ten buckets of 100 ms. */
 function ratioBreaker(): CircuitBreaker {
@@ -88,5 +89,19 @@ describe('CircuitBreaker window on the real clock', () => {
     expect(vi.getTimerCount()).toBe(1);
     vi.advanceTimersByTime(200);
     expect(vi.getTimerCount()).toBe(0); // no success since: nothing re-armed
+  });
+
+  it('reads the time at least once in 1,024 successes, though the timer is held back', async () => {
+    const b = ratioBreaker();
+    await succeed(b, 2); // the second arms the timer
+    const now = vi.spyOn(performance, 'now');
+    now.mockClear();
+    // Calls 3 to 1,202. One call in 16 (1, 17, 33, …) is timed for latency: two reads of its own,
+    // and its success is counted at that time. The other 1,125 are the window's to read for.
+    await succeed(b, 1_200);
+    const timed = Math.floor((1_202 - 1) / 16) - Math.floor((2 - 1) / 16); // 75
+    expect(1_200 - timed).toBeGreaterThanOrEqual(READ_AT_LEAST_EVERY);
+    expect(1_200 - timed).toBeLessThan(2 * READ_AT_LEAST_EVERY);
+    expect(now).toHaveBeenCalledTimes(2 * timed + 1);
   });
 });

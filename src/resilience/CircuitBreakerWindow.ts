@@ -5,6 +5,9 @@ import { type Clock, systemClock } from '../core/Clock.js';
 /** Number of buckets the window is split into. */
 export const WINDOW_BUCKETS = 10;
 
+/** With the real clock, a success reads the time at least once in this many. */
+export const READ_AT_LEAST_EVERY = 1024;
+
 export class CircuitBreakerWindow {
   readonly #bucketMs: number;
   readonly #clock: Clock;
@@ -24,6 +27,11 @@ export class CircuitBreakerWindow {
    * 45 ns on Node 20, the whole of what the failure-ratio rule cost above the consecutive rule).
    */
   #current = false;
+  /**
+   * Successes left before the time is read anyway: a timer can be held back for long (a busy
+   * loop, fake timers in a test), and this bounds how many successes it can misplace.
+   */
+  #untilRead = 0;
   readonly #markEnded = (): void => {
     this.#current = false;
   };
@@ -51,14 +59,16 @@ export class CircuitBreakerWindow {
    * Counts one success now. With the real clock, the time is read once per bucket: a timer
    * (unref'd, one at a time, armed only by a success) says when the bucket has ended, as
    * opossum's bucket timer does. A timer fires late, never early, so a success is at worst
-   * counted in the bucket before its own by that lateness. An injected clock (a `FakeClock`)
-   * has no timers behind it and is read every time.
+   * counted in the bucket before its own by that lateness, and the time is read at least once
+   * in {@link READ_AT_LEAST_EVERY} successes whatever the timer does. An injected clock (a
+   * `FakeClock`) has no timers behind it and is read every time.
    */
   recordSuccess(): void {
-    if (!this.#current) {
+    if (!this.#current || --this.#untilRead === 0) {
       const now = this.#clock.now();
       this.#advance(now);
-      if (this.#clock === systemClock) {
+      this.#untilRead = READ_AT_LEAST_EVERY;
+      if (!this.#current && this.#clock === systemClock) {
         this.#current = true;
         // +1: Node counts timers in whole milliseconds of its own loop clock.
         setTimeout(this.#markEnded, Math.ceil(this.#bucketEndsAt - now) + 1).unref();
