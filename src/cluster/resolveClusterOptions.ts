@@ -5,6 +5,7 @@ import {
   checkOptionKeys,
   functionOption,
   integerOption,
+  MAX_TIMER_MS,
   nonEmptyStringOption,
   numberOption,
   oneOfOption,
@@ -50,8 +51,6 @@ export type ResolvedClusterSupervisorOptions = {
   readonly execArgv: readonly string[];
   readonly maxConnectionsPerWorker: number | undefined;
 };
-
-const MAX_MS = 2_147_483_647;
 
 function workerCount(value: unknown): number {
   if (value !== undefined && value !== 'auto') return integerOption('options.workers', value, 1);
@@ -169,7 +168,7 @@ export function resolveClusterOptions(
   const o = optionsObject('options', options) as ClusterSupervisorOptions;
   checkOptionKeys(o, OPTIONS, 'ClusterSupervisor');
   const ms = (name: keyof ClusterSupervisorOptions, fallback: number, min = 0): number =>
-    integerOption(`options.${name}`, o[name] ?? fallback, min, MAX_MS);
+    integerOption(`options.${name}`, o[name] ?? fallback, min, MAX_TIMER_MS);
   const autoscale = autoscaleOption(o.autoscale);
   let workers = workerCount(o.workers);
   if (autoscale) workers = Math.min(autoscale.max, Math.max(autoscale.min, workers));

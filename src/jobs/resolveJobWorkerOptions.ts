@@ -11,7 +11,7 @@ import {
 } from '../core/internal/validate.js';
 import type { LoadSignal } from '../core/LoadSignal.js';
 import type { RateLimiter } from '../resilience/index.js';
-import type { JobHandler, JobWorkerOptions } from './JobWorkerOptions.js';
+import type { JobHandler, JobRateOptions, JobWorkerOptions } from './JobWorkerOptions.js';
 import { coreOf, type QueueCore } from './QueueCore.js';
 
 /** @internal */
@@ -28,6 +28,7 @@ export type ResolvedJobWorkerOptions<D, R> = {
   readonly sweepLimit: number;
 };
 
+const RATE_OPTIONS = optionNames<JobRateOptions>()(['limiter', 'key']);
 const KNOWN = optionNames<JobWorkerOptions<unknown, unknown>>()([
   'queue',
   'handler',
@@ -52,7 +53,7 @@ export function resolveJobWorkerOptions<D, R>(
   let rate: ResolvedJobWorkerOptions<D, R>['rate'];
   if (opts.rate !== undefined) {
     const given = optionsObject('options.rate', opts.rate);
-    checkOptionKeys(given, new Set(['limiter', 'key']), 'the rate options', {}, 'options.rate');
+    checkOptionKeys(given, RATE_OPTIONS, 'the rate options', {}, 'options.rate');
     rate = {
       limiter: implementationOption<RateLimiter>(
         'options.rate.limiter',

@@ -10,6 +10,7 @@ import {
   oneOfOption,
   optionNames,
   optionsObject,
+  timerMsOption,
 } from '../core/internal/validate.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
 import { MemoryRateLimitStore } from './MemoryRateLimitStore.js';
@@ -355,7 +356,7 @@ function resolveOptions(options: RateLimiterOptions): ResolvedRateLimiterOptions
     clock,
     failOpen:
       oneOfOption('options.onStoreError', opts.onStoreError ?? 'fail-open', FAILURE_MODES) === 'fail-open',
-    storeTimeoutMs: numberOption('options.storeTimeoutMs', opts.storeTimeoutMs ?? 1000, 0, 2 ** 31 - 1),
+    storeTimeoutMs: timerMsOption('options.storeTimeoutMs', opts.storeTimeoutMs ?? 1000),
     periodMs,
     max,
     trusted: storesReturningResults.has(store),
