@@ -5,7 +5,7 @@ import { setMaxListeners } from 'node:events';
 import { ClosedError } from '../core/errors/ClosedError.js';
 import type { CloseOptions } from '../core/index.js';
 import { drainWithin } from '../core/internal/abort.js';
-import { optionsObject } from '../core/internal/validate.js';
+import { signalOption } from '../core/internal/signalOption.js';
 import type { ActiveHealthChecker } from './ActiveHealthChecker.js';
 import type { LeaseTracker } from './LeaseTracker.js';
 
@@ -47,7 +47,7 @@ export class Shutdown<T> {
   }
 
   async close(options?: CloseOptions): Promise<void> {
-    const signal = optionsObject('options', options).signal;
+    const signal = signalOption(options, 'LoadBalancer.close');
     this.#closed = true;
     const stopping = this.#checker?.stop();
     const all = Promise.all([this.#leases.whenDrained(), stopping]).then(() => undefined);

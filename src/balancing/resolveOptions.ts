@@ -1,6 +1,7 @@
 // Internal: validation of the LoadBalancer's options into their resolved, frozen form.
 import type { Clock, HealthCheck, Picker } from '../core/index.js';
 import { InvalidOptionError, systemClock } from '../core/index.js';
+import { clockOption } from '../core/internal/clockOption.js';
 import {
   checkOptionKeys,
   functionOption,
@@ -85,7 +86,7 @@ export function resolveLoadBalancerOptions<T>(
   checkOptionKeys(options, BALANCER_OPTIONS, 'LoadBalancer');
   return Object.freeze({
     strategy: resolveStrategy<T>(options.strategy) ?? new PeakEwmaPicker(),
-    clock: resolveClock(options.clock, systemClock),
+    clock: clockOption(options.clock, systemClock),
     ewmaDecayMs: numberOption('options.ewmaDecayMs', options.ewmaDecayMs ?? 10_000, 1),
     closeTimeoutMs: integerOption(
       'options.closeTimeoutMs',
@@ -251,15 +252,6 @@ export function resolveHealthCheck<T>(
       healthyThreshold: integerOption('options.healthCheck.healthyThreshold', opts.healthyThreshold ?? 2, 1),
     }),
   };
-}
-
-/** @internal */
-export function resolveClock(value: unknown, fallback: Clock): Clock {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'object' || value === null || typeof (value as Clock).now !== 'function') {
-    throw new InvalidOptionError('options.clock', 'a Clock (an object with a `now` method)', value);
-  }
-  return value as Clock;
 }
 
 /** @internal Makes a backend's check and checks that it is one. */

@@ -8,6 +8,7 @@ import { drainUnlessAborted } from '../core/internal/abort.js';
 import { timedOutWaiting, withDeadline } from '../core/internal/deadline.js';
 import { toJsonText } from '../core/internal/json.js';
 import { RedisSubscriberConnection } from '../core/internal/RedisSubscriberConnection.js';
+import { signalOption } from '../core/internal/signalOption.js';
 import {
   checkOptionKeys,
   functionOption,
@@ -205,10 +206,7 @@ export class RedisBus implements Bus, Closeable {
    * when `options.signal` aborts first.
    */
   async close(options?: CloseOptions): Promise<void> {
-    const signal = optionsObject('options', options).signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new InvalidOptionError('options.signal', 'an AbortSignal', signal);
-    }
+    const signal = signalOption(options, 'RedisBus.close');
     this.#closed = true;
     this.#closing ??= this.#drainThenRelease();
     return drainUnlessAborted(this.#closing, signal, (reason) => this.destroy(reason), 'RedisBus close');

@@ -7,7 +7,7 @@ import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { LoaderError } from '../core/errors/LoaderError.js';
 import type { HealthCheck, HealthCheckResult } from '../core/HealthCheck.js';
 import { abortReason } from '../core/internal/abort.js';
-import { optionsObject } from '../core/internal/validate.js';
+import { signalOption } from '../core/internal/signalOption.js';
 import { LatencyRecorder } from '../core/LatencyRecorder.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
 import { CacheClock } from './CacheClock.js';
@@ -351,7 +351,7 @@ export class TieredCache<V = unknown>
    * @throws `signal.reason` (an {@link AbortedError} if not an `Error`), as a rejection, on abort.
    */
   async close(options?: CloseOptions): Promise<void> {
-    const signal = optionsObject('options', options).signal;
+    const signal = signalOption(options, 'TieredCache.close');
     this.#closed = true;
     this.#memory = undefined;
     const closing = this.#shutdown.close();

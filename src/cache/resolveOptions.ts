@@ -3,6 +3,7 @@ import type { Bus } from '../core/Bus.js';
 import type { CacheTier } from '../core/CacheTier.js';
 import type { Clock } from '../core/Clock.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+import { clockOption } from '../core/internal/clockOption.js';
 import {
   booleanOption,
   checkOptionKeys,
@@ -144,9 +145,7 @@ export function resolveOptions(options: TieredCacheOptions): ResolvedTieredCache
     MAX_TIMER_MS,
   );
   const resolvedTiers = tiers.map((tier: CacheTier, i: number) => resolveTier(`options.tiers[${i}]`, tier));
-  if (opts.clock !== undefined && (typeof opts.clock !== 'object' || typeof opts.clock?.now !== 'function')) {
-    throw new InvalidOptionError('options.clock', 'a Clock', opts.clock);
-  }
+  const clock = clockOption(opts.clock, wallClock);
   const random =
     opts.random === undefined ? Math.random : functionOption<RandomSource>('options.random', opts.random);
   const lock =
@@ -175,7 +174,7 @@ export function resolveOptions(options: TieredCacheOptions): ResolvedTieredCache
     tagTtlMs,
     latencySampleEvery: sampleEvery,
     closeTimeoutMs,
-    clock: opts.clock ?? wallClock,
+    clock,
     coarseClock: opts.clock === undefined,
     random,
     lock,

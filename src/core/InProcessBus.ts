@@ -5,7 +5,14 @@ import { ClosedError } from './errors/ClosedError.js';
 import { InvalidOptionError } from './errors/InvalidOptionError.js';
 import { drainUnlessAborted } from './internal/abort.js';
 import { toJsonText } from './internal/json.js';
-import { functionOption, nonEmptyStringOption, optionsObject } from './internal/validate.js';
+import { signalOption } from './internal/signalOption.js';
+import {
+  checkOptionKeys,
+  functionOption,
+  nonEmptyStringOption,
+  optionNames,
+  optionsObject,
+} from './internal/validate.js';
 import { warnThrew } from './internal/warnThrew.js';
 import type { JsonValue } from './Json.js';
 
@@ -18,6 +25,8 @@ export type InProcessBusOptions = {
    */
   readonly onHandlerError?: (error: unknown, channel: string) => void;
 };
+
+const OPTIONS = optionNames<InProcessBusOptions>()(['onHandlerError']);
 
 type Subscription = {
   readonly handler: BusHandler;
@@ -49,6 +58,7 @@ export class InProcessBus implements Bus {
    */
   constructor(options?: InProcessBusOptions) {
     const opts = optionsObject('options', options);
+    checkOptionKeys(opts, OPTIONS, 'InProcessBus');
     this.#onHandlerError =
       opts.onHandlerError === undefined
         ? warnHandlerThrew
@@ -107,10 +117,7 @@ export class InProcessBus implements Bus {
    * `options.signal` is not an `AbortSignal`.
    */
   async close(options?: CloseOptions): Promise<void> {
-    const signal = optionsObject('options', options).signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new InvalidOptionError('options.signal', 'an AbortSignal', signal);
-    }
+    const signal = signalOption(options, 'InProcessBus.close');
     this.#closed = true;
     this.#drained ??=
       this.#pending === 0

@@ -1,7 +1,13 @@
 import type { Histogram } from 'hdr-histogram-js';
 import { build } from 'hdr-histogram-js';
 import type { InvalidOptionError } from './errors/InvalidOptionError.js';
-import { integerOption, numberOption, optionsObject } from './internal/validate.js';
+import {
+  checkOptionKeys,
+  integerOption,
+  numberOption,
+  optionNames,
+  optionsObject,
+} from './internal/validate.js';
 
 /** Options of {@link LatencyRecorder}. */
 export type LatencyRecorderOptions = {
@@ -19,6 +25,8 @@ export type LatencyRecorderOptions = {
    */
   readonly significantDigits?: number;
 };
+
+const OPTIONS = optionNames<LatencyRecorderOptions>()(['highestTrackableMs', 'significantDigits']);
 
 /** A summary of a {@link LatencyRecorder}: plain numbers in ms, all `0` when it is empty. */
 export type LatencySnapshot = {
@@ -71,6 +79,7 @@ export class LatencyRecorder {
    */
   constructor(options?: LatencyRecorderOptions) {
     const opts = optionsObject('options', options);
+    checkOptionKeys(opts, OPTIONS, 'LatencyRecorder');
     const highestMs = integerOption('options.highestTrackableMs', opts.highestTrackableMs ?? 60_000, 1, 1e9);
     const digits = integerOption('options.significantDigits', opts.significantDigits ?? 3, 1, 5);
     this.#highestUs = highestMs * US_PER_MS;

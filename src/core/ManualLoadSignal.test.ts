@@ -133,7 +133,7 @@ describe('ManualLoadSignal', () => {
     ],
     [
       () => new ManualLoadSignal({ clock: {} as FakeClock }),
-      'Expected `options.clock.now` to be a function, got undefined',
+      'Expected `options.clock` to be a Clock (an object with a now() method), got `{}` (object)',
     ],
     [
       () => new ManualLoadSignal().set('bad' as 'healthy'),

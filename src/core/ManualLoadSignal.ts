@@ -3,8 +3,9 @@ import { systemClock } from './Clock.js';
 import { InvalidOptionError } from './errors/InvalidOptionError.js';
 import type { HealthStatus } from './HealthCheck.js';
 import { healthStatuses } from './HealthCheck.js';
+import { clockOption } from './internal/clockOption.js';
 import { ListenerSet } from './internal/ListenerSet.js';
-import { functionOption, oneOfOption, optionsObject } from './internal/validate.js';
+import { checkOptionKeys, oneOfOption, optionNames, optionsObject } from './internal/validate.js';
 import type { LoadChange, LoadSignal } from './LoadSignal.js';
 
 /** Options of {@link ManualLoadSignal}. */
@@ -20,6 +21,8 @@ export type ManualLoadSignalOptions = {
    */
   readonly clock?: Clock;
 };
+
+const OPTIONS = optionNames<ManualLoadSignalOptions>()(['initialStatus', 'clock']);
 
 /**
  * A {@link LoadSignal} you set by hand: from your own metrics, an admin endpoint, or a test
@@ -48,14 +51,12 @@ export class ManualLoadSignal implements LoadSignal {
    */
   constructor(options?: ManualLoadSignalOptions) {
     const opts = optionsObject('options', options);
+    checkOptionKeys(opts, OPTIONS, 'ManualLoadSignal');
     this.#status =
       opts.initialStatus === undefined
         ? 'healthy'
         : oneOfOption('options.initialStatus', opts.initialStatus, healthStatuses);
-    if (opts.clock !== undefined) {
-      functionOption('options.clock.now', (opts.clock as Partial<Clock> | null)?.now);
-    }
-    this.#clock = opts.clock ?? systemClock;
+    this.#clock = clockOption(opts.clock, systemClock);
   }
 
   /** The current status. */

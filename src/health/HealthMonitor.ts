@@ -6,6 +6,7 @@ import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { HealthCheck, HealthCheckResult, HealthStatus } from '../core/HealthCheck.js';
 import { abortReason } from '../core/internal/abort.js';
 import { ListenerSet } from '../core/internal/ListenerSet.js';
+import { signalOption } from '../core/internal/signalOption.js';
 import { warnThrew } from '../core/internal/warnThrew.js';
 import type { LoadChange, LoadSignal } from '../core/LoadSignal.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
@@ -274,7 +275,12 @@ export class HealthMonitor
    * @throws `signal.reason`, as a rejection, when `options.signal` aborts first.
    */
   close(options?: CloseOptions): Promise<void> {
-    const signal = (options as CloseOptions | undefined)?.signal;
+    let signal: AbortSignal | undefined;
+    try {
+      signal = signalOption(options, 'HealthMonitor.close');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (signal?.aborted)
       return this.destroy(signal.reason).then(() => Promise.reject(abortReason(signal, 'close')));
     this.#stop(undefined);

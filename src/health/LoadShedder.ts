@@ -1,10 +1,24 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
-import { integerOption, oneOfOption, optionsObject } from '../core/internal/validate.js';
+import {
+  checkOptionKeys,
+  integerOption,
+  oneOfOption,
+  optionNames,
+  optionsObject,
+} from '../core/internal/validate.js';
 import type { LoadSheddingOptions } from './HealthMonitorOptions.js';
 import { matchesAny, pathList, pathOf } from './pathMatching.js';
 import { priorityRule, type ShedRule } from './priorityShedding.js';
 import type { Level } from './thresholds.js';
+
+const OPTIONS = optionNames<LoadSheddingOptions>()([
+  'allow',
+  'healthPaths',
+  'retryAfterSeconds',
+  'shedFrom',
+  'priority',
+]);
 
 const DEFAULT_HEALTH_PATHS: readonly string[] = Object.freeze([
   '/health',
@@ -46,6 +60,7 @@ export class LoadShedder {
   ): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
     const levels = this.#levels;
     const opts = optionsObject('options', options);
+    checkOptionKeys(opts, OPTIONS, 'loadShedding', { retryAfter: 'retryAfterSeconds' });
     if (opts.priority !== undefined && opts.shedFrom !== undefined) {
       throw new InvalidOptionError(
         'options.shedFrom',

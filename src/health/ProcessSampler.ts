@@ -6,7 +6,7 @@ import {
 } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import type { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
-import { integerOption, optionsObject } from '../core/internal/validate.js';
+import { checkOptionKeys, integerOption, optionNames, optionsObject } from '../core/internal/validate.js';
 import type { HealthSample, HealthSampler } from './HealthSample.js';
 
 /** Options of {@link ProcessSampler}. */
@@ -22,6 +22,8 @@ export type ProcessSamplerOptions = {
    */
   readonly eventLoopResolutionMs?: number;
 };
+
+const OPTIONS = optionNames<ProcessSamplerOptions>()(['eventLoopResolutionMs']);
 
 const NS_PER_MS = 1e6;
 /**
@@ -63,6 +65,7 @@ export class ProcessSampler implements HealthSampler {
    */
   constructor(options?: ProcessSamplerOptions) {
     const opts = optionsObject('options', options);
+    checkOptionKeys(opts, OPTIONS, 'ProcessSampler');
     this.#resolutionMs = integerOption('options.eventLoopResolutionMs', opts.eventLoopResolutionMs ?? 20, 1);
     this.#histogram = monitorEventLoopDelay({ resolution: this.#resolutionMs });
     this.#histogram.enable();

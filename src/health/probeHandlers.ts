@@ -2,9 +2,17 @@
 // and Fastify (through `reply.raw`) all work.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HealthStatus } from '../core/HealthCheck.js';
-import { booleanOption, oneOfOption, optionsObject } from '../core/internal/validate.js';
+import {
+  booleanOption,
+  checkOptionKeys,
+  oneOfOption,
+  optionNames,
+  optionsObject,
+} from '../core/internal/validate.js';
 import type { HealthSnapshot, ReadinessOptions } from './HealthMonitorOptions.js';
 import type { Level } from './thresholds.js';
+
+const READINESS_OPTIONS = optionNames<ReadinessOptions>()(['unreadyFrom', 'detail']);
 
 /** What the probes read of the monitor: its public state. */
 export type ProbeHost = {
@@ -39,6 +47,7 @@ export function readinessHandler(
   options: ReadinessOptions | undefined,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const opts = optionsObject('options', options);
+  checkOptionKeys(opts, READINESS_OPTIONS, 'readinessHandler');
   const from = opts.unreadyFrom;
   let unreadyLevel: number;
   if (from === false) unreadyLevel = 3;

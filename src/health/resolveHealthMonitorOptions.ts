@@ -3,6 +3,7 @@
 import { type Clock, systemClock } from '../core/Clock.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { HealthCheck } from '../core/HealthCheck.js';
+import { clockOption } from '../core/internal/clockOption.js';
 import {
   checkOptionKeys,
   functionOption,
@@ -96,10 +97,7 @@ export function resolveHealthMonitorOptions(options: HealthMonitorOptions | unde
     functionOption('options.sampler.sample', (opts.sampler as Partial<HealthSampler> | null)?.sample);
     sampler = opts.sampler as HealthSampler;
   }
-  const clock = (opts.clock ?? systemClock) as Clock;
-  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
-    throw new InvalidOptionError('options.clock', 'a Clock (an object with a now() method)', opts.clock);
-  }
+  const clock = clockOption(opts.clock, systemClock);
   return {
     resolved: Object.freeze({
       name,

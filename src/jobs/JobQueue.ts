@@ -4,7 +4,7 @@ import { ClosedError } from '../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { JobStoreError } from '../core/errors/JobStoreError.js';
 import { assertJson } from '../core/internal/json.js';
-import { integerOption, optionsObject } from '../core/internal/validate.js';
+import { checkOptionKeys, integerOption, optionNames, optionsObject } from '../core/internal/validate.js';
 import type { JsonValue } from '../core/Json.js';
 import { LatencyRecorder } from '../core/LatencyRecorder.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
@@ -30,6 +30,8 @@ import {
 const WHAT = 'JobQueue';
 /** Jobs per store call of `addBulk`. */
 const ADD_CHUNK = 1_000;
+const GET_JOB_OPTIONS = optionNames<GetJobOptions>()(['key']);
+const RETRY_DEAD_OPTIONS = optionNames<RetryDeadOptions>()(['limit']);
 
 /**
  * A durable queue of jobs, the producer's and the admin's side: `add` puts a job in its store
@@ -147,6 +149,7 @@ export class JobQueue<D = JsonValue>
    */
   async getJob(id: string, options?: GetJobOptions): Promise<JobInfo<D> | undefined> {
     const opts = optionsObject('options', options) as GetJobOptions;
+    checkOptionKeys(opts, GET_JOB_OPTIONS, 'JobQueue.getJob');
     const partition = this.#partitioner.of(opts.key ?? id);
     const stored = await this.#call('getJob', () => this.#options.store.getJob(this.name, partition, id));
     if (stored === undefined) return undefined;
@@ -177,6 +180,7 @@ export class JobQueue<D = JsonValue>
    */
   async retryDead(options?: RetryDeadOptions): Promise<number> {
     const opts = optionsObject('options', options) as RetryDeadOptions;
+    checkOptionKeys(opts, RETRY_DEAD_OPTIONS, 'JobQueue.retryDead');
     let left =
       opts.limit === undefined || opts.limit === Number.POSITIVE_INFINITY
         ? Number.MAX_SAFE_INTEGER

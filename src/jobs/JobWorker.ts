@@ -1,7 +1,14 @@
 import { ClosedError } from '../core/errors/ClosedError.js';
+import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { LeaseLostError } from '../core/errors/LeaseLostError.js';
 import { abortReason } from '../core/internal/abort.js';
-import { integerOption, MAX_TIMER_MS, optionsObject } from '../core/internal/validate.js';
+import {
+  checkOptionKeys,
+  integerOption,
+  MAX_TIMER_MS,
+  optionNames,
+  optionsObject,
+} from '../core/internal/validate.js';
 import { warnThrew } from '../core/internal/warnThrew.js';
 import { backoffDelay } from '../resilience/index.js';
 import type { JobQueueEvents } from './events.js';
@@ -13,6 +20,7 @@ import { type ResolvedJobWorkerOptions, resolveJobWorkerOptions } from './resolv
 import { WorkerLoop } from './WorkerLoop.js';
 
 const WHAT = 'JobWorker';
+const CLOSE_OPTIONS = optionNames<JobWorkerCloseOptions>()(['timeoutMs', 'signal']);
 
 /**
  * Runs a {@link JobQueue}'s jobs, `concurrency` at a time, in this process: leases them from the
@@ -102,6 +110,7 @@ export class JobWorker<D = unknown, R = unknown> {
     let signal: AbortSignal | undefined;
     try {
       const opts = optionsObject('options', options) as JobWorkerCloseOptions;
+      checkOptionKeys(opts, CLOSE_OPTIONS, 'JobWorker.close');
       timeoutMs = integerOption(
         'options.timeoutMs',
         opts.timeoutMs ?? this.#o.closeTimeoutMs,
@@ -109,6 +118,9 @@ export class JobWorker<D = unknown, R = unknown> {
         MAX_TIMER_MS,
       );
       signal = opts.signal;
+      if (signal !== undefined && !(signal instanceof AbortSignal)) {
+        throw new InvalidOptionError('options.signal', 'an AbortSignal', signal);
+      }
     } catch (error) {
       return Promise.reject(error);
     }

@@ -3,7 +3,7 @@ import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { withDeadline } from '../core/internal/deadline.js';
 import { assertJson } from '../core/internal/json.js';
 import { hashTagSafe, type LuaScript, runScript } from '../core/internal/luaScript.js';
-import { integerOption } from '../core/internal/validate.js';
+import { checkOptionKeys, integerOption, optionNames, optionsObject } from '../core/internal/validate.js';
 import type { JsonValue } from '../core/Json.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
 import { type MailboxOptions, type ResolvedMailboxOptions, resolveMailboxOptions } from './MailboxOptions.js';
@@ -69,6 +69,7 @@ export type MailboxReadOptions = {
 
 /** Longest recipient, in characters. */
 const MAX_RECIPIENT_LENGTH = 1_024;
+const READ_OPTIONS = optionNames<MailboxReadOptions>()(['after', 'limit']);
 
 /**
  * Offline delivery: a durable, capped, per-recipient message store on Redis (or a Redis
@@ -163,9 +164,11 @@ export class Mailbox<T extends JsonValue = JsonValue> implements MetricsSource<M
    *
    * @throws (as a rejection) {@link InvalidOptionError} for a bad recipient, `after` or `limit`.
    */
-  async read(recipient: string, options: MailboxReadOptions = {}): Promise<MailboxRead<T>> {
-    const after = options.after === undefined ? '' : checkMailboxId('options.after', options.after);
-    const limit = integerOption('options.limit', options.limit ?? 100, 1, 10_000);
+  async read(recipient: string, options?: MailboxReadOptions): Promise<MailboxRead<T>> {
+    const opts = optionsObject('options', options);
+    checkOptionKeys(opts, READ_OPTIONS, 'Mailbox.read');
+    const after = opts.after === undefined ? '' : checkMailboxId('options.after', opts.after);
+    const limit = integerOption('options.limit', opts.limit ?? 100, 1, 10_000);
     const reply = (await this.#run(mailboxScripts.read, recipient, [after, limit, this.#options.ttlMs])) as [
       number,
       number,

@@ -3,6 +3,7 @@ import { ClosedError } from '../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { HealthCheck, HealthCheckResult } from '../core/HealthCheck.js';
 import { abortReason } from '../core/internal/abort.js';
+import { signalOption } from '../core/internal/signalOption.js';
 import { functionOption, integerOption, optionsObject } from '../core/internal/validate.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
 import type {
@@ -218,7 +219,7 @@ export class ConnectionPool<T> implements Closeable, HealthCheck, MetricsSource<
   close(options?: CloseOptions): Promise<void> {
     let signal: AbortSignal | undefined;
     try {
-      signal = optionsObject('options', options).signal;
+      signal = signalOption(options, 'ConnectionPool.close');
     } catch (error) {
       return Promise.reject(error);
     }

@@ -6,6 +6,7 @@ import type { HealthCheck, HealthCheckResult, HealthStatus } from '../core/Healt
 import { worstStatus } from '../core/HealthCheck.js';
 import { abortReason, drainUnlessAborted } from '../core/internal/abort.js';
 import { setOwnEntry } from '../core/internal/ownEntry.js';
+import { signalOption } from '../core/internal/signalOption.js';
 import {
   checkOptionKeys,
   integerOption,
@@ -247,7 +248,7 @@ export class ConnectionPoolManager
   close(options?: CloseOptions): Promise<void> {
     let signal: AbortSignal | undefined;
     try {
-      signal = optionsObject('options', options).signal;
+      signal = signalOption(options, 'ConnectionPoolManager.close');
     } catch (error) {
       return Promise.reject(error);
     }

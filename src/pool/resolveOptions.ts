@@ -1,6 +1,7 @@
 // Validation and defaults of ConnectionPool options and factories. Internal.
 import { type Clock, systemClock } from '../core/Clock.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+import { clockOption } from '../core/internal/clockOption.js';
 import {
   booleanOption,
   checkOptionKeys,
@@ -120,10 +121,7 @@ export function resolveOptions(options: ConnectionPoolOptions | undefined): Reso
       createPolicy,
     );
   }
-  const clock = (opts.clock ?? systemClock) as Clock;
-  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
-    throw new InvalidOptionError('options.clock', 'a Clock (an object with a now() method)', opts.clock);
-  }
+  const clock = clockOption(opts.clock, systemClock);
   return Object.freeze({
     min,
     max,

@@ -9,7 +9,7 @@ import { ClosedError } from '../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { drainUnlessAborted } from '../core/internal/abort.js';
 import { assertJson } from '../core/internal/json.js';
-import { optionsObject } from '../core/internal/validate.js';
+import { signalOption } from '../core/internal/signalOption.js';
 import type { JsonValue } from '../core/Json.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
 import {
@@ -233,9 +233,11 @@ export class Presence
    * @throws `signal.reason`, as a rejection, when `options.signal` aborts first.
    */
   close(options?: CloseOptions): Promise<void> {
-    const signal = optionsObject('options', options).signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      return Promise.reject(new InvalidOptionError('options.signal', 'an AbortSignal', signal));
+    let signal: AbortSignal | undefined;
+    try {
+      signal = signalOption(options, 'Presence.close');
+    } catch (error) {
+      return Promise.reject(error);
     }
     this.#closing ??= this.#shutdown(true);
     return drainUnlessAborted(this.#closing, signal, (reason) => this.destroy(reason), 'Presence.close');

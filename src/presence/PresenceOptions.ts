@@ -1,6 +1,7 @@
 import type { Bus } from '../core/Bus.js';
 import { type Clock, systemClock } from '../core/Clock.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+import { clockOption } from '../core/internal/clockOption.js';
 import {
   checkOptionKeys,
   implementationOption,
@@ -65,6 +66,6 @@ export function resolvePresenceOptions(options: PresenceOptions): Required<Prese
     heartbeatMs,
     ttlMs: integerOption('options.ttlMs', opts.ttlMs ?? 3 * heartbeatMs, 2 * heartbeatMs, 86_400_000),
     maxEntries: integerOption('options.maxEntries', opts.maxEntries ?? 1_000_000, 1),
-    clock: opts.clock ?? systemClock,
+    clock: clockOption(opts.clock, systemClock),
   };
 }

@@ -605,7 +605,7 @@ describe('PriorityTaskQueue', () => {
       'a finite number >= 1',
     ],
     ['aging 0', { aging: { intervalMs: 0 } }, 'options.aging.intervalMs', 'a finite number >= 1'],
-    ['bad clock', { clock: {} as never }, 'options.clock.now', 'a function'],
+    ['bad clock', { clock: {} as never }, 'options.clock', 'a Clock'],
     ['bad paused', { paused: 'yes' as never }, 'options.paused', 'a boolean'],
   ])('rejects %s', (_name, options, option, expected) => {
     expectInvalidOption(() => new PriorityTaskQueue(options), option, expected);

@@ -6,6 +6,7 @@ import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { ShedError } from '../core/errors/ShedError.js';
 import type { HealthStatus } from '../core/HealthCheck.js';
 import { abortReason, drainUnlessAborted } from '../core/internal/abort.js';
+import { signalOption } from '../core/internal/signalOption.js';
 import { booleanOption, integerOption } from '../core/internal/validate.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
 import { LoadShedding } from './LoadShedding.js';
@@ -224,7 +225,13 @@ export class PriorityTaskQueue
    * @throws `signal.reason`, as a rejection, on abort.
    */
   onEmpty(options?: WaitOptions): Promise<void> {
-    return this.#waiters.empty.wait(this.#dispatcher.size === 0, options?.signal);
+    let signal: AbortSignal | undefined;
+    try {
+      signal = signalOption(options, 'PriorityTaskQueue.onEmpty');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#waiters.empty.wait(this.#dispatcher.size === 0, signal);
   }
 
   /**
@@ -242,12 +249,14 @@ export class PriorityTaskQueue
    * {@includeCode ./PriorityTaskQueue.test.ts#onSizeLessThan}
    */
   onSizeLessThan(limit: number, options?: WaitOptions): Promise<void> {
+    let signal: AbortSignal | undefined;
     try {
       integerOption('limit', limit, 1);
+      signal = signalOption(options, 'PriorityTaskQueue.onSizeLessThan');
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#waiters.sizeBelow.wait(this.#dispatcher.size < limit, options?.signal, limit);
+    return this.#waiters.sizeBelow.wait(this.#dispatcher.size < limit, signal, limit);
   }
 
   /**
@@ -261,8 +270,14 @@ export class PriorityTaskQueue
    * {@includeCode ./PriorityTaskQueue.test.ts#onIdle}
    */
   onIdle(options?: WaitOptions): Promise<void> {
+    let signal: AbortSignal | undefined;
+    try {
+      signal = signalOption(options, 'PriorityTaskQueue.onIdle');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const dispatcher = this.#dispatcher;
-    return this.#waiters.idle.wait(dispatcher.size === 0 && dispatcher.running === 0, options?.signal);
+    return this.#waiters.idle.wait(dispatcher.size === 0 && dispatcher.running === 0, signal);
   }
 
   /**
@@ -288,7 +303,12 @@ export class PriorityTaskQueue
    * {@includeCode ./PriorityTaskQueue.test.ts#close}
    */
   close(options?: CloseOptions): Promise<void> {
-    const signal = options?.signal;
+    let signal: AbortSignal | undefined;
+    try {
+      signal = signalOption(options, 'PriorityTaskQueue.close');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (!this.#closed) {
       this.#closed = true;
       this.#closePromise = new Promise<void>((resolve) => {

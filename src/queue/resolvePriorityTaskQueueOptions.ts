@@ -3,6 +3,7 @@
 import type { Clock } from '../core/Clock.js';
 import { systemClock } from '../core/Clock.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+import { clockOption } from '../core/internal/clockOption.js';
 import {
   checkOptionKeys,
   functionOption,
@@ -260,8 +261,6 @@ export function resolvePriorityTaskQueueOptions(
     checkOptionKeys(aging, AGING_OPTIONS, 'aging', {}, 'options.aging');
     agingIntervalMs = timerMsOption('options.aging.intervalMs', aging.intervalMs, 1);
   }
-  if (opts.clock !== undefined)
-    functionOption('options.clock.now', (opts.clock as Partial<Clock> | null)?.now);
   return {
     concurrency,
     maxQueued,
@@ -278,6 +277,6 @@ export function resolvePriorityTaskQueueOptions(
     rateLimit,
     rateIntervalMs,
     agingIntervalMs,
-    clock: opts.clock ?? systemClock,
+    clock: clockOption(opts.clock, systemClock),
   };
 }

@@ -11,6 +11,7 @@ import {
   storesReturningResults,
 } from './RateLimitState.js';
 import type { RateLimitRule, RateLimitStore } from './RateLimitStore.js';
+import { entryBytes } from './rateLimitEntryBytes.js';
 import { slidingWindowStep } from './slidingWindow.js';
 
 /** Options of {@link MemoryRateLimitStore}. */
@@ -22,6 +23,14 @@ export type MemoryRateLimitStoreOptions = {
    * @default 100_000
    */
   readonly maxKeys?: number;
+  /**
+   * Most bytes the held keys may take, estimated per key as a fixed 192 bytes (its state and map
+   * slot) plus 2 bytes per character of the key, so long keys an attacker chooses cannot grow
+   * the store past it. Past it, keys stored longest ago are dropped, as for `maxKeys`. A single
+   * key larger than the whole budget is still kept, alone. Minimum: 1.
+   * @default 67_108_864 (64 MiB: 100,000 keys of up to 240 characters fit)
+   */
+  readonly maxBytes?: number;
 };
 
 /** Entries examined for expiry per new key: amortised cleanup without a timer. */
@@ -33,7 +42,7 @@ const SWEEP_PER_INSERT = 2;
  */
 const SWEEP_GRACE_MS = 1_000;
 
-const OPTIONS = optionNames<MemoryRateLimitStoreOptions>()(['maxKeys']);
+const OPTIONS = optionNames<MemoryRateLimitStoreOptions>()(['maxKeys', 'maxBytes']);
 
 /**
  * A {@link RateLimitStore} in this process's memory: a `Map` from key to a small state
@@ -42,17 +51,19 @@ const OPTIONS = optionNames<MemoryRateLimitStoreOptions>()(['maxKeys']);
  *
  * It cannot grow forever: an expired entry read again is reset in place, every new key sweeps
  * two older entries and drops those expired for over a second (so dead keys are reclaimed while
- * new ones arrive, with no timer keeping the process alive), and `maxKeys` caps the size. Decisions are synchronous; the limiter
- * still returns a promise.
+ * new ones arrive, with no timer keeping the process alive), and `maxKeys` and `maxBytes` cap
+ * its size. Decisions are synchronous; the limiter still returns a promise.
  *
  * @example
  * {@includeCode ./MemoryRateLimitStore.test.ts#memoryStore}
  */
 export class MemoryRateLimitStore implements RateLimitStore {
   readonly #maxKeys: number;
+  readonly #maxBytes: number;
   /** Key prefix → key → state. Per-prefix maps spare a string concatenation per call. */
   readonly #spaces = new Map<string, Map<string, RateLimitState>>();
   #size = 0;
+  #bytes = 0;
   // The last prefix used and its map: one limiter per store is the common case.
   #lastPrefix: string | undefined;
   #lastEntries: Map<string, RateLimitState> | undefined;
@@ -70,12 +81,18 @@ export class MemoryRateLimitStore implements RateLimitStore {
     const opts = optionsObject('options', options);
     checkOptionKeys(opts, OPTIONS, 'MemoryRateLimitStore');
     this.#maxKeys = integerOption('options.maxKeys', opts.maxKeys ?? 100_000, 1);
+    this.#maxBytes = integerOption('options.maxBytes', opts.maxBytes ?? 64 * 2 ** 20, 1);
     storesReturningResults.add(this);
   }
 
   /** Number of keys currently held (over all prefixes), expired ones not yet swept included. */
   get size(): number {
     return this.#size;
+  }
+
+  /** Estimated bytes of the keys held, as `maxBytes` counts them. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /**
@@ -197,6 +214,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
     const entries = this.#spaces.get(rule.keyPrefix);
     if (entries === undefined || !entries.delete(key)) return false;
     this.#size--;
+    this.#bytes -= entryBytes(key);
     return true;
   }
 
@@ -204,6 +222,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   clear(): void {
     this.#spaces.clear();
     this.#size = 0;
+    this.#bytes = 0;
     this.#lastPrefix = undefined;
     this.#lastEntries = undefined;
     this.#sweepEntries = undefined;
@@ -223,12 +242,16 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   #insert(entries: Map<string, RateLimitState>, key: string, state: RateLimitState, nowMs: number): void {
-    if (this.#size >= this.#maxKeys) this.#evictOldest(entries);
+    const bytes = entryBytes(key);
+    while (this.#size >= this.#maxKeys || this.#bytes + bytes > this.#maxBytes) {
+      if (!this.#evictOldest(entries)) break; // empty: a key over the whole budget is kept alone
+    }
     // Insert before sweeping: a map left empty by the sweep's delete would make V8 shrink its
     // table (a runtime call and a new table) on every insert when keys expire as fast as they
     // arrive. The new key is never swept: it was just allowed, so it has not expired.
     entries.set(key, state);
     this.#size++;
+    this.#bytes += bytes;
     // Sweep the map being inserted into (a prefix that stops getting new keys keeps its
     // expired entries until maxKeys evicts them; they are reset when read in any case).
     let sweep = this.#sweep;
@@ -247,14 +270,18 @@ export class MemoryRateLimitStore implements RateLimitStore {
       if (old.expiresAtMs + SWEEP_GRACE_MS <= nowMs) {
         entries.delete(next.value[0]);
         this.#size--;
+        this.#bytes -= entryBytes(next.value[0]);
         this.#spare = resetState(old);
       }
     }
     this.#sweep = sweep;
   }
 
-  /** Drops the key stored longest ago: in `preferred` when it has any, else in another prefix. */
-  #evictOldest(preferred: Map<string, RateLimitState>): void {
+  /**
+   * Drops the key stored longest ago: in `preferred` when it has any, else in another prefix.
+   * @returns false when there was none to drop.
+   */
+  #evictOldest(preferred: Map<string, RateLimitState>): boolean {
     let from: Map<string, RateLimitState> | undefined = preferred.size > 0 ? preferred : undefined;
     if (from === undefined) {
       for (const entries of this.#spaces.values()) {
@@ -266,9 +293,10 @@ export class MemoryRateLimitStore implements RateLimitStore {
     }
     // Insertion order: the first key is the one stored longest ago.
     const oldest = from?.keys().next();
-    if (from !== undefined && oldest !== undefined && oldest.done !== true) {
-      from.delete(oldest.value);
-      this.#size--;
-    }
+    if (from === undefined || oldest === undefined || oldest.done === true) return false;
+    from.delete(oldest.value);
+    this.#size--;
+    this.#bytes -= entryBytes(oldest.value);
+    return true;
   }
 }

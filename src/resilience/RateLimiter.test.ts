@@ -121,7 +121,7 @@ describe('RateLimiter', () => {
         'clock',
         { clock: 5 },
         'options.clock',
-        'Expected `options.clock` to be a Clock (an object with `now`), got `5` (number)',
+        'Expected `options.clock` to be a Clock (an object with a now() method), got `5` (number)',
       ],
       [
         'keyPrefix',

@@ -1,6 +1,7 @@
 import { type Clock, systemClock } from '../core/Clock.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { TimeoutError } from '../core/errors/TimeoutError.js';
+import { clockOption } from '../core/internal/clockOption.js';
 import {
   checkOptionKeys,
   functionOption,
@@ -346,10 +347,7 @@ function resolveOptions(options: RateLimiterOptions): ResolvedRateLimiterOptions
       throw new InvalidOptionError('options.store', 'a RateLimitStore (an object with `consume`)', store);
     }
   }
-  const clock = opts.clock ?? systemClock;
-  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
-    throw new InvalidOptionError('options.clock', 'a Clock (an object with `now`)', clock);
-  }
+  const clock = clockOption(opts.clock, systemClock);
   return Object.freeze({
     rule,
     store,

@@ -31,6 +31,7 @@ const OPTIONS = optionNames<SlowDownOptions>()([
   'storeTimeoutMs',
   'onDegraded',
 ]);
+const WAIT_OPTIONS = optionNames<SlowDownWaitOptions>()(['cost', 'signal']);
 
 /**
  * Slows a key down instead of refusing it: the first `delayAfter` calls in any `periodMs` go
@@ -134,12 +135,14 @@ export class SlowDown implements MetricsSource<SlowDownStats> {
    * (an `AbortedError` when it is not an `Error`) on abort.
    */
   async wait(key: string, options?: SlowDownWaitOptions): Promise<SlowDownResult> {
-    const signal = options?.signal;
+    const opts = optionsObject('options', options);
+    checkOptionKeys(opts, WAIT_OPTIONS, 'SlowDown.wait');
+    const signal = opts.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new InvalidOptionError('options.signal', 'an AbortSignal', signal);
     }
     if (signal?.aborted) throw abortReason(signal, 'SlowDown wait');
-    const result = await this.check(key, options?.cost === undefined ? undefined : { cost: options.cost });
+    const result = await this.check(key, opts.cost === undefined ? undefined : { cost: opts.cost });
     if (result.delayMs === 0) return result;
     this.#waiting++;
     return new Promise<SlowDownResult>((resolve, reject) => {

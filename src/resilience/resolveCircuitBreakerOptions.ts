@@ -1,6 +1,7 @@
 // A CircuitBreaker's options (internal), validated and resolved once into a frozen form.
 import { type Clock, systemClock } from '../core/Clock.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+import { clockOption } from '../core/internal/clockOption.js';
 import {
   checkOptionKeys,
   functionOption,
@@ -94,10 +95,7 @@ export function resolveCircuitBreakerOptions(options: CircuitBreakerOptions): Re
     opts.isFailure === undefined
       ? undefined
       : functionOption<(error: unknown) => boolean>('options.isFailure', opts.isFailure);
-  const clock = (opts.clock ?? systemClock) as Clock;
-  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
-    throw new InvalidOptionError('options.clock', 'a Clock (an object with a now() method)', opts.clock);
-  }
+  const clock = clockOption(opts.clock, systemClock);
   return Object.freeze({
     name,
     failureRatio,

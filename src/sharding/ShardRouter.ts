@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
-import { functionOption } from '../core/internal/validate.js';
+import { checkOptionKeys, functionOption, optionNames, optionsObject } from '../core/internal/validate.js';
 import type { ConsistentHashSharder } from './ConsistentHashSharder.js';
 import { type ShardKey, shardKeyOption } from './ShardNode.js';
 
@@ -21,6 +21,8 @@ export type ShardRouterOptions<R> = {
   readonly pins?: Readonly<Record<string, string>>;
 };
 
+const OPTIONS = optionNames<ShardRouterOptions<unknown>>()(['sharder', 'strategy', 'pins']);
+
 /**
  * Routes records to nodes: record → shard key (by a strategy) → node (by the sharder, or a pin).
  * Mirrors how servers shard in practice — by user id, by date range, by content type, by
@@ -40,12 +42,15 @@ export class ShardRouter<R> {
    *   strategy, or a pin that is not a non-empty string.
    */
   constructor(options: ShardRouterOptions<R>) {
-    if (typeof options?.sharder?.getNode !== 'function') {
-      throw new InvalidOptionError('options.sharder', 'a ConsistentHashSharder', options?.sharder);
+    const opts = optionsObject('options', options) as Partial<ShardRouterOptions<R>>;
+    checkOptionKeys(opts, OPTIONS, 'ShardRouter');
+    if (typeof opts.sharder?.getNode !== 'function') {
+      throw new InvalidOptionError('options.sharder', 'a ConsistentHashSharder', opts.sharder);
     }
-    this.sharder = options.sharder;
-    this.strategy = functionOption('options.strategy', options.strategy);
-    this.pins = new Map(Object.entries(options.pins ?? {}));
+    this.sharder = opts.sharder;
+    this.strategy = functionOption('options.strategy', opts.strategy);
+    const pins = optionsObject('options.pins', opts.pins);
+    this.pins = new Map(Object.entries(pins));
     for (const [key, node] of this.pins) {
       if (typeof node !== 'string' || node.length === 0) {
         throw new InvalidOptionError(`options.pins[${JSON.stringify(key)}]`, 'a node id', node);

@@ -1,7 +1,7 @@
 // The numbering of a pool's task functions: one id per module and export, the pool's own module
 // by default, and a bound on how many it numbers (a task's name may be request data).
 import { describe, expect, it } from 'vitest';
-import { HandlerRegistry, MAX_HANDLERS } from './HandlerRegistry.js';
+import { HandlerRegistry, MAX_HANDLER_NAME_LENGTH, MAX_HANDLERS } from './HandlerRegistry.js';
 
 const own = 'file:///app/worker.js';
 
@@ -24,6 +24,19 @@ describe('HandlerRegistry', () => {
     );
     expect(() => new HandlerRegistry(undefined).idFor(undefined, 'hash')).toThrow(
       expect.objectContaining({ option: 'options.filename' }),
+    );
+  });
+
+  it(`refuses a name longer than ${MAX_HANDLER_NAME_LENGTH} characters, and takes one that long`, () => {
+    const registry = new HandlerRegistry(own);
+    const longest = 'n'.repeat(MAX_HANDLER_NAME_LENGTH);
+    expect(registry.definition(registry.idFor(undefined, longest)).name).toBe(longest);
+    expect(() => registry.idFor(undefined, `${longest}n`)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_LOADSTONE_INVALID_OPTION',
+        option: 'options.name',
+        expected: `a non-empty string of at most ${MAX_HANDLER_NAME_LENGTH} characters`,
+      }),
     );
   });
 

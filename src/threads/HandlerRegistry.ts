@@ -9,6 +9,12 @@ import { moduleUrl } from './resolveOptions.js';
  */
 export const MAX_HANDLERS = 10_000;
 
+/**
+ * The longest export `name` a task may give. With {@link MAX_HANDLERS} it bounds what names keep
+ * in bytes too: at most about 10 MB of names (each is held twice), however long an attacker's.
+ */
+export const MAX_HANDLER_NAME_LENGTH = 256;
+
 /** What a thread needs to load a handler: the module's `file:` URL and the export (`null`: default). */
 export type HandlerDef = { readonly url: string; readonly name: string | null };
 
@@ -34,8 +40,15 @@ export class HandlerRegistry {
    *   pool names a module.
    */
   idFor(filename: string | URL | undefined, name: string | undefined): number {
-    if (name !== undefined && (typeof name !== 'string' || name.length === 0)) {
-      throw new InvalidOptionError('options.name', 'a non-empty string', name);
+    if (
+      name !== undefined &&
+      (typeof name !== 'string' || name.length === 0 || name.length > MAX_HANDLER_NAME_LENGTH)
+    ) {
+      throw new InvalidOptionError(
+        'options.name',
+        `a non-empty string of at most ${MAX_HANDLER_NAME_LENGTH} characters`,
+        name,
+      );
     }
     if (filename === undefined) {
       const known = this.#defaultHandlers.get(name);

@@ -6,6 +6,7 @@ import { ClosedError } from '../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { HealthCheck, HealthCheckResult } from '../core/HealthCheck.js';
 import { abortReason, drainUnlessAborted } from '../core/internal/abort.js';
+import { signalOption } from '../core/internal/signalOption.js';
 import { checkOptionKeys, integerOption, MAX_TIMER_MS, optionsObject } from '../core/internal/validate.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
 import { CrashRecovery } from './CrashRecovery.js';
@@ -197,10 +198,7 @@ export class WorkerThreadPool
    *   `options.signal` is not an `AbortSignal`.
    */
   async close(options?: CloseOptions): Promise<void> {
-    const signal = optionsObject('options', options).signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new InvalidOptionError('options.signal', 'an AbortSignal', signal);
-    }
+    const signal = signalOption(options, 'WorkerThreadPool.close');
     this.#state.closed = true;
     return drainUnlessAborted(
       this.#dispatcher.drained(),

@@ -2,25 +2,34 @@
 // (a typo must not be ignored) and `null` for one it knows (absent is the default, null is not),
 // naming the option in a coded error at the call. One row per options object of the public
 // surface; issue 22 found 36 of them, and 7 per-call ones, taking typos silently.
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import {
   aggregateHealth,
   BatchProcessor,
   BoundedLoadHashPicker,
   CircuitBreaker,
+  ClusterBus,
+  ClusterBusRelay,
   ClusterSupervisor,
   ConnectionPoolManager,
   ConsistentHashPicker,
   ConsistentHashSharder,
   HealthMonitor,
+  InProcessBus,
   InvalidOptionError,
+  JobQueue,
+  LatencyRecorder,
   LeastConnectionsPicker,
   LoadBalancer,
+  Mailbox,
+  ManualLoadSignal,
   MemoryRateLimitStore,
   MemoryTier,
   PeakEwmaPicker,
   PowerOfTwoPicker,
   PriorityTaskQueue,
+  ProcessSampler,
   PrometheusExporter,
   RandomPicker,
   RateLimiter,
@@ -30,6 +39,7 @@ import {
   RedisTier,
   rateLimitHandler,
   retry,
+  ShardRouter,
   SlowDown,
   StickyRouter,
   TieredCache,
@@ -147,6 +157,22 @@ const constructors: readonly Row[] = [
   ['FakeClock', (x) => new FakeClock({ ...x }), 'options', 'startMs'],
   ['HealthMonitor', (x) => new HealthMonitor({ ...x }), 'options'],
   ['ConsistentHashSharder', (x) => new ConsistentHashSharder({ ...x } as never), 'options'],
+  [
+    'ShardRouter',
+    (x) => new ShardRouter({ sharder: new ConsistentHashSharder({ nodes: ['a'] }), strategy: String, ...x }),
+    'options',
+  ],
+  ['ProcessSampler', (x) => new ProcessSampler({ ...x }), 'options', 'eventLoopResolutionMs'],
+  ['InProcessBus', (x) => new InProcessBus({ ...x }), 'options'],
+  [
+    'ClusterBus',
+    (x) => new ClusterBus({ relay: new ClusterBusRelay({ workers: () => [] }), ...x }),
+    'options',
+    'maxMessageBytes',
+  ],
+  ['ClusterBusRelay', (x) => new ClusterBusRelay({ workers: () => [], ...x }), 'options', 'maxMessageBytes'],
+  ['LatencyRecorder', (x) => new LatencyRecorder({ ...x }), 'options', 'significantDigits'],
+  ['ManualLoadSignal', (x) => new ManualLoadSignal({ ...x }), 'options'],
 ];
 
 /** Per-call options: each returns the call's result or promise, so a rejection counts too. */
@@ -175,6 +201,31 @@ const calls: readonly Row[] = [
   ],
   ['WorkerThreadPool.run', (x) => new WorkerThreadPool().run(1, { ...x }), 'options', 'priority'],
   ['retry', (x) => retry(() => 1, { ...x }), 'options', 'attempts'],
+  [
+    'HealthMonitor.loadShedding',
+    (x) => new HealthMonitor().loadShedding({ ...x }),
+    'options',
+    'retryAfterSeconds',
+  ],
+  ['PriorityTaskQueue.close', (x) => new PriorityTaskQueue().close({ ...x }), 'options'],
+  ['PriorityTaskQueue.onIdle', (x) => new PriorityTaskQueue().onIdle({ ...x }), 'options'],
+  ['PriorityTaskQueue.onEmpty', (x) => new PriorityTaskQueue().onEmpty({ ...x }), 'options'],
+  ['PriorityTaskQueue.onSizeLessThan', (x) => new PriorityTaskQueue().onSizeLessThan(1, { ...x }), 'options'],
+  ['JobQueue.getJob', (x) => new JobQueue({ name: 'q' }).getJob('1', { ...x }), 'options'],
+  ['JobQueue.retryDead', (x) => new JobQueue({ name: 'q' }).retryDead({ ...x }), 'options', 'limit'],
+  [
+    'SlowDown.wait',
+    (x) => new SlowDown({ delayAfter: 1, periodMs: 1_000 }).wait('k', { ...x }),
+    'options',
+    'cost',
+  ],
+  ['HealthMonitor.readinessHandler', (x) => new HealthMonitor().readinessHandler({ ...x }), 'options'],
+  [
+    'Mailbox.read',
+    (x) => new Mailbox({ client: new Redis({ lazyConnect: true }) }).read('r', { ...x }),
+    'options',
+    'limit',
+  ],
 ];
 
 /** The error `make(extra)` threw or rejected with (and `undefined` when it did neither). */

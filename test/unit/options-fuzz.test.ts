@@ -1,11 +1,8 @@
-// A fuzzer over the public options objects: valid options with some of their values swapped for
-// hostile ones (null, NaN, ±Infinity, negatives, 2^31, 1e300, strings, arrays, nested objects,
-// functions) and sometimes an unknown or `__proto__` key. Each case either works (the object is
-// made, does one ordinary thing, and closes within a second) or throws (or rejects with)
-// `ERR_LOADSTONE_INVALID_OPTION` naming an option of the object fuzzed. Never a hang, never an
-// uncoded error.
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+// The options fuzzer (test/helpers/optionsFuzz.ts) over the options objects of the balancer,
+// sharder, cache, limiter, breaker, queues, pools, threads, supervisor and health parts. The
+// jobs, presence, cluster-state and capacity ones are in options-fuzz-state.test.ts, the Redis
+// ones in test/integration/options-fuzz-redis.test.ts.
+import { describe } from 'vitest';
 import {
   aggregateHealth,
   BatchProcessor,
@@ -16,7 +13,6 @@ import {
   ConsistentHashPicker,
   ConsistentHashSharder,
   HealthMonitor,
-  isLoadstoneError,
   LoadBalancer,
   MemoryRateLimitStore,
   MemoryTier,
@@ -32,21 +28,7 @@ import {
 } from '../../src/index.js';
 import { FakeClock } from '../../src/testing/index.js';
 
-type Options = Record<string, unknown>;
-
-type Target = {
-  readonly name: string;
-  /** Where the fuzzed object sits in the error's `option` path. */
-  readonly path: string;
-  /** Valid options, before any value is swapped. */
-  readonly base: Options;
-  /** The names whose values are swapped. */
-  readonly keys: readonly string[];
-  /** Makes the object (or makes the call) with the options. */
-  readonly make: (options: Options) => unknown;
-  /** One ordinary use of what `make` returned. */
-  readonly use?: (made: never) => unknown;
-};
+import { fuzzTargets, type Target } from '../helpers/optionsFuzz.js';
 
 const memory = () => new MemoryTier({ maxEntries: 100 });
 const backends = [
@@ -171,7 +153,7 @@ const targets: readonly Target[] = [
     name: 'MemoryRateLimitStore',
     path: 'options',
     base: {},
-    keys: ['maxKeys'],
+    keys: ['maxKeys', 'maxBytes'],
     make: (o) => new RateLimiter({ limit: 5, periodMs: 1000, store: new MemoryRateLimitStore(o as never) }),
     use: (l: RateLimiter) => l.limit('k'),
   },
@@ -336,115 +318,6 @@ const targets: readonly Target[] = [
   },
 ];
 
-const hostile = fc.constantFrom<unknown>(
-  null,
-  Number.NaN,
-  Number.POSITIVE_INFINITY,
-  Number.NEGATIVE_INFINITY,
-  -1,
-  0,
-  0.5,
-  1,
-  3,
-  2 ** 31,
-  1e300,
-  -1e300,
-  '',
-  'x',
-  '1',
-  true,
-  [],
-  ['x'],
-  {},
-  { nested: { deep: 1 } },
-  () => 1,
-);
-
-/** Valid options with some values swapped, and now and then an unknown or `__proto__` key. */
-function optionsFor(target: Target): fc.Arbitrary<Options> {
-  return fc
-    .record({
-      swaps: fc.dictionary(fc.constantFrom(...target.keys), hostile, { maxKeys: 3 }),
-      extra: fc.constantFrom('none', 'none', 'none', 'unknown', 'proto'),
-    })
-    .map(({ swaps, extra }) => {
-      const options: Options = { ...target.base, ...swaps };
-      if (extra === 'unknown') options.tiemout = 1;
-      if (extra === 'proto') Object.assign(options, JSON.parse('{"__proto__": {"x": 1}}'));
-      return options;
-    });
-}
-
-const HUNG = Symbol('hung');
-
-/** `value` settled, or {@link HUNG} after a second. */
-async function within(value: unknown): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise((resolve) => {
-    timer = setTimeout(() => resolve(HUNG), 1_000);
-  });
-  try {
-    return await Promise.race([Promise.resolve(value), hung]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function closeIt(made: unknown): Promise<unknown> {
-  const closeable = made as { destroy?: () => unknown; close?: () => unknown } | null;
-  if (typeof closeable?.destroy === 'function') return within(closeable.destroy());
-  if (typeof closeable?.close === 'function') return within(closeable.close());
-  return undefined;
-}
-
-/** What went wrong with one case, or `undefined` when it behaved. */
-async function misbehaviour(target: Target, options: Options): Promise<string | undefined> {
-  let made: unknown;
-  try {
-    made = target.make(options);
-    if (made instanceof Promise) {
-      const settled = await within(made);
-      if (settled === HUNG) return 'the call did not settle within a second';
-    }
-  } catch (error) {
-    if (!isLoadstoneError(error, 'ERR_LOADSTONE_INVALID_OPTION')) return `threw ${String(error)}`;
-    const option = (error as { option: string }).option;
-    if (
-      option !== target.path &&
-      !option.startsWith(`${target.path}.`) &&
-      !option.startsWith(`${target.path}[`)
-    ) {
-      return `named ${option}, not an option under ${target.path}`;
-    }
-    return undefined;
-  }
-  let usage: string | undefined;
-  try {
-    if (target.use !== undefined && (await within(target.use(made as never))) === HUNG) {
-      usage = 'its first use did not settle within a second';
-    }
-  } catch (error) {
-    if (!isLoadstoneError(error)) usage = `its first use threw ${String(error)}`;
-  }
-  if ((await closeIt(made)) === HUNG) return 'it did not close within a second';
-  return usage;
-}
-
 describe('options fuzzer', () => {
-  it.each(targets.map((target) => [target.name, target] as const))(
-    '%s: hostile values are refused by name or work, and close',
-    async (_, target) => {
-      await fc.assert(
-        fc.asyncProperty(optionsFor(target), async (options) => {
-          const wrong = await misbehaviour(target, options);
-          expect(
-            wrong,
-            JSON.stringify(options, (_k, v) => (typeof v === 'function' ? 'fn' : v)),
-          ).toBeUndefined();
-        }),
-        { numRuns: 300, seed: Number(process.env.LOADSTONE_FUZZ_SEED ?? 22) },
-      );
-    },
-    60_000,
-  );
+  fuzzTargets(targets);
 });

@@ -7,10 +7,13 @@ import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
 import { InProcessBus } from '../../core/InProcessBus.js';
 import { drainUnlessAborted } from '../../core/internal/abort.js';
 import { assertJson } from '../../core/internal/json.js';
+import { signalOption } from '../../core/internal/signalOption.js';
 import {
+  checkOptionKeys,
   functionOption,
   integerOption,
   nonEmptyStringOption,
+  optionNames,
   optionsObject,
 } from '../../core/internal/validate.js';
 import { warnThrew } from '../../core/internal/warnThrew.js';
@@ -25,6 +28,8 @@ import {
   DEFAULT_MAX_MESSAGE_BYTES,
   MAX_CHANNEL_LENGTH,
 } from './messages.js';
+
+const OPTIONS = optionNames<ClusterBusOptions>()(['relay', 'maxMessageBytes', 'onHandlerError']);
 
 /** The worker-side buses of this process, which all receive what the primary delivers. */
 const workerBuses = new Set<(channel: string, message: JsonValue) => void>();
@@ -67,6 +72,7 @@ export class ClusterBus implements Bus {
    */
   constructor(options?: ClusterBusOptions) {
     const opts = optionsObject('options', options);
+    checkOptionKeys(opts, OPTIONS, 'ClusterBus');
     const onHandlerError =
       opts.onHandlerError === undefined
         ? warnHandlerThrew
@@ -192,10 +198,7 @@ export class ClusterBus implements Bus {
    *   `options.signal` is not an `AbortSignal`.
    */
   async close(options?: CloseOptions): Promise<void> {
-    const signal = optionsObject('options', options).signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new InvalidOptionError('options.signal', 'an AbortSignal', signal);
-    }
+    const signal = signalOption(options, 'ClusterBus.close');
     this.#stopIntake();
     const drained =
       signal?.aborted === true

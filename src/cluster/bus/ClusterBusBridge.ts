@@ -5,6 +5,7 @@ import type { Closeable, CloseOptions } from '../../core/Closeable.js';
 import { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
 import { drainUnlessAborted } from '../../core/internal/abort.js';
 import { findJsonProblem } from '../../core/internal/json.js';
+import { signalOption } from '../../core/internal/signalOption.js';
 import {
   checkOptionKeys,
   implementationOption,
@@ -131,7 +132,12 @@ export class ClusterBusBridge implements Closeable, MetricsSource<ClusterBusBrid
    * @returns resolves once the remote bus closed.
    */
   close(options?: CloseOptions): Promise<void> {
-    const signal = optionsObject('options', options).signal;
+    let signal: AbortSignal | undefined;
+    try {
+      signal = signalOption(options, 'ClusterBusBridge.close');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#closing ??= this.#shutdown((remote) => remote.close());
     return drainUnlessAborted(
       this.#closing,

@@ -1,6 +1,12 @@
 import type { Worker } from 'node:cluster';
 import type { InvalidOptionError } from '../../core/errors/InvalidOptionError.js';
-import { functionOption, integerOption, optionsObject } from '../../core/internal/validate.js';
+import {
+  checkOptionKeys,
+  functionOption,
+  integerOption,
+  optionNames,
+  optionsObject,
+} from '../../core/internal/validate.js';
 import type { JsonValue } from '../../core/Json.js';
 import type { MetricsSource } from '../../core/MetricsSource.js';
 import type { LoadstoneMessage } from '../protocol.js';
@@ -13,6 +19,8 @@ import {
   checkBusEnvelope,
   DEFAULT_MAX_MESSAGE_BYTES,
 } from './messages.js';
+
+const OPTIONS = optionNames<ClusterBusRelayOptions>()(['workers', 'maxMessageBytes']);
 
 /** A snapshot of {@link ClusterBusRelay} counters since it was created. */
 export type ClusterBusRelayStats = {
@@ -75,6 +83,7 @@ export class ClusterBusRelay implements MetricsSource<ClusterBusRelayStats> {
    */
   constructor(options: ClusterBusRelayOptions) {
     const opts = optionsObject('options', options);
+    checkOptionKeys(opts, OPTIONS, 'ClusterBusRelay');
     this.#workers = functionOption('options.workers', opts.workers);
     this.#maxMessageBytes = integerOption(
       'options.maxMessageBytes',
