@@ -196,6 +196,22 @@ describe('Presence', () => {
     await expect(b.join('mine')).rejects.toMatchObject({ code: 'ERR_LOADSTONE_CAPACITY' });
   });
 
+  it('caps bytes: long metas fill maxBytes, and a join or a larger meta past it is refused', async () => {
+    const meta = 'm'.repeat(1_000); // 160 + 2 + 2,004 bytes as counted
+    const [a, b] = [presence(), presence({ maxBytes: 5_000 })];
+    await a.join('1', meta);
+    await a.join('2', meta);
+    await a.join('3', meta);
+    await settle();
+    expect(b.stats()).toMatchObject({ entries: 2, dropped: 1, bytes: 2 * 2_166 });
+    expect(b.list().map((e) => e.id)).toEqual(['1', '2']);
+    await expect(b.join('mine', meta)).rejects.toMatchObject({ code: 'ERR_LOADSTONE_CAPACITY' });
+    await b.join('small'); // 160 + 10 + 8 bytes still fit
+    await expect(b.join('small', meta)).rejects.toMatchObject({ code: 'ERR_LOADSTONE_CAPACITY' });
+    expect(b.metas('small')).toEqual([null]);
+    expect(b.stats()).toMatchObject({ local: 1, dropped: 1 });
+  });
+
   it('refuses bad ids and metas, and calls after close', async () => {
     const a = presence();
     await expect(a.join('')).rejects.toMatchObject({ code: 'ERR_LOADSTONE_INVALID_OPTION' });
@@ -216,6 +232,7 @@ describe('Presence', () => {
     ['a heartbeat under 10 ms', { heartbeatMs: 5 }, 'options.heartbeatMs', 'an integer'],
     ['a ttl under two heartbeats', { heartbeatMs: 1_000, ttlMs: 1_500 }, 'options.ttlMs', 'an integer'],
     ['maxEntries 0', { maxEntries: 0 }, 'options.maxEntries', 'an integer'],
+    ['maxBytes 0', { maxBytes: 0 }, 'options.maxBytes', 'an integer'],
     ['an unknown option', { heartbeat: 1 }, 'options.heartbeat', 'absent'],
   ])('refuses %s with a coded error', (_name, options, option, expected) => {
     const withBus = 'bus' in options || _name === 'no bus' ? options : { bus, ...options };

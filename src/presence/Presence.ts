@@ -50,8 +50,10 @@ export type PresenceStats = {
   readonly local: number;
   /** Other processes heard from and not yet gone. */
   readonly peers: number;
-  /** Entries from other processes refused because `maxEntries` was reached. */
+  /** Entries from other processes refused because `maxEntries` or `maxBytes` was reached. */
   readonly dropped: number;
+  /** Estimated bytes of the entries, as `maxBytes` counts them. */
+  readonly bytes: number;
   /** Full copies asked of a peer after a missed message. */
   readonly resyncs: number;
   /** Malformed messages ignored. */
@@ -82,8 +84,8 @@ const MAX_META_BYTES = 4_096;
  *   sides agree again within one heartbeat. During the partition each side sees its own changes
  *   only.
  *
- * Memory is bounded by `maxEntries` (entries past it from other processes are dropped and
- * counted; a local `join` past it throws).
+ * Memory is bounded by `maxEntries` and `maxBytes` (entries past them from other processes are
+ * dropped and counted; a local `join` past them throws).
  *
  * @example
  * {@includeCode ./Presence.test.ts#presence}
@@ -119,17 +121,20 @@ export class Presence
    */
   constructor(options: PresenceOptions) {
     super();
-    const { bus, channel, heartbeatMs, ttlMs, maxEntries, clock } = resolvePresenceOptions(options);
+    const { bus, channel, heartbeatMs, ttlMs, maxEntries, maxBytes, clock } = resolvePresenceOptions(options);
     this.#bus = bus;
     this.#channel = channel;
     this.#ttlMs = ttlMs;
     this.#clock = clock;
     const host = hostname();
     this.#origin = { o: `${host}/${process.pid}/${randomBytes(6).toString('hex')}`, pid: process.pid, host };
-    this.#view = new PresenceView(maxEntries, {
-      online: (id, meta) => this.#emit('online', id, meta),
-      offline: (id) => this.#emit('offline', id),
-    });
+    this.#view = new PresenceView(
+      { maxEntries, maxBytes },
+      {
+        online: (id, meta) => this.#emit('online', id, meta),
+        offline: (id) => this.#emit('offline', id),
+      },
+    );
     this.#self = this.#view.owner(this.#origin.o, process.pid, host, this.#clock.now());
     this.#subscriptions = [
       this.#bus.subscribe(this.#channel, (message) => this.#receive(message)),
@@ -149,7 +154,8 @@ export class Presence
    *   later join of the same id replaces it.
    * @returns a promise that resolves once the join is handed to the bus.
    * @throws {@link InvalidOptionError} (as a rejection) for a bad id or meta.
-   * @throws {@link CapacityExceededError} (as a rejection) when `maxEntries` is reached.
+   * @throws {@link CapacityExceededError} (as a rejection) when `maxEntries` or `maxBytes` is
+   *   reached (a new meta of an id already joined is refused the same way).
    * @throws {@link ClosedError} (as a rejection) after `close()`.
    */
   async join(id: string, meta: JsonValue = null): Promise<void> {
@@ -159,11 +165,10 @@ export class Presence
     if (bytes > MAX_META_BYTES)
       throw new InvalidOptionError('meta', `at most ${MAX_META_BYTES} bytes as JSON`, `${bytes} bytes`);
     const count = this.#counts.get(id) ?? 0;
-    if (count === 0 && !this.#view.set(this.#self, id, meta)) {
+    if (!this.#view.set(this.#self, id, meta)) {
       this.#view.dropped--; // a local join is refused, not dropped
       throw new CapacityExceededError('presence entries', this.#view.entries);
     }
-    if (count > 0) this.#view.set(this.#self, id, meta);
     this.#counts.set(id, count + 1);
     this.#ops.push(['j', id, meta]);
     await this.#flush();
@@ -214,6 +219,7 @@ export class Presence
       local: this.#counts.size,
       peers: this.#view.owners.size - 1,
       dropped: this.#view.dropped,
+      bytes: this.#view.bytes,
       resyncs: this.#resyncs,
       malformed: this.#malformed,
     };

@@ -14,6 +14,7 @@ describe('resolvePresenceOptions', () => {
       heartbeatMs: 5_000,
       ttlMs: 15_000,
       maxEntries: 1_000_000,
+      maxBytes: 67_108_864,
       clock: systemClock,
     });
     expect(resolvePresenceOptions({ bus, heartbeatMs: 100 }).ttlMs).toBe(300);
@@ -29,9 +30,10 @@ describe('resolvePresenceOptions', () => {
         heartbeatMs: 3_600_000,
         ttlMs: 86_400_000,
         maxEntries: 1,
+        maxBytes: 1,
         clock,
       }),
-    ).toEqual({ bus, channel, heartbeatMs: 3_600_000, ttlMs: 86_400_000, maxEntries: 1, clock });
+    ).toEqual({ bus, channel, heartbeatMs: 3_600_000, ttlMs: 86_400_000, maxEntries: 1, maxBytes: 1, clock });
     expect(resolvePresenceOptions({ bus, heartbeatMs: 10, ttlMs: 20 })).toMatchObject({
       heartbeatMs: 10,
       ttlMs: 20,

@@ -39,6 +39,13 @@ export type PresenceOptions = {
    * @default 1_000_000
    */
   readonly maxEntries?: number;
+  /**
+   * Most bytes the entries may take, estimated per entry as 160 bytes plus two per character of
+   * the id and of the meta as JSON; past it, entries are refused as past `maxEntries`. Ids and
+   * metas come from requests: this bounds what long ones cost. Minimum 1.
+   * @default 67_108_864 (64 MiB: about 240,000 entries of a 36-character id and a 40-character meta)
+   */
+  readonly maxBytes?: number;
   /** Time source for expiry. @default systemClock */
   readonly clock?: Clock;
 };
@@ -49,6 +56,7 @@ const OPTIONS = optionNames<PresenceOptions>()([
   'heartbeatMs',
   'ttlMs',
   'maxEntries',
+  'maxBytes',
   'clock',
 ]);
 
@@ -66,6 +74,7 @@ export function resolvePresenceOptions(options: PresenceOptions): Required<Prese
     heartbeatMs,
     ttlMs: integerOption('options.ttlMs', opts.ttlMs ?? 3 * heartbeatMs, 2 * heartbeatMs, 86_400_000),
     maxEntries: integerOption('options.maxEntries', opts.maxEntries ?? 1_000_000, 1),
+    maxBytes: integerOption('options.maxBytes', opts.maxBytes ?? 64 * 2 ** 20, 1),
     clock: clockOption(opts.clock, systemClock),
   };
 }

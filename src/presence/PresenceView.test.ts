@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonValue } from '../core/Json.js';
-import { PresenceView } from './PresenceView.js';
+import { entryBytes, PresenceView } from './PresenceView.js';
 
-function view(maxEntries = 100) {
+function view(maxEntries = 100, maxBytes = Number.MAX_SAFE_INTEGER) {
   const events: string[] = [];
-  const v = new PresenceView(maxEntries, {
-    online: (id, meta) => events.push(`+${id}=${JSON.stringify(meta)}`),
-    offline: (id) => events.push(`-${id}`),
-  });
+  const v = new PresenceView(
+    { maxEntries, maxBytes },
+    {
+      online: (id, meta) => events.push(`+${id}=${JSON.stringify(meta)}`),
+      offline: (id) => events.push(`-${id}`),
+    },
+  );
   return { v, events };
 }
 
@@ -93,5 +96,33 @@ describe('PresenceView', () => {
     expect(v.owners.has('a')).toBe(false);
     expect(v.list()).toEqual([{ id: 'shared', meta: 1 }]);
     expect(events).toEqual(['+keep=1', '+gone=1', '+shared=1', '-gone', '+new=3', '-keep', '-new']);
+  });
+
+  it('counts each entry as 160 bytes plus two per character of its id and of its meta as JSON', () => {
+    const { v } = view();
+    const a = v.owner('a', 1, 'h', 0);
+    expect(entryBytes('u1', { n: 1 })).toBe(160 + 4 + 14);
+    v.set(a, 'u1', { n: 1 });
+    v.set(a, 'u2', null);
+    expect(v.bytes).toBe(178 + 160 + 4 + 8);
+    v.set(a, 'u1', 'longer meta'); // an update counts the difference
+    expect(v.bytes).toBe(entryBytes('u1', 'longer meta') + entryBytes('u2', null));
+    v.delete(a, 'u1');
+    v.delete(a, 'u2');
+    expect(v.bytes).toBe(0);
+  });
+
+  it('refuses an entry, or a larger meta, past maxBytes, and counts it dropped', () => {
+    const { v, events } = view(100, 2 * entryBytes('u1', 'x'));
+    const a = v.owner('a', 1, 'h', 0);
+    expect(v.set(a, 'u1', 'x')).toBe(true);
+    expect(v.set(a, 'u2', 'x')).toBe(true);
+    expect(v.set(a, 'u3', 'x')).toBe(false); // full: not kept, not announced
+    expect(v.set(a, 'u1', 'xx')).toBe(false); // would grow past the bound: the old meta stays
+    expect(v.metas('u1')).toEqual(['x']);
+    expect(v.set(a, 'u1', 7)).toBe(true); // shorter: always fits
+    expect(v).toMatchObject({ entries: 2, dropped: 2 });
+    expect(v.isOnline('u3')).toBe(false);
+    expect(events).toEqual(['+u1="x"', '+u2="x"']);
   });
 });

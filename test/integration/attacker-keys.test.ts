@@ -30,6 +30,11 @@ describe('attacker-chosen keys', () => {
     expect(await retainedMb('rate-limit-keys', 1_000_000)).toBeLessThan(64);
   }, 150_000);
 
+  it('Presence stays under its default 64 MiB maxBytes: a million 200-character ids', async () => {
+    // Only maxEntries (1,000,000) bounded them before: 290 MB kept; about 29 MB now.
+    expect(await retainedMb('presence-ids', 1_000_000)).toBeLessThan(64);
+  }, 150_000);
+
   it('WorkerThreadPool numbers 10,000 task names at most: a million unknown 200-character names', async () => {
     // Every name was kept for good before the bound (20,000 names: 4.7 MB); about 4 MB now.
     expect(await retainedMb('thread-task-names', 1_000_000)).toBeLessThan(10);
