@@ -4,5 +4,6 @@
  * @module loadstone/presence
  */
 
-export { Presence, type PresenceEntry, type PresenceEvents, type PresenceStats } from './Presence.js';
+export { Presence, type PresenceEntry, type PresenceEvents } from './Presence.js';
 export type { PresenceOptions } from './PresenceOptions.js';
+export type { PresenceStats } from './PresenceStats.js';
