@@ -22,7 +22,7 @@ import type {
 } from './HealthMonitorOptions.js';
 import type { HealthSample, HealthSampler } from './HealthSample.js';
 import { LatestSample } from './LatestSample.js';
-import { LoadShedder } from './LoadShedder.js';
+import { LoadShedder, type ShedDecision } from './LoadShedder.js';
 import { ProcessSampler } from './ProcessSampler.js';
 import { livenessHandler, readinessHandler } from './probeHandlers.js';
 import {
@@ -263,6 +263,23 @@ export class HealthMonitor
     options?: LoadSheddingOptions,
   ): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
     return this.#shedder.handler(options);
+  }
+
+  /**
+   * The decision {@link HealthMonitor.loadShedding} makes, for a framework adapter that answers
+   * through its own reply object (`loadstone/fastify` does): `shed(req)` is `true` when the
+   * request must get a 503 with `Retry-After: retryAfterSeconds` now, and counts it in
+   * `snapshot().shedRequests`.
+   *
+   * @param options - as for {@link HealthMonitor.loadShedding}.
+   * @returns the decision.
+   * @throws {@link InvalidOptionError} `ERR_LOADSTONE_INVALID_OPTION` for a bad option.
+   *
+   * @example
+   * {@includeCode ./HealthMonitor.shedDecision.test.ts#shedDecision}
+   */
+  shedDecision(options?: LoadSheddingOptions): ShedDecision {
+    return this.#shedder.decision(options);
   }
 
   /**

@@ -12,6 +12,17 @@ import { matchesAny, pathList, pathOf } from './pathMatching.js';
 import { priorityRule, type ShedRule } from './priorityShedding.js';
 import type { Level } from './thresholds.js';
 
+/** The body of a shed request's 503. */
+export const SHED_BODY = 'Service Unavailable\n';
+
+/** What {@link HealthMonitor.shedDecision} gives: whether to shed a request, and the Retry-After of its 503. */
+export type ShedDecision = {
+  /** True when `req` must be refused now (counted as shed); throws what `allow` throws. */
+  readonly shed: (req: IncomingMessage) => boolean;
+  /** The `Retry-After` of the 503, in seconds. */
+  readonly retryAfterSeconds: number;
+};
+
 const OPTIONS = optionNames<LoadSheddingOptions>()([
   'allow',
   'healthPaths',
@@ -51,13 +62,13 @@ export class LoadShedder {
   }
 
   /**
-   * A `(req, res, next)` handler that answers 503 from `shedFrom` on (see `HealthMonitor.loadShedding`).
+   * The decision behind {@link LoadShedder.handler}, for adapters that answer through their
+   * framework (Fastify's `reply`): `shed(req)` is true when the request must get a 503 now (and
+   * counts it), false when it goes on. It throws what an `allow` predicate throws.
    *
    * @throws `InvalidOptionError` (`ERR_LOADSTONE_INVALID_OPTION`) for a bad option.
    */
-  handler(
-    options: LoadSheddingOptions | undefined,
-  ): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
+  decision(options: LoadSheddingOptions | undefined): ShedDecision {
     const levels = this.#levels;
     const opts = optionsObject('options', options);
     checkOptionKeys(opts, OPTIONS, 'loadShedding', { retryAfter: 'retryAfterSeconds' });
@@ -71,47 +82,53 @@ export class LoadShedder {
     const byPriority: ShedRule | undefined =
       opts.priority === undefined ? undefined : priorityRule(opts.priority);
     const shedFrom = byPriority === undefined ? shedFromLevel(opts.shedFrom) : 1;
-    const retryAfter = String(integerOption('options.retryAfterSeconds', opts.retryAfterSeconds ?? 5, 0));
+    const retryAfterSeconds = integerOption('options.retryAfterSeconds', opts.retryAfterSeconds ?? 5, 0);
     const healthPaths = pathList('options.healthPaths', opts.healthPaths ?? DEFAULT_HEALTH_PATHS);
     let allowFn: ((req: IncomingMessage) => boolean) | undefined;
     let allowPaths: readonly string[] = [];
     if (typeof opts.allow === 'function') allowFn = opts.allow;
     else if (opts.allow !== undefined) allowPaths = pathList('options.allow', opts.allow);
+    const shed = (req: IncomingMessage): boolean => {
+      if (levels.level < shedFrom) return false;
+      const path = pathOf(req.url);
+      if (matchesAny(path, healthPaths) || matchesAny(path, allowPaths)) return false;
+      if (allowFn?.(req)) return false;
+      if (byPriority !== undefined && !byPriority(req, levels.level)) return false;
+      this.#shed++;
+      return true;
+    };
+    return { shed, retryAfterSeconds };
+  }
+
+  /**
+   * A `(req, res, next)` handler that answers 503 from `shedFrom` on (see `HealthMonitor.loadShedding`).
+   *
+   * @throws `InvalidOptionError` (`ERR_LOADSTONE_INVALID_OPTION`) for a bad option.
+   */
+  handler(
+    options: LoadSheddingOptions | undefined,
+  ): (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void {
+    const { shed, retryAfterSeconds } = this.decision(options);
     const headers: OutgoingHttpHeaders = {
-      'Retry-After': retryAfter,
+      'Retry-After': String(retryAfterSeconds),
       'Content-Type': 'text/plain; charset=utf-8',
       'Cache-Control': 'no-store',
     };
-    const body = 'Service Unavailable\n';
     return (req, res, next) => {
-      if (levels.level < shedFrom) {
+      let refused: boolean;
+      try {
+        refused = shed(req);
+      } catch (error) {
+        next(error);
+        return;
+      }
+      if (!refused) {
         next();
         return;
       }
-      const path = pathOf(req.url);
-      if (matchesAny(path, healthPaths) || matchesAny(path, allowPaths)) {
-        next();
-        return;
-      }
-      if (allowFn !== undefined || byPriority !== undefined) {
-        let kept: boolean;
-        try {
-          kept =
-            (allowFn !== undefined && Boolean(allowFn(req))) ||
-            (byPriority !== undefined && !byPriority(req, levels.level));
-        } catch (error) {
-          next(error);
-          return;
-        }
-        if (kept) {
-          next();
-          return;
-        }
-      }
-      this.#shed++;
       if (res.headersSent || res.writableEnded) return;
-      res.writeHead(503, { ...headers, 'Content-Length': String(Buffer.byteLength(body)) });
-      res.end(req.method === 'HEAD' ? undefined : body);
+      res.writeHead(503, { ...headers, 'Content-Length': String(Buffer.byteLength(SHED_BODY)) });
+      res.end(req.method === 'HEAD' ? undefined : SHED_BODY);
     };
   }
 }

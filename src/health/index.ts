@@ -26,5 +26,6 @@ export type {
   ThresholdLevels,
 } from './HealthMonitorOptions.js';
 export type { EventLoopDelay, HealthSample, HealthSampler } from './HealthSample.js';
+export type { ShedDecision } from './LoadShedder.js';
 export type { ProcessSamplerOptions } from './ProcessSampler.js';
 export { ProcessSampler } from './ProcessSampler.js';

@@ -96,6 +96,11 @@ export class RateLimiter implements MetricsSource<RateLimiterStats> {
     this.#o = resolveOptions(options);
   }
 
+  /** The period in milliseconds (the window a rate-limit header's policy names). */
+  get periodMs(): number {
+    return this.#o.periodMs;
+  }
+
   /** The algorithm: `'gcra'` or `'sliding-window'`. */
   get algorithm(): RateLimitRule['algorithm'] {
     return this.#o.rule.algorithm;

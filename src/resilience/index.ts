@@ -56,6 +56,12 @@ export { RedisRateLimitStore } from './RedisRateLimitStore.js';
 export type { RetryContext, RetryEvent, RetryOptions } from './RetryOptions.js';
 export type { NextFunction, RateLimitHandlerOptions } from './rateLimitHandler.js';
 export { rateLimitHandler } from './rateLimitHandler.js';
+export type {
+  RateLimitHeaderFormat,
+  RateLimitHeaderOptions,
+  RateLimitHeaderWriter,
+} from './rateLimitHeaders.js';
+export { rateLimitHeaders } from './rateLimitHeaders.js';
 export { retry } from './retry.js';
 export { SlowDown } from './SlowDown.js';
 export type {

@@ -62,9 +62,10 @@ describe('rateLimitHandler edges', () => {
 
   it('passes an allowed request on with next() and no argument', async () => {
     const limiter = new RateLimiter({ limit: 5, periodMs: 1000, clock: new FakeClock() });
-    const { res, nexts } = await run(rateLimitHandler(limiter, { key: () => 'k' }));
+    const { res, nexts } = await run(rateLimitHandler(limiter, { key: () => 'k', headers: 'draft-6' }));
     expect(nexts).toEqual([[]]);
     expect(res.headers).toEqual({
+      'RateLimit-Policy': '5;w=1',
       'RateLimit-Limit': '5',
       'RateLimit-Remaining': '4',
       'RateLimit-Reset': '1',
@@ -74,14 +75,17 @@ describe('rateLimitHandler edges', () => {
 
   it('spends a fixed cost given as a number, and 1 by default', async () => {
     const limiter = new RateLimiter({ limit: 10, periodMs: 1000, clock: new FakeClock() });
-    const fixed = await run(rateLimitHandler(limiter, { key: () => 'a', cost: 3 }));
-    expect(fixed.res.headers['RateLimit-Remaining']).toBe('7');
-    const again = await run(rateLimitHandler(limiter, { key: () => 'a', cost: 3 }));
-    expect(again.res.headers['RateLimit-Remaining']).toBe('4');
-    const byDefault = await run(rateLimitHandler(limiter, { key: () => 'b' }));
-    expect(byDefault.res.headers['RateLimit-Remaining']).toBe('9');
-    const free = await run(rateLimitHandler(limiter, { key: () => 'a', cost: 0 }));
-    expect(free.res.headers['RateLimit-Remaining']).toBe('4');
+    const legacy = { headers: 'legacy' } as const;
+    const fixed = await run(rateLimitHandler(limiter, { key: () => 'a', cost: 3, ...legacy }));
+    expect(fixed.res.headers['X-RateLimit-Remaining']).toBe('7');
+    const again = await run(rateLimitHandler(limiter, { key: () => 'a', cost: 3, ...legacy }));
+    expect(again.res.headers['X-RateLimit-Remaining']).toBe('4');
+    const byDefault = await run(rateLimitHandler(limiter, { key: () => 'b', ...legacy }));
+    expect(byDefault.res.headers['X-RateLimit-Remaining']).toBe('9');
+    const free = await run(rateLimitHandler(limiter, { key: () => 'a', cost: 0, ...legacy }));
+    expect(free.res.headers['X-RateLimit-Remaining']).toBe('4');
+    const none = await run(rateLimitHandler(limiter, { key: () => 'a', headers: 'none' }));
+    expect(none.res.headers).toEqual({});
   });
 
   it('asks to retry after at least a second, however soon the limiter says', async () => {
@@ -90,10 +94,11 @@ describe('rateLimitHandler edges', () => {
       periodMs: 1000,
       store: storeAnswering({ allowed: false, remaining: 0, resetMs: 1, retryAfterMs: 0 }),
     });
-    const { res, nexts } = await run(rateLimitHandler(limiter, { key: () => 'k' }));
+    const { res, nexts } = await run(rateLimitHandler(limiter, { key: () => 'k', headers: 'draft-6' }));
     expect(nexts).toEqual([]);
     expect(res.statusCode).toBe(429);
     expect(res.headers).toEqual({
+      'RateLimit-Policy': '5;w=1',
       'RateLimit-Limit': '5',
       'RateLimit-Remaining': '0',
       'RateLimit-Reset': '1',
@@ -103,14 +108,15 @@ describe('rateLimitHandler edges', () => {
     expect(res.body).toBe('Too Many Requests\n');
   });
 
-  it('rounds Retry-After and RateLimit-Reset up to whole seconds', async () => {
+  it('rounds Retry-After and the reset up to whole seconds', async () => {
     const limiter = new RateLimiter({
       limit: 5,
       periodMs: 1000,
       store: storeAnswering({ allowed: false, remaining: 0, resetMs: 2001, retryAfterMs: 1001 }),
     });
-    const { res } = await run(rateLimitHandler(limiter, { key: () => 'k' }));
-    expect(res.headers).toMatchObject({ 'RateLimit-Reset': '3', 'Retry-After': '2' });
+    const { res } = await run(rateLimitHandler(limiter, { key: () => 'k', policy: 'p' }));
+    // A refusal's reset is the moment its cost is accepted: the same as Retry-After.
+    expect(res.headers).toMatchObject({ RateLimit: '"p";r=0;t=2', 'Retry-After': '2' });
   });
 
   it('sends a limiter rejection to next(error)', async () => {

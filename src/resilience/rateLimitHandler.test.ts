@@ -34,7 +34,7 @@ async function serve(
 }
 
 describe('rateLimitHandler', () => {
-  it('sets RateLimit-* headers, passes allowed requests on and answers 429 with Retry-After', async () => {
+  it('sets the draft-8 RateLimit fields, passes allowed requests on and answers 429 with Retry-After', async () => {
     const clock = new FakeClock();
     // #region rateLimitHandler
     const limiter = new RateLimiter({ limit: 2, periodMs: 10_000, clock });
@@ -50,9 +50,8 @@ describe('rateLimitHandler', () => {
     const first = await get();
     expect(first.status).toBe(200);
     expect(await first.text()).toBe('ok');
-    expect(first.headers.get('ratelimit-limit')).toBe('2');
-    expect(first.headers.get('ratelimit-remaining')).toBe('1');
-    expect(first.headers.get('ratelimit-reset')).toBe('5');
+    expect(first.headers.get('ratelimit-policy')).toBe('"default";q=2;w=10');
+    expect(first.headers.get('ratelimit')).toBe('"default";r=1;t=5');
     expect(first.headers.get('retry-after')).toBeNull();
 
     expect((await get()).status).toBe(200);
@@ -60,8 +59,7 @@ describe('rateLimitHandler', () => {
     expect(denied.status).toBe(429);
     expect(await denied.text()).toBe('Too Many Requests\n');
     expect(denied.headers.get('content-type')).toBe('text/plain; charset=utf-8');
-    expect(denied.headers.get('ratelimit-remaining')).toBe('0');
-    expect(denied.headers.get('ratelimit-reset')).toBe('10');
+    expect(denied.headers.get('ratelimit')).toBe('"default";r=0;t=5'); // the same moment as Retry-After
     expect(denied.headers.get('retry-after')).toBe('5');
 
     // Another key has its own limit.
@@ -79,7 +77,7 @@ describe('rateLimitHandler', () => {
       }),
     );
     const ok = await fetch(url, { headers: { 'x-cost': '3' } });
-    expect(ok.headers.get('ratelimit-remaining')).toBe('2');
+    expect(ok.headers.get('ratelimit')).toBe('"default";r=2;t=1');
     const never = await fetch(url, { headers: { 'x-cost': '6' } });
     expect(never.status).toBe(429);
     expect(never.headers.get('retry-after')).toBeNull();
@@ -101,13 +99,14 @@ describe('rateLimitHandler', () => {
     expect(await response.text()).toContain('options.cost');
   });
 
-  it('keeps serving (fail open) when the store is down, headers and all', async () => {
+  it('keeps serving (fail open) when the store is down, without rate-limit fields (they would say nothing)', async () => {
     const down: RateLimitStore = { consume: () => Promise.reject(new Error('ECONNREFUSED')) };
     const limiter = new RateLimiter({ limit: 5, periodMs: 1000, store: down });
     const url = await serve(rateLimitHandler(limiter, { key: () => 'k' }));
     const response = await fetch(url);
     expect(response.status).toBe(200);
-    expect(response.headers.get('ratelimit-remaining')).toBe('5');
+    expect(response.headers.get('ratelimit')).toBeNull();
+    expect(response.headers.get('ratelimit-policy')).toBeNull();
   });
 
   it('validates its options', () => {
@@ -115,6 +114,12 @@ describe('rateLimitHandler', () => {
     expect(() => rateLimitHandler(limiter, {} as never)).toThrow(InvalidOptionError);
     expect(() => rateLimitHandler(limiter, { key: () => 'k', cost: 1.5 })).toThrow(
       'Expected `options.cost` to be an integer >= 0, got `1.5` (number)',
+    );
+    expect(() => rateLimitHandler(limiter, { key: () => 'k', headers: 'draft-7' as never })).toThrow(
+      expect.objectContaining({ option: 'options.headers' }),
+    );
+    expect(() => rateLimitHandler(limiter, { key: () => 'k', policy: 'a\nb' })).toThrow(
+      expect.objectContaining({ option: 'options.policy' }),
     );
   });
 });

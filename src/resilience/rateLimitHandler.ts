@@ -9,6 +9,7 @@ import {
 } from '../core/internal/validate.js';
 import type { RateLimiter } from './RateLimiter.js';
 import type { RateLimitResult } from './RateLimitResult.js';
+import { type RateLimitHeaderFormat, rateLimitHeaders } from './rateLimitHeaders.js';
 import { SlowDown } from './SlowDown.js';
 
 /** Options of {@link rateLimitHandler}. */
@@ -23,12 +24,24 @@ export type RateLimitHandlerOptions<Req extends IncomingMessage = IncomingMessag
    * @default 1
    */
   readonly cost?: number | ((req: Req) => number);
+  /**
+   * Which rate-limit header fields a response carries ({@link RateLimitHeaderFormat}); ignored
+   * for a {@link SlowDown}. The key is never in them.
+   * @default 'draft-8'
+   */
+  readonly headers?: RateLimitHeaderFormat;
+  /**
+   * The policy's name in the `draft-8` fields (`RateLimit-Policy: "<policy>";q=…`): 1 to 64
+   * printable ASCII characters.
+   * @default 'default'
+   */
+  readonly policy?: string;
 };
 
 /** The `next` callback of a node-style (Connect, Express, `@fastify/middie`) handler. */
 export type NextFunction = (error?: unknown) => void;
 
-const OPTIONS = optionNames<RateLimitHandlerOptions>()(['key', 'cost']);
+const OPTIONS = optionNames<RateLimitHandlerOptions>()(['key', 'cost', 'headers', 'policy']);
 
 /**
  * A node-style `(req, res, next)` handler that rate-limits requests with `limiter`, or slows them
@@ -77,6 +90,10 @@ export function rateLimitHandler<
           (fixed: number) => () =>
             fixed
         )(integerOption('options.cost', costOption, 0));
+  const headersOf = rateLimitHeaders({
+    ...(opts.headers === undefined ? {} : { headers: opts.headers }),
+    ...(opts.policy === undefined ? {} : { policy: opts.policy }),
+  });
   if (limiter instanceof SlowDown) return slowDownHandler(limiter, keyOf, costOf);
   return (req, res, next) => {
     let pending: Promise<RateLimitResult>;
@@ -89,15 +106,10 @@ export function rateLimitHandler<
     pending.then(
       (result) => {
         if (res.headersSent || res.writableEnded) return;
-        res.setHeader('RateLimit-Limit', String(result.limit));
-        res.setHeader('RateLimit-Remaining', String(result.remaining));
-        res.setHeader('RateLimit-Reset', String(Math.ceil(result.resetMs / 1000)));
+        for (const [name, value] of headersOf(result, limiter.periodMs)) res.setHeader(name, value);
         if (result.allowed) {
           next();
           return;
-        }
-        if (Number.isFinite(result.retryAfterMs)) {
-          res.setHeader('Retry-After', String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))));
         }
         res.statusCode = 429;
         res.setHeader('Content-Type', 'text/plain; charset=utf-8');
