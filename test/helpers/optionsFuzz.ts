@@ -94,6 +94,7 @@ async function misbehaviour(target: Target, options: Options): Promise<string | 
     if (made instanceof Promise) {
       const settled = await within(made);
       if (settled === HUNG) return 'the call did not settle within a second';
+      made = settled; // what the promise gave: the object to use and close
     }
   } catch (error) {
     if (!isLoadstoneError(error, 'ERR_LOADSTONE_INVALID_OPTION')) return `threw ${String(error)}`;

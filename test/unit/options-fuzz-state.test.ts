@@ -1,6 +1,8 @@
 // The options fuzzer (test/helpers/optionsFuzz.ts) over the jobs, presence, cluster-state,
-// capacity, shedding and rate-limit handler options, and the buses'.
+// capacity, shedding and rate-limit handler options, the buses', and the Fastify plugin's.
+import Fastify from 'fastify';
 import { afterAll, describe } from 'vitest';
+import loadstone from '../../src/fastify/index.js';
 import {
   ClusterBus,
   ClusterBusBridge,
@@ -222,6 +224,24 @@ const targets: readonly Target[] = [
     keys: ['highestTrackableMs', 'significantDigits'],
     make: (o) => new LatencyRecorder(o as never),
     use: (r: LatencyRecorder) => r.record(12),
+  },
+  {
+    name: 'the Fastify plugin',
+    path: 'options',
+    base: {},
+    keys: ['monitor', 'routes', 'readiness', 'shedding', 'rateLimit', 'decorate'],
+    // Registered and ready, or refused by `register`; closed either way.
+    make: (o) => {
+      const app = Fastify();
+      return app.register(loadstone, o as never).then(
+        () => app,
+        async (error: unknown) => {
+          await app.close();
+          throw error;
+        },
+      );
+    },
+    use: (app: ReturnType<typeof Fastify>) => app.inject({ url: '/ready' }),
   },
   {
     name: 'ManualLoadSignal',
