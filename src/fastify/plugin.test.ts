@@ -163,6 +163,24 @@ describe('the loadstone Fastify plugin', () => {
     expect([own.isShuttingDown, own.closed]).toEqual([true, true]);
   });
 
+  it('closes the rest when one decorated object fails to close, and rejects with that failure', async () => {
+    const closed: string[] = [];
+    const server = Fastify();
+    await server.register(loadstone, {
+      decorate: {
+        first: { close: async () => void closed.push('first') },
+        broken: {
+          close: async () => {
+            throw new Error('cannot close');
+          },
+        },
+      },
+    });
+    const own = server.healthMonitor;
+    await expect(server.close()).rejects.toThrow('cannot close');
+    expect([closed, own.closed]).toEqual([['first'], true]);
+  });
+
   it('leaves a monitor it was given open, and refuses bad options at register', async () => {
     const { monitor } = scripted();
     const server = Fastify();

@@ -42,9 +42,15 @@ async function loadstonePlugin(fastify: FastifyInstance, options: LoadstoneFasti
       done();
     });
   // Children before parents: what was opened last closes first, the plugin's own monitor last.
+  // One that fails does not keep the others open; the first failure is what close() rejects with.
   fastify.addHook('onClose', async () => {
-    for (const closeable of closing.slice(1).reverse()) await closeable.close();
-    if (closing[0] !== undefined) await closing[0].close();
+    const failures: unknown[] = [];
+    for (const closeable of [...closing].reverse()) {
+      await Promise.resolve()
+        .then(() => closeable.close())
+        .catch((error: unknown) => failures.push(error));
+    }
+    if (failures.length > 0) throw failures[0];
   });
 
   // Each route's settings, resolved once as it is added (routes added before the plugin get the
