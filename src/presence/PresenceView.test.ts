@@ -121,7 +121,8 @@ describe('PresenceView', () => {
     expect(v.set(a, 'u1', 'xx')).toBe(false); // would grow past the bound: the old meta stays
     expect(v.metas('u1')).toEqual(['x']);
     expect(v.set(a, 'u1', 7)).toBe(true); // shorter: always fits
-    expect(v).toMatchObject({ entries: 2, dropped: 2 });
+    expect(v.set(a, 'u1', 'x')).toBe(true); // back to exactly maxBytes: fits
+    expect(v).toMatchObject({ entries: 2, dropped: 2, bytes: 2 * entryBytes('u1', 'x') });
     expect(v.isOnline('u3')).toBe(false);
     expect(events).toEqual(['+u1="x"', '+u2="x"']);
   });

@@ -39,6 +39,14 @@ describe('MemoryRateLimitStore maxBytes', () => {
     expect((await limiter.limit(keys[0] as string)).allowed).toBe(true);
   });
 
+  it('keeps keys that fill maxBytes exactly', async () => {
+    const { store, limiter } = setup(2 * entryBytes('a'));
+    await limiter.limit('a');
+    await limiter.limit('b');
+    expect([store.size, store.bytes]).toEqual([2, 2 * entryBytes('a')]);
+    expect((await limiter.limit('a')).allowed).toBe(false); // still held: not evicted
+  });
+
   it('evicts as many short keys as one long key needs', async () => {
     const { store, limiter } = setup(1_000);
     for (const key of ['a', 'b', 'c', 'd']) await limiter.limit(key); // 4 × 194 = 776 bytes
