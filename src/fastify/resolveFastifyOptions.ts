@@ -108,7 +108,7 @@ export function resolveFastifyOptions(options: LoadstoneFastifyOptions | undefin
     routes,
     readiness: opts.readiness,
     shedding,
-    rateLimit: rate === undefined ? undefined : rateRule(rate, 'options.rateLimit', undefined),
+    rateLimit: rate === undefined ? undefined : rateRule(rate, 'options.rateLimit'),
     rateLimitOptions: rate as LoadstoneFastifyRateLimit | undefined,
     hook,
     decorate,
@@ -135,20 +135,12 @@ export function resolveRouteConfig(
   else if (opts.rateLimit !== undefined) {
     const own = optionsObject(`${path}.rateLimit`, opts.rateLimit);
     checkOptionKeys(own, ROUTE_RATE_LIMIT, 'a route’s rate-limit config', {}, `${path}.rateLimit`);
-    rate = rateRule(
-      { ...global.rateLimitOptions, ...own } as LoadstoneFastifyRateLimit,
-      `${path}.rateLimit`,
-      global,
-    );
+    rate = rateRule({ ...global.rateLimitOptions, ...own } as LoadstoneFastifyRateLimit, `${path}.rateLimit`);
   }
   return { shed: opts.shed !== false, rate };
 }
 
-function rateRule(
-  rate: Partial<LoadstoneFastifyRateLimit>,
-  path: string,
-  global: ResolvedFastifyOptions | undefined,
-): RateRule {
+function rateRule(rate: Partial<LoadstoneFastifyRateLimit>, path: string): RateRule {
   if (!(rate.limiter instanceof RateLimiter)) {
     throw new InvalidOptionError(`${path}.limiter`, 'a RateLimiter', rate.limiter);
   }
@@ -163,20 +155,14 @@ function rateRule(
     const fixed = integerOption(`${path}.cost`, given, 0);
     cost = () => fixed;
   }
-  const headersOf =
-    global?.rateLimit !== undefined && rate.policy === global.rateLimitOptions?.policy
-      ? global.rateLimit.headersOf
-      : headerWriter(rate, path);
+  const headersOf = headerWriter(rate, path);
   return { limiter: rate.limiter, key, keyIsIp, cost, headersOf };
 }
 
 /** {@link rateLimitHeaders} for options at `path` (its errors name `options.…`). */
 function headerWriter(rate: Partial<LoadstoneFastifyRateLimit>, path: string): RateLimitHeaderWriter {
   try {
-    return rateLimitHeaders({
-      ...(rate.headers === undefined ? {} : { headers: rate.headers }),
-      ...(rate.policy === undefined ? {} : { policy: rate.policy }),
-    });
+    return rateLimitHeaders({ headers: rate.headers, policy: rate.policy });
   } catch (error) {
     if (!(error instanceof InvalidOptionError)) throw error;
     throw new InvalidOptionError(error.option.replace(/^options/, path), error.expected, error.received);

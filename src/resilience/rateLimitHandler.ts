@@ -90,10 +90,7 @@ export function rateLimitHandler<
           (fixed: number) => () =>
             fixed
         )(integerOption('options.cost', costOption, 0));
-  const headersOf = rateLimitHeaders({
-    ...(opts.headers === undefined ? {} : { headers: opts.headers }),
-    ...(opts.policy === undefined ? {} : { policy: opts.policy }),
-  });
+  const headersOf = rateLimitHeaders({ headers: opts.headers, policy: opts.policy });
   if (limiter instanceof SlowDown) return slowDownHandler(limiter, keyOf, costOf);
   return (req, res, next) => {
     let pending: Promise<RateLimitResult>;
