@@ -8,7 +8,7 @@
 const TESTS = '\\.test\\.ts$';
 /** Modules other than core; a module is a folder directly under src/. */
 const MODULES =
-  '(sharding|balancing|resilience|threads|cluster|health|queue|jobs|pool|presence|mailbox|cache|prometheus|capacity|fastify|testing)';
+  '(sharding|balancing|resilience|threads|cluster|health|queue|jobs|pool|presence|mailbox|cache|prometheus|capacity|express|fastify|testing)';
 
 /**
  * Every arrow from one module to another that exists, as `from: [to…]`. Anything else is an error
@@ -22,6 +22,7 @@ const MODULE_ARROWS = {
   queue: ['resilience'], // task retries use the retry policy and backoff
   jobs: ['resilience', 'sharding'], // retry delays, the queue-wide rate limit; keys → partitions
   testing: ['jobs'], // the JobStore contract runs stores through JobQueue and JobWorker
+  express: ['health', 'resilience'], // the middleware serves the monitor's probes and shedding, and rate limits
   fastify: ['health', 'resilience'], // the plugin serves the monitor's probes and shedding, and rate limits
   prometheus: ['balancing', 'cache', 'cluster', 'health', 'jobs', 'pool', 'queue', 'resilience', 'threads'],
 };

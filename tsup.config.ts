@@ -20,6 +20,7 @@ export default defineConfig({
     'cache/index': 'src/cache/index.ts',
     'prometheus/index': 'src/prometheus/index.ts',
     'capacity/index': 'src/capacity/index.ts',
+    'express/index': 'src/express/index.ts',
     'fastify/index': 'src/fastify/index.ts',
     // The worker-thread side of WorkerThreadPool: loaded inside each thread, never on the main thread.
     'threads/worker': 'src/threads/worker.ts',

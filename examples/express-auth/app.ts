@@ -4,8 +4,9 @@ import { randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { isLoadstoneError } from 'loadstone';
 import type { TieredCache } from 'loadstone/cache';
+import { healthRoutes, loadShedding, rateLimit } from 'loadstone/express';
 import type { HealthMonitor } from 'loadstone/health';
-import { type RateLimiter, rateLimitHandler } from 'loadstone/resilience';
+import type { RateLimiter } from 'loadstone/resilience';
 import type { Passwords } from './passwords.js';
 import { USERNAME, type UserStore } from './users.js';
 
@@ -44,12 +45,10 @@ export function createApp(parts: AppParts): express.Express {
     next();
   });
 
-  // Probes: status only. The detailed snapshot stays on the admin port (the primary's `GET /`).
-  app.get('/health/live', monitor.livenessHandler());
-  app.get('/health/ready', monitor.readinessHandler()); // { ready, status, shuttingDown }
+  // Probes: status only (the detailed snapshot stays on the admin port, the primary's `GET /`).
   // While this worker is critical, everything but the probes answers 503 + Retry-After.
-  app.use(monitor.loadShedding());
-  app.use(express.json({ limit: '4kb' }));
+  const health = healthRoutes({ monitor, live: '/health/live', ready: '/health/ready', health: false });
+  app.use(health, loadShedding(health), express.json({ limit: '4kb' }));
 
   app.post('/signup', async (req, res) => {
     const creds = credentials(req.body);
@@ -71,8 +70,8 @@ export function createApp(parts: AppParts): express.Express {
 
   // Per username and client address: guessing one user's password from one place is slowed
   // down, while that user can still log in from elsewhere.
-  const limitLogins = rateLimitHandler<Request, Response>(loginLimiter, {
-    key: (req) => `${String((req.body as { username?: unknown } | undefined)?.username)}|${req.ip}`,
+  const limitLogins = rateLimit(loginLimiter, {
+    key: (req) => `${String((req as Request).body?.username)}|${req.ip}`,
   });
   app.post('/login', limitLogins, async (req, res) => {
     const creds = credentials(req.body);

@@ -3,6 +3,7 @@ import type { Server } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { timedOutWaiting } from '../core/internal/deadline.js';
+import { ServerDrainer } from '../core/internal/ServerDrainer.js';
 import { implementationOption } from '../core/internal/validate.js';
 import { ProcessSampler } from '../health/index.js';
 import { ConnectionCap } from './ConnectionCap.js';
@@ -17,7 +18,6 @@ import {
   MSG_START_FAILED,
 } from './protocol.js';
 import type { ResolvedClusterSupervisorOptions } from './resolveClusterOptions.js';
-import { ServerDrainer } from './ServerDrainer.js';
 import { acceptStickyConnections } from './sticky/index.js';
 import type {
   ServerFactory,

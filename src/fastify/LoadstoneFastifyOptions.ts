@@ -29,10 +29,18 @@ export type LoadstoneFastifyRateLimit = {
   /**
    * Whose limit a request counts against. The default is `request.ip`, which follows Fastify's
    * `trustProxy`: behind a proxy without it, every client shares the proxy's address (a warning
-   * says so once).
-   * @default (request) => request.ip
+   * says so once; `trustProxy: true` would let any client pick its address), with IPv6 addresses cut to their `/ipv6Subnet`. If it throws, Fastify answers 500 and logs
+   * the error: a request is never let through unkeyed.
+   * @default (request) => request.ip, IPv6 cut to /64
    */
   readonly key?: (request: FastifyRequest) => string;
+  /**
+   * The prefix length IPv6 addresses are cut to by the default key (one customer is routinely
+   * given a whole /64 or more: every address of it shares one limit), 1 to 128, or `false` for
+   * whole addresses. The default is @fastify/rate-limit's.
+   * @default 64
+   */
+  readonly ipv6Subnet?: number | false;
   /**
    * What a request spends: an integer >= 0, or a function of the request.
    * @default 1

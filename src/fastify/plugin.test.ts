@@ -255,7 +255,7 @@ describe('the loadstone Fastify plugin', () => {
     for (let i = 0; i < 3; i++)
       await server.inject({ url: '/api', headers: { 'x-forwarded-for': '203.0.113.7' } });
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(warn.mock.calls[0]?.[1]).toMatchObject({ code: 'LOADSTONE_UNTRUSTED_PROXY' });
+    expect(warn.mock.calls[0]?.[1]).toMatchObject({ code: 'LOADSTONE_WARN_UNTRUSTED_PROXY' });
     warn.mockRestore();
   });
 });

@@ -6,9 +6,10 @@ import type {
   HookHandlerDoneFunction,
 } from 'fastify';
 import fp from 'fastify-plugin';
+import { PROBE_PATHS } from '../core/internal/pathMatching.js';
+import { warnUntrustedProxy } from '../core/internal/proxyWarning.js';
 import { HealthMonitor } from '../health/index.js';
 import type { LoadstoneFastifyOptions } from './LoadstoneFastifyOptions.js';
-import { warnUntrustedProxy } from './proxyWarning.js';
 import {
   type RateRule,
   type ResolvedFastifyOptions,
@@ -22,6 +23,7 @@ type RouteSettings = { readonly shed: boolean; readonly rate: RateRule | undefin
 /** The probe routes: never shed, never rate-limited. */
 const PROBE: RouteSettings = { shed: false, rate: undefined };
 
+const SETTING = "Fastify's trustProxy";
 const TOO_MANY = 'Too Many Requests\n';
 const UNAVAILABLE = 'Service Unavailable\n';
 
@@ -93,7 +95,7 @@ function shed(fastify: FastifyInstance, monitor: HealthMonitor, o: ResolvedFasti
   const probes = o.routes.map(([, url]) => url);
   const { shed: refuse, retryAfterSeconds } = monitor.shedDecision({
     ...given,
-    healthPaths: [...(given.healthPaths ?? []), ...probes],
+    healthPaths: [...(given.healthPaths ?? PROBE_PATHS), ...probes],
   });
   const retryAfter = String(retryAfterSeconds);
   fastify.addHook(
@@ -125,8 +127,10 @@ function limit(fastify: FastifyInstance, o: ResolvedFastifyOptions): void {
     let decided: ReturnType<RateRule['limiter']['limit']>;
     try {
       // The address Fastify gives is the peer's own although a proxy forwarded the request:
-      // Fastify's trustProxy does not cover that proxy.
-      if (rule.keyIsIp && request.ip === request.socket.remoteAddress) warnUntrustedProxy(request.headers);
+      // Fastify's trustProxy does not cover that proxy. (Fastify does not tell a plugin whether
+      // trustProxy is `true`, so the permissive setting cannot be warned about here.)
+      if (rule.keyIsIp && request.ip === request.socket.remoteAddress)
+        warnUntrustedProxy(request.headers, SETTING);
       decided = rule.limiter.limit(rule.key(request), { cost: rule.cost(request) });
     } catch (error) {
       return done(error as Error);

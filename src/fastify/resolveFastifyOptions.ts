@@ -1,6 +1,7 @@
 // Checks the plugin's options at registration, so `register` (and `ready()`) rejects at once.
 import type { FastifyRequest } from 'fastify';
 import { InvalidOptionError } from '../core/index.js';
+import { addressKey } from '../core/internal/addressKey.js';
 import {
   checkOptionKeys,
   functionOption,
@@ -31,6 +32,7 @@ const RATE_LIMIT = optionNames<LoadstoneFastifyRateLimit>()([
   'limiter',
   'key',
   'cost',
+  'ipv6Subnet',
   'headers',
   'policy',
   'hook',
@@ -145,8 +147,10 @@ function rateRule(rate: Partial<LoadstoneFastifyRateLimit>, path: string): RateR
     throw new InvalidOptionError(`${path}.limiter`, 'a RateLimiter', rate.limiter);
   }
   const keyIsIp = rate.key === undefined;
+  const subnet = rate.ipv6Subnet ?? 64;
+  if (subnet !== false) integerOption(`${path}.ipv6Subnet`, subnet, 1, 128);
   const key = keyIsIp
-    ? (request: FastifyRequest) => request.ip
+    ? (request: FastifyRequest) => addressKey(request.ip, subnet)
     : functionOption<(request: FastifyRequest) => string>(`${path}.key`, rate.key);
   const given = rate.cost ?? 1;
   let cost: (request: FastifyRequest) => number;

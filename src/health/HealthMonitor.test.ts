@@ -532,14 +532,19 @@ describe('HealthMonitor', () => {
       );
     });
 
-    it('readiness says only ready, status and shuttingDown unless detail is asked for', async () => {
+    it('readiness says only ready, status, shuttingDown (and a 503’s reasons) unless detail is asked for', async () => {
       const { monitor, sampler } = scripted({ hysteresis: { recoverAfter: 1 } });
       const url = await serve(monitor.readinessHandler());
       sampler.delay(400);
       await monitor.refresh();
       const r = await fetch(url);
       expect(r.status).toBe(503);
-      expect(await r.json()).toEqual({ ready: false, status: 'critical', shuttingDown: false });
+      expect(await r.json()).toEqual({
+        ready: false,
+        status: 'critical',
+        shuttingDown: false,
+        reasons: ['event loop delay p99 400 ms >= 300 ms (critical)'],
+      });
       expectInvalidOption(
         () => monitor.readinessHandler({ detail: 'yes' as never }),
         'options.detail',

@@ -212,8 +212,8 @@ export class HealthMonitor
    * would move its load onto the others); a process whose loop is stuck cannot answer at all,
    * which is what the probe's timeout detects.
    *
-   * Raw `http`, Express (`app.get('/live', handler)`) and Fastify (`reply.hijack()`, then
-   * `handler(request.raw, reply.raw)`) all work. `HEAD` gets the headers only.
+   * Raw `http`, Express (`app.get('/live', handler)`) and Fastify (`reply.raw`) all work; `HEAD`
+   * gets the headers only. (`loadstone/express` and `loadstone/fastify` serve both probes.)
    *
    * @returns the handler.
    */
@@ -224,12 +224,13 @@ export class HealthMonitor
   /**
    * A readiness probe handler: answers `200` while the process should get traffic, `503` while it
    * should not: once shutdown has begun (or the monitor is closed) and, by default, while the
-   * status is `critical`. `degraded` stays ready (it is still serving). The JSON body is
-   * `{ ready, status, shuttingDown }`, or with `detail: true` the whole {@link HealthSnapshot} with
-   * `ready` first (serve that one on a private port: it tells a stranger how loaded you are).
+   * status is `critical`. `degraded` stays ready. The JSON body is `{ ready, status, shuttingDown }`
+   * (a 503's adds `reasons`: shutdown, thresholds crossed, failing checks by name, no check's error
+   * text), or with `detail: true` the whole {@link HealthSnapshot} with `ready` first (serve that
+   * one on a private port: it tells a stranger how loaded you are).
    *
-   * Raw `http`, Express (`app.get('/ready', handler)`) and Fastify (`reply.hijack()`, then
-   * `handler(request.raw, reply.raw)`) all work. `HEAD` gets the headers only.
+   * Raw `http`, Express (`app.get('/ready', handler)`) and Fastify (`reply.raw`) all work; `HEAD`
+   * gets the headers only.
    *
    * @param options - from which status on the process is not ready; how much the body says.
    * @returns the handler.
@@ -374,10 +375,9 @@ export class HealthMonitor
       const previous = LEVEL_NAMES[current] as HealthStatus;
       const status = LEVEL_NAMES[next] as HealthStatus;
       const reason = reasons.join('; ');
+      const at = o.clock.now();
       const change: LoadChange = Object.freeze(
-        reason === ''
-          ? { status, previous, at: o.clock.now() }
-          : { status, previous, reason, at: o.clock.now() },
+        reason === '' ? { status, previous, at } : { status, previous, reason, at },
       );
       this.#listeners.notify(change);
       const event: HealthStatusChangedEvent = { status, previous, snapshot: this.snapshot() };

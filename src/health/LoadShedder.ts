@@ -1,5 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+import { matchesAny, PROBE_PATHS, pathList, pathOf } from '../core/internal/pathMatching.js';
 import {
   checkOptionKeys,
   integerOption,
@@ -8,7 +9,6 @@ import {
   optionsObject,
 } from '../core/internal/validate.js';
 import type { LoadSheddingOptions } from './HealthMonitorOptions.js';
-import { matchesAny, pathList, pathOf } from './pathMatching.js';
 import { priorityRule, type ShedRule } from './priorityShedding.js';
 import type { Level } from './thresholds.js';
 
@@ -29,19 +29,6 @@ const OPTIONS = optionNames<LoadSheddingOptions>()([
   'retryAfterSeconds',
   'shedFrom',
   'priority',
-]);
-
-const DEFAULT_HEALTH_PATHS: readonly string[] = Object.freeze([
-  '/health',
-  '/healthz',
-  '/live',
-  '/livez',
-  '/liveness',
-  '/ready',
-  '/readyz',
-  '/readiness',
-  '/startup',
-  '/startupz',
 ]);
 
 /**
@@ -83,7 +70,7 @@ export class LoadShedder {
       opts.priority === undefined ? undefined : priorityRule(opts.priority);
     const shedFrom = byPriority === undefined ? shedFromLevel(opts.shedFrom) : 1;
     const retryAfterSeconds = integerOption('options.retryAfterSeconds', opts.retryAfterSeconds ?? 5, 0);
-    const healthPaths = pathList('options.healthPaths', opts.healthPaths ?? DEFAULT_HEALTH_PATHS);
+    const healthPaths = pathList('options.healthPaths', opts.healthPaths ?? PROBE_PATHS);
     let allowFn: ((req: IncomingMessage) => boolean) | undefined;
     let allowPaths: readonly string[] = [];
     if (typeof opts.allow === 'function') allowFn = opts.allow;

@@ -57,11 +57,28 @@ export function readinessHandler(
   const detail = opts.detail === undefined ? false : booleanOption('options.detail', opts.detail);
   return (req, res) => {
     const ready = !host.isShuttingDown && !host.closed && levels.level < unreadyLevel;
-    const body = detail
-      ? { ready, ...host.snapshot() }
-      : { ready, status: host.status, shuttingDown: host.isShuttingDown };
+    let body: object;
+    if (detail) body = { ready, ...host.snapshot() };
+    else if (ready) body = { ready, status: host.status, shuttingDown: host.isShuttingDown };
+    else body = { ready, status: host.status, shuttingDown: host.isShuttingDown, reasons: reasonsOf(host) };
     sendJson(req, res, ready ? 200 : 503, body);
   };
+}
+
+/**
+ * Why the process is not ready, for the 503's body: shutdown, the thresholds crossed, and the
+ * failing checks by name and status. A check's own error message is left out: it may name an
+ * internal host or a credential, and this body is served to anyone who can reach the probe
+ * (`detail` has it all).
+ */
+function reasonsOf(host: ProbeHost): string[] {
+  const snapshot = host.snapshot();
+  const reasons = host.isShuttingDown || host.closed ? ['shutting down'] : [];
+  for (const reason of snapshot.reasons) if (!reason.startsWith('check "')) reasons.push(reason);
+  for (const [name, state] of Object.entries(snapshot.checks)) {
+    if (state.status !== 'healthy') reasons.push(`check "${name}" ${state.status}`);
+  }
+  return reasons;
 }
 
 /** Writes a JSON probe answer; the body is left out for `HEAD`. */

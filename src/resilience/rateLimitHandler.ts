@@ -47,8 +47,8 @@ const OPTIONS = optionNames<RateLimitHandlerOptions>()(['key', 'cost', 'headers'
  * A node-style `(req, res, next)` handler that rate-limits requests with `limiter`, or slows them
  * down with a {@link SlowDown}.
  *
- * On every request it sets the IETF draft headers `RateLimit-Limit`, `RateLimit-Remaining` and
- * `RateLimit-Reset` (seconds until the limit is back to full, rounded up). When the request is
+ * On every request it sets the rate-limit header fields `headers` names (by default the IETF
+ * `RateLimit-Policy` and `RateLimit` fields of draft 08 on; never the key). When the request is
  * allowed it calls `next()`; when denied it answers `429 Too Many Requests` with a short
  * `text/plain` body and `Retry-After` (seconds, rounded up; left out when the cost can never
  * pass), and does not call `next`. An error from `key`, `cost` or the limiter goes to
@@ -58,7 +58,8 @@ const OPTIONS = optionNames<RateLimitHandlerOptions>()(['key', 'cost', 'headers'
  * request's delay has passed. When the client disconnects meanwhile (the response's `close`),
  * the wait ends at once and `next` is never called.
  *
- * - **Express / Connect**: `app.use(rateLimitHandler(limiter, { key: (req) => req.ip }))`.
+ * - **Express / Connect**: `app.use(rateLimitHandler(limiter, { key: (req) => req.ip }))`, or
+ *   `rateLimit(limiter)` from `loadstone/express`, which keys by `req.ip` for you.
  * - **Fastify**: hand it the raw Node objects in an `onRequest` hook,
  *   `(request, reply, done) => handler(request.raw, reply.raw, done)`, or register it with
  *   `@fastify/middie`. A denied request's response is ended on `reply.raw` and `done` is not

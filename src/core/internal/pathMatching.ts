@@ -1,5 +1,19 @@
-// How the load-shedding handler tells probe and allowed requests by their path.
-import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
+// How the load-shedding and rate-limit handlers tell probe and allowed requests by their path.
+import { InvalidOptionError } from '../errors/InvalidOptionError.js';
+
+/** The usual paths of health probes, never shed by default (`LoadSheddingOptions.healthPaths`). */
+export const PROBE_PATHS: readonly string[] = Object.freeze([
+  '/health',
+  '/healthz',
+  '/live',
+  '/livez',
+  '/liveness',
+  '/ready',
+  '/readyz',
+  '/readiness',
+  '/startup',
+  '/startupz',
+]);
 
 /**
  * The path of a request URL, without the query string or fragment, with its dot segments
