@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { isLoadstoneError } from 'loadstone';
+import loadstone from 'loadstone/fastify';
 import type { Services } from './services.js';
 import { type Tier, tiers, type UserRecord } from './shards.js';
 import { UpstreamError } from './upstreams.js';
@@ -35,17 +36,10 @@ export function buildApp(services: Services): FastifyInstance {
     return `${prompt} (drafted for a ${tier} reader)`;
   }
 
-  // Liveness: the monitor's own handler (Fastify hands it the raw request and response).
-  const live = monitor.livenessHandler();
-  app.get('/health/live', (request, reply) => {
-    reply.hijack();
-    live(request.raw, reply.raw);
-  });
-  // Readiness: status only; the monitor's snapshot (heap, reasons, checks) stays on the admin port.
-  const ready = monitor.readinessHandler();
-  app.get('/health/ready', (request, reply) => {
-    reply.hijack();
-    ready(request.raw, reply.raw);
+  // Probes (status only; the monitor's snapshot stays on the admin port) from the loadstone plugin.
+  app.register(loadstone, {
+    monitor,
+    routes: { live: '/health/live', ready: '/health/ready', health: false },
   });
 
   app.get<UserParams>('/users/:id', async (request, reply) => {
