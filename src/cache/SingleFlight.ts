@@ -1,6 +1,8 @@
 import type { CacheEntry } from '../core/CacheTier.js';
 import type { Clock } from '../core/Clock.js';
+import { type CacheLoadContext, diagnosticsChannels } from '../core/diagnostics.js';
 import { LoaderError } from '../core/errors/LoaderError.js';
+import { Tracer } from '../core/internal/tracing.js';
 import type { CircuitBreaker } from '../resilience/index.js';
 import { CrossProcessLock, type CrossProcessLockOptions, type LockStats } from './CrossProcessLock.js';
 import { type CacheState, checkGetOrSet, checkOpen } from './checkArguments.js';
@@ -23,6 +25,7 @@ export type LoadStats = Pick<
 >;
 
 /** The lock counters of a cache without a lock. */
+const LOAD = new Tracer<CacheLoadContext>(diagnosticsChannels.cacheLoad);
 const NO_LOCK_STATS: LockStats = Object.freeze({ locksAcquired: 0, lockWaits: 0 });
 
 /** The options the loads read. */
@@ -46,7 +49,7 @@ export class SingleFlight<V> {
   readonly #staleWhileRevalidate: boolean;
   readonly #refreshAhead: number;
   readonly #lifetime: AbortSignal;
-  readonly #cache: CacheState;
+  readonly #cache: CacheState & { readonly name: string };
   #loaderCalls = 0;
   #loaderErrors = 0;
   #collapsed = 0;
@@ -68,7 +71,7 @@ export class SingleFlight<V> {
     options: SingleFlightOptions,
     breaker: CircuitBreaker | undefined,
     lifetime: AbortSignal,
-    cache: CacheState,
+    cache: CacheState & { readonly name: string },
   ) {
     this.#reader = reader;
     this.#writer = writer;
@@ -196,7 +199,7 @@ export class SingleFlight<V> {
       this.#loaderCalls++;
       let value: V | undefined;
       try {
-        value = await loader({ key, signal: this.#lifetime });
+        value = await this.#callLoader(loader, key, true);
       } catch {
         this.#loaderErrors++;
         return; // the current value stays until it expires
@@ -205,6 +208,13 @@ export class SingleFlight<V> {
     } finally {
       if (token !== undefined) await this.#lock?.release(key, token);
     }
+  }
+
+  /** Calls the loader, traced on `loadstone:cache:load` when someone listens. */
+  #callLoader(loader: Loader<V>, key: string, refresh: boolean): V | undefined | PromiseLike<V | undefined> {
+    const args = { key, signal: this.#lifetime };
+    if (!LOAD.active) return loader(args);
+    return LOAD.trace(async () => loader(args), { cache: this.#cache.name, key, refresh });
   }
 
   async #runLoader(
@@ -223,7 +233,7 @@ export class SingleFlight<V> {
       this.#loaderCalls++;
       let value: V | undefined;
       try {
-        value = await loader({ key, signal: this.#lifetime });
+        value = await this.#callLoader(loader, key, false);
       } catch (error) {
         this.#loaderErrors++;
         if (stale !== undefined && stale.staleUntil > this.#clock.now()) {

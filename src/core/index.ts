@@ -6,6 +6,14 @@ export type { Clock } from './Clock.js';
 export { systemClock } from './Clock.js';
 export type { Closeable, CloseOptions } from './Closeable.js';
 export { isCloseable } from './Closeable.js';
+export type {
+  CacheLoadContext,
+  JobRunContext,
+  PoolAcquireContext,
+  ThreadTaskContext,
+  TracedOutcome,
+} from './diagnostics.js';
+export { diagnosticsChannels } from './diagnostics.js';
 export * from './errors/index.js';
 export type { HealthCheck, HealthCheckResult, HealthStatus } from './HealthCheck.js';
 export { healthStatuses, worstStatus } from './HealthCheck.js';

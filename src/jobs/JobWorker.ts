@@ -1,7 +1,9 @@
+import { diagnosticsChannels, type JobRunContext } from '../core/diagnostics.js';
 import { ClosedError } from '../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import { LeaseLostError } from '../core/errors/LeaseLostError.js';
 import { abortReason } from '../core/internal/abort.js';
+import { Tracer } from '../core/internal/tracing.js';
 import {
   checkOptionKeys,
   integerOption,
@@ -12,6 +14,7 @@ import {
 import { warnThrew } from '../core/internal/warnThrew.js';
 import { backoffDelay } from '../resilience/index.js';
 import type { JobQueueEvents } from './events.js';
+import type { Job } from './Job.js';
 import { type ExecutionOutcome, JobExecution } from './JobExecution.js';
 import type { LeasedJob, Settlement } from './JobStore.js';
 import type { JobWorkerCloseOptions, JobWorkerOptions } from './JobWorkerOptions.js';
@@ -22,6 +25,7 @@ import { WorkerLoop } from './WorkerLoop.js';
 const WHAT = 'JobWorker';
 const CLOSE_OPTIONS = optionNames<JobWorkerCloseOptions>()(['timeoutMs', 'signal']);
 
+const RUN = new Tracer<JobRunContext>(diagnosticsChannels.jobRun);
 /**
  * Runs a {@link JobQueue}'s jobs, `concurrency` at a time, in this process: leases them from the
  * store, renews the leases while the handler runs, and settles each (completed, retried after a
@@ -210,11 +214,21 @@ export class JobWorker<D = unknown, R = unknown> {
     this.#running.set(key, execution);
     const { core } = this.#o;
     void execution.run(
-      this.#o.handler as (job: unknown, signal: AbortSignal) => unknown,
+      this.#traced(this.#o.handler as (job: unknown, signal: AbortSignal) => unknown),
       this.#o.rate === undefined ? undefined : (signal) => this.#admit(signal),
       this.#o.timeoutMs,
       () => core.waitMs.record(Math.max(0, Date.now() - job.dueAt)),
     );
+  }
+
+  /** The handler, traced on `loadstone:jobs:run` when someone listens as the job starts. */
+  #traced(
+    handler: (job: Job<unknown>, signal: AbortSignal) => unknown,
+  ): (job: Job<unknown>, signal: AbortSignal) => unknown {
+    if (!RUN.active) return handler;
+    const queue = this.#o.core.options.name;
+    return (job, signal) =>
+      RUN.trace(async () => handler(job, signal), { queue, jobId: job.id, attempt: job.attempt });
   }
 
   #ended(execution: JobExecution<D>, outcome: ExecutionOutcome): void {

@@ -1,9 +1,11 @@
 import type { Closeable, CloseOptions } from '../core/Closeable.js';
+import { diagnosticsChannels, type PoolAcquireContext } from '../core/diagnostics.js';
 import { ClosedError } from '../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { HealthCheck, HealthCheckResult } from '../core/HealthCheck.js';
 import { abortReason } from '../core/internal/abort.js';
 import { signalOption } from '../core/internal/signalOption.js';
+import { Tracer } from '../core/internal/tracing.js';
 import { functionOption, integerOption, optionsObject } from '../core/internal/validate.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
 import type {
@@ -21,6 +23,7 @@ import { DESTROYED, OPEN } from './PoolState.js';
 import { poolStats } from './poolStats.js';
 import { resolveFactory, resolveOptions } from './resolveOptions.js';
 
+const ACQUIRE = new Tracer<PoolAcquireContext>(diagnosticsChannels.poolAcquire);
 /**
  * One named pool of resources, made by {@link ConnectionPoolManager.register}. Borrow with
  * `use(fn)` (always releases) or `acquire()` + `release(resource)`.
@@ -95,6 +98,11 @@ export class ConnectionPool<T> implements Closeable, HealthCheck, MetricsSource<
    * `ERR_LOADSTONE_INVALID_OPTION` for bad options.
    */
   acquire(options?: AcquireOptions): Promise<T> {
+    if (ACQUIRE.active) return ACQUIRE.trace(() => this.#acquire(options), { pool: this.poolName });
+    return this.#acquire(options);
+  }
+
+  #acquire(options: AcquireOptions | undefined): Promise<T> {
     const lender = this.#lender;
     if (lender.fast && (options === undefined || (lender.idle.length > 0 && isPlainAcquire(options)))) {
       // Fast path: an idle resource with nothing to check. No waiter can exist here, since

@@ -2,11 +2,13 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { TransferListItem } from 'node:worker_threads';
 import type { Closeable, CloseOptions } from '../core/Closeable.js';
+import { diagnosticsChannels, type ThreadTaskContext } from '../core/diagnostics.js';
 import { ClosedError } from '../core/errors/ClosedError.js';
 import { InvalidOptionError } from '../core/errors/InvalidOptionError.js';
 import type { HealthCheck, HealthCheckResult } from '../core/HealthCheck.js';
 import { abortReason, drainUnlessAborted } from '../core/internal/abort.js';
 import { signalOption } from '../core/internal/signalOption.js';
+import { Tracer } from '../core/internal/tracing.js';
 import { checkOptionKeys, integerOption, MAX_TIMER_MS, optionsObject } from '../core/internal/validate.js';
 import type { MetricsSource } from '../core/MetricsSource.js';
 import { CrashRecovery } from './CrashRecovery.js';
@@ -29,6 +31,7 @@ import type {
   WorkerThreadPoolStats,
 } from './WorkerThreadPoolOptions.js';
 
+const TASK = new Tracer<ThreadTaskContext>(diagnosticsChannels.threadTask);
 /**
  * A pool of `worker_threads` that runs the exported functions of a worker module off the event
  * loop: CPU work such as password hashing, encryption or number crunching.
@@ -129,6 +132,15 @@ export class WorkerThreadPool
    * @throws `DataCloneError` when `payload` cannot be cloned.
    */
   run<R = unknown>(payload?: unknown, options?: ThreadRunOptions): Promise<R> {
+    if (!TASK.active) return this.#run(payload, options);
+    const task = (options as { name?: unknown } | null | undefined)?.name;
+    return TASK.trace(() => this.#run<R>(payload, options), {
+      pool: this.name,
+      task: typeof task === 'string' ? task : undefined,
+    });
+  }
+
+  #run<R>(payload: unknown, options: ThreadRunOptions | undefined): Promise<R> {
     if (this.#state.closed) return Promise.reject(new ClosedError(`WorkerThreadPool "${this.name}"`));
     let handlerId: number;
     let priority = 0;
