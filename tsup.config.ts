@@ -22,6 +22,7 @@ export default defineConfig({
     'capacity/index': 'src/capacity/index.ts',
     'express/index': 'src/express/index.ts',
     'fastify/index': 'src/fastify/index.ts',
+    'otel/index': 'src/otel/index.ts',
     // The worker-thread side of WorkerThreadPool: loaded inside each thread, never on the main thread.
     'threads/worker': 'src/threads/worker.ts',
   },

@@ -6,7 +6,7 @@
  * asyncStart, asyncEnd, error })` (or `subscribe('tracing:<name>:asyncEnd', fn)`). The same context
  * object goes through all five events of one operation; Node adds `result` or `error` to it when
  * the operation settles. With no subscriber a channel costs next to nothing (a few property reads;
- * bench/cases/diagnostics.bench.ts measures it). `loadstone/otel` (planned) will turn them into spans.
+ * bench/cases/diagnostics.bench.ts measures it). `loadstone/otel` turns them into spans.
  *
  * @example
  * {@includeCode ./diagnostics.test.ts#diagnosticsChannels}

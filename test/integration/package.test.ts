@@ -1,5 +1,5 @@
 /**
- * Installs loadstone the way a user does: `npm pack`, then `npm install <tarball> express` in a fresh
+ * Installs loadstone the way a user does: `npm pack`, then `npm install <tarball> express @opentelemetry/api` in a fresh
  * project outside the repository. There, a strict ESM TypeScript consumer must type-check against the
  * published `.d.ts` files (skipLibCheck off) and run, and a CommonJS consumer must `require` every subpath.
  * The packed files are checked too: nothing the user needs is missing, no dev-only dependency leaked
@@ -62,6 +62,7 @@ beforeAll(async () => {
       devVersion('express'),
       devVersion('@types/express'),
       devVersion('@types/node'),
+      devVersion('@opentelemetry/api'), // loadstone/otel's optional peer
     ],
     { cwd: project, encoding: 'utf8', timeout: 150_000 },
   );
