@@ -33,5 +33,11 @@ export type { LoadChange, LoadSignal } from './LoadSignal.js';
 export type { ManualLoadSignalOptions } from './ManualLoadSignal.js';
 export { ManualLoadSignal } from './ManualLoadSignal.js';
 export type { MetricsSource } from './MetricsSource.js';
+export {
+  fromNodeRedis,
+  type NodeRedisAdapter,
+  type NodeRedisClient,
+  type NodeRedisSubscription,
+} from './nodeRedis.js';
 export type { PickCandidate, PickContext, Picker, PickOutcome } from './Picker.js';
 export type { RandomSource } from './RandomSource.js';
