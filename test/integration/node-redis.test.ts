@@ -1,17 +1,17 @@
 // loadstone's Redis parts over node-redis (the official `redis` package) through fromNodeRedis:
-// v6 with RESP3 (its default) and RESP2, and v5, against a real redis-server. The JobStore and
+// v6 with RESP3 (its default) and RESP2, and v5 with both, against a real redis-server. The JobStore and
 // Bus contracts run whole (the same suites the ioredis stores pass); the cache tier, the lock,
 // the rate-limit store and the mailbox get a round trip each. No Redis mocks.
 import { createClient } from 'redis';
 import { createClient as createClient5 } from 'redis5';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryTier, RedisBus, RedisLock, RedisTier, TieredCache } from '../../src/cache/index.js';
-import { fromNodeRedis, type NodeRedisClient } from '../../src/core/index.js';
+import { fromNodeRedis, type JsonValue, type NodeRedisClient } from '../../src/core/index.js';
 import { JobQueue, JobWorker, RedisJobStore } from '../../src/jobs/index.js';
 import { Mailbox } from '../../src/mailbox/index.js';
 import { RateLimiter, RedisRateLimitStore } from '../../src/resilience/index.js';
 import { describeBusContract, describeJobStoreContract } from '../../src/testing/index.js';
-import { describeWithRedis } from '../helpers/redis.js';
+import { describeWithRedis, startRedis } from '../helpers/redis.js';
 import { until } from '../helpers/until.js';
 
 type Variant = readonly [label: string, make: (url: string) => NodeRedisClient];
@@ -19,6 +19,7 @@ const VARIANTS: readonly Variant[] = [
   ['redis 6, RESP3', (url) => createClient({ url }) as unknown as NodeRedisClient],
   ['redis 6, RESP2', (url) => createClient({ url, RESP: 2 }) as unknown as NodeRedisClient],
   ['redis 5, RESP2', (url) => createClient5({ url }) as unknown as NodeRedisClient],
+  ['redis 5, RESP3', (url) => createClient5({ url, RESP: 3 }) as unknown as NodeRedisClient],
 ];
 
 describeWithRedis('node-redis', (getRedis) => {
@@ -126,6 +127,54 @@ describeWithRedis('node-redis', (getRedis) => {
       });
     });
   }
+});
+
+describeWithRedis('node-redis faults', () => {
+  it('survives redis-server restarting: no crash, the outage reported, every channel heard again', async () => {
+    const first = await startRedis();
+    if (first === undefined) throw new Error('redis-server is required');
+    const client = createClient({ url: first.url, socket: { reconnectStrategy: () => 50 } });
+    client.on('error', () => undefined); // the user's client: theirs to listen to
+    await client.connect();
+    const reported: unknown[] = [];
+    const bus = new RedisBus({
+      client: fromNodeRedis(client),
+      onHandlerError: (error) => reported.push(error),
+    });
+    const received: JsonValue[] = [];
+    bus.subscribe('before', (message) => received.push(message));
+    await bus.ready();
+    await first.stop(); // the bus's own connection errors: reported, never an unhandled 'error'
+    await until(() => reported.length > 0, 20_000);
+    bus.subscribe('during', (message) => received.push(message));
+    const restarted = await startRedis({ port: first.port });
+    if (restarted === undefined) throw new Error('redis-server did not restart');
+    try {
+      const publisher = createClient({ url: restarted.url });
+      publisher.on('error', () => undefined);
+      await publisher.connect();
+      await until(
+        async () => {
+          await publisher.sendCommand(['PUBLISH', 'before', '"b"']);
+          await publisher.sendCommand(['PUBLISH', 'during', '"d"']);
+          return received.includes('b') && received.includes('d');
+        },
+        20_000,
+        50,
+      );
+      // Heard once each per publish: node-redis restored 'before' itself, and nothing doubled it.
+      const heard = received.length;
+      await publisher.sendCommand(['PUBLISH', 'before', '"once"']);
+      await until(() => received.length > heard, 5_000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(received.filter((m) => m === 'once')).toHaveLength(1);
+      await publisher.close();
+    } finally {
+      await bus.destroy();
+      await client.close().catch(() => undefined);
+      await restarted.stop();
+    }
+  });
 });
 
 describe('fromNodeRedis', () => {
