@@ -29,8 +29,9 @@ export type LoadstoneFastifyRateLimit = {
   /**
    * Whose limit a request counts against. The default is `request.ip`, which follows Fastify's
    * `trustProxy`: behind a proxy without it, every client shares the proxy's address (a warning
-   * says so once; `trustProxy: true` would let any client pick its address), with IPv6 addresses cut to their `/ipv6Subnet`. If it throws, Fastify answers 500 and logs
-   * the error: a request is never let through unkeyed.
+   * says so once; `trustProxy: true` would let any client pick its address), with IPv6
+   * addresses cut to their `/ipv6Subnet`. If it throws, Fastify answers 500 and logs the error:
+   * a request is never let through unkeyed.
    * @default (request) => request.ip, IPv6 cut to /64
    */
   readonly key?: (request: FastifyRequest) => string;

@@ -244,6 +244,47 @@ describe('the loadstone Fastify plugin', () => {
     }
   });
 
+  it('keys by request.ip with an IPv6 customer’s /64 as one client, and refuses a bad ipv6Subnet', async () => {
+    const limiter = new RateLimiter({ limit: 1, periodMs: 60_000, clock: new FakeClock() });
+    const server = app();
+    await server.register(loadstone, { rateLimit: { limiter } });
+    server.get('/api', async () => 'ok');
+    const from = (remoteAddress: string) => server.inject({ url: '/api', remoteAddress });
+    expect((await from('2001:db8:1:2::1')).statusCode).toBe(200);
+    expect((await from('2001:db8:1:2:ffff::9')).statusCode).toBe(429); // the same /64
+    expect((await from('2001:db8:1:3::1')).statusCode).toBe(200); // the next /64
+    expect((await from('::ffff:203.0.113.5')).statusCode).toBe(200);
+    expect((await from('203.0.113.5')).statusCode).toBe(429); // IPv4-mapped is the IPv4 address
+    const whole = app();
+    await whole.register(loadstone, {
+      rateLimit: { limiter: new RateLimiter({ limit: 1, periodMs: 60_000 }), ipv6Subnet: false },
+    });
+    whole.get('/api', async () => 'ok');
+    expect((await whole.inject({ url: '/api', remoteAddress: '2001:db8::1' })).statusCode).toBe(200);
+    expect((await whole.inject({ url: '/api', remoteAddress: '2001:db8::2' })).statusCode).toBe(200);
+    for (const ipv6Subnet of [0, 129, 1.5, '64']) {
+      const bad = app();
+      await expect(
+        bad.register(loadstone, { rateLimit: { limiter, ipv6Subnet: ipv6Subnet as never } }),
+      ).rejects.toMatchObject({
+        code: 'ERR_LOADSTONE_INVALID_OPTION',
+        option: 'options.rateLimit.ipv6Subnet',
+      });
+    }
+  });
+
+  it('never sheds the usual probe paths, a route of the app’s own included', async () => {
+    const { monitor, sampler } = scripted();
+    const server = app();
+    await server.register(loadstone, { monitor, shedding: true });
+    server.get('/healthz', async () => 'own probe');
+    server.get('/api', async () => 'ok');
+    sampler.delay(400);
+    await monitor.refresh();
+    expect((await server.inject({ url: '/api' })).statusCode).toBe(503);
+    expect((await server.inject({ url: '/healthz' })).body).toBe('own probe');
+  });
+
   it('warns once when an address-keyed limit sees a proxy Fastify does not trust', async () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     const limiter = new RateLimiter({ limit: 100, periodMs: 1_000 });
