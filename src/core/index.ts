@@ -37,6 +37,7 @@ export {
   fromNodeRedis,
   type NodeRedisAdapter,
   type NodeRedisClient,
+  type NodeRedisClusterClient,
   type NodeRedisSubscription,
 } from './nodeRedis.js';
 export type { PickCandidate, PickContext, Picker, PickOutcome } from './Picker.js';

@@ -78,6 +78,32 @@ export type NodeRedisAdapter = {
   duplicate(): NodeRedisSubscription;
   /** `ready` while node-redis is ready, `connecting` otherwise. */
   readonly status: string;
+  /** `true` for a cluster client (`createCluster()`). */
+  readonly isCluster?: boolean;
+  /** A cluster's masters, each its own adapter (for `SCAN`). */
+  nodes?(role: 'master'): NodeRedisAdapter[];
+};
+
+/**
+ * The part of a node-redis cluster client (`createCluster()`) loadstone uses: commands are routed
+ * by their first key.
+ */
+export type NodeRedisClusterClient = Omit<NodeRedisClient, 'sendCommand' | 'duplicate'> & {
+  /** Sends a raw command to the node that owns `firstKey` (any node without one). */
+  sendCommand(
+    firstKey: string | undefined,
+    isReadonly: boolean | undefined,
+    args: string[],
+  ): Promise<unknown>;
+  /** A new cluster client with the same options, not yet connected. */
+  duplicate(): NodeRedisClusterClient;
+  /** The master nodes, for commands that visit each (`SCAN`). */
+  readonly masters: readonly unknown[];
+  /** A master's own client. */
+  nodeClient(node: never): Promise<{
+    /** Sends a raw command to that node. */
+    sendCommand(args: string[]): Promise<unknown>;
+  }>;
 };
 
 const args = (values: readonly (string | number)[]): string[] => values.map(String);
@@ -110,7 +136,14 @@ class NodeRedisSubscriber extends EventEmitter implements NodeRedisSubscription 
 
   connect(): Promise<unknown> {
     this.status = 'connecting';
-    return this.#client.connect();
+    return this.#client.connect().then((connected) => {
+      // A cluster client emits no `ready` of its own: connected is ready.
+      if (this.status === 'connecting') {
+        this.status = 'ready';
+        this.emit('ready');
+      }
+      return connected;
+    });
   }
 
   async subscribe(...channels: string[]): Promise<unknown> {
@@ -171,9 +204,10 @@ class NodeRedisSubscriber extends EventEmitter implements NodeRedisSubscription 
  * node-redis asks; loadstone never closes it. Scripts run by `EVALSHA`, sent again from source
  * when Redis answers `NOSCRIPT`; every argument is sent as a string. Pub/sub runs on a connection
  * of loadstone's own (`client.duplicate()`), with an `error` listener of its own, closed by the
- * part that opened it. A node-redis cluster client (`createCluster()`) is not supported yet.
+ * part that opened it. A cluster client (`createCluster()`) works too: each command goes to the
+ * node owning its first key (a script's first key), and `SCAN` visits every master.
  *
- * @param client - a connected node-redis client.
+ * @param client - a connected node-redis client, or cluster client.
  * @returns the client in the shape loadstone's Redis parts call.
  * @throws `InvalidOptionError` (`ERR_LOADSTONE_INVALID_OPTION`) when `client` is not a node-redis
  *   client (no `sendCommand` and `duplicate`).
@@ -181,24 +215,64 @@ class NodeRedisSubscriber extends EventEmitter implements NodeRedisSubscription 
  * @example
  * {@includeCode ../../test/integration/node-redis.test.ts#fromNodeRedis}
  */
-export function fromNodeRedis(client: NodeRedisClient): NodeRedisAdapter {
+export function fromNodeRedis(client: NodeRedisClient | NodeRedisClusterClient): NodeRedisAdapter {
   if (typeof client?.sendCommand !== 'function' || typeof client.duplicate !== 'function') {
     throw new InvalidOptionError('client', 'a node-redis client (with sendCommand and duplicate)', client);
   }
-  // biome-ignore lint/suspicious/noExplicitAny: each call below states its reply's type
-  const send = (values: readonly (string | number)[]): Promise<any> => client.sendCommand(args(values));
+  const duplicate = () => new NodeRedisSubscriber(client.duplicate() as NodeRedisClient);
+  const status = () => (client.isReady === false ? 'connecting' : 'ready');
+  if (!isCluster(client)) {
+    return adapter((values) => client.sendCommand(args(values)), duplicate, status);
+  }
+  // A cluster routes each command by its first key; SCAN visits each master through its own client.
+  const routed = adapter(
+    (values, firstKey, readonly) => client.sendCommand(firstKey, readonly, args(values)),
+    duplicate,
+    status,
+  );
+  const node = (master: unknown): NodeRedisAdapter =>
+    adapter(
+      async (values) => (await client.nodeClient(master as never)).sendCommand(args(values)),
+      () => {
+        throw new Error('a cluster node is not duplicated: duplicate the cluster');
+      },
+      status,
+    );
+  return Object.assign(routed, { isCluster: true, nodes: () => client.masters.map(node) });
+}
+
+function isCluster(client: NodeRedisClient | NodeRedisClusterClient): client is NodeRedisClusterClient {
+  const cluster = client as Partial<NodeRedisClusterClient>;
+  return Array.isArray(cluster.masters) && typeof cluster.nodeClient === 'function';
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: NodeRedisAdapter states each command's reply type
+type Reply = any;
+/** Sends a command; a cluster routes it by `firstKey` and may read it from a replica if `readonly`. */
+type Send = (
+  values: readonly (string | number)[],
+  firstKey: string | undefined,
+  readonly: boolean,
+) => Promise<Reply>;
+
+function adapter(send: Send, duplicate: () => NodeRedisSubscription, status: () => string): NodeRedisAdapter {
+  const scriptKey = (numKeys: number, keysAndArgs: readonly (string | number)[]) =>
+    numKeys > 0 ? String(keysAndArgs[0]) : undefined;
   return {
-    get: (key) => send(['GET', key]),
-    set: (key, value, ...options) => send(['SET', key, value, ...options]),
-    mget: (keys) => send(['MGET', ...keys]),
-    del: (...keys) => send(['DEL', ...keys]),
-    scan: (cursor, ...options) => send(['SCAN', cursor, ...options]),
-    eval: (script, numKeys, ...keysAndArgs) => send(['EVAL', script, numKeys, ...keysAndArgs]),
-    evalsha: (sha, numKeys, ...keysAndArgs) => send(['EVALSHA', sha, numKeys, ...keysAndArgs]),
-    publish: (channel, message) => send(['PUBLISH', channel, message]),
-    duplicate: () => new NodeRedisSubscriber(client.duplicate()),
+    get: (key) => send(['GET', key], key, true),
+    set: (key, value, ...options) => send(['SET', key, value, ...options], key, false),
+    mget: (keys) => send(['MGET', ...keys], keys[0], true),
+    del: (...keys) => send(['DEL', ...keys], keys[0], false),
+    scan: (cursor, ...options) => send(['SCAN', cursor, ...options], undefined, true),
+    eval: (script, numKeys, ...rest) =>
+      send(['EVAL', script, numKeys, ...rest], scriptKey(numKeys, rest), false),
+    evalsha: (sha, numKeys, ...rest) =>
+      send(['EVALSHA', sha, numKeys, ...rest], scriptKey(numKeys, rest), false),
+    // Routed by the channel's slot: one channel's messages all leave from one node, in order.
+    publish: (channel, message) => send(['PUBLISH', channel, message], channel, false),
+    duplicate,
     get status(): string {
-      return client.isReady === false ? 'connecting' : 'ready';
+      return status();
     },
   };
 }
