@@ -128,7 +128,10 @@ export function closeOnShutdown(server: Server, options?: CloseOnShutdownOptions
   let signalled = 0;
   const onSignal = (): void => {
     signalled++;
-    if (signalled > 1) process.exit(1); // the second Ctrl-C: stop waiting
+    if (signalled > 1) {
+      process.exit(1); // the second Ctrl-C: stop waiting
+      return;
+    }
     shutdown().then((done) => {
       for (const failure of done.failures) warnThrew('LOADSTONE_WARN_SHUTDOWN_FAILED', 'Shutdown', failure);
       if (done.requestsCut > 0) {

@@ -6,6 +6,7 @@ import express from 'express';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import { scripted } from '../../test/helpers/scriptedMonitor.js';
+import { until } from '../../test/helpers/until.js';
 import { HealthMonitor } from '../health/index.js';
 import { RateLimiter } from '../resilience/index.js';
 import { FakeClock } from '../testing/index.js';
@@ -314,6 +315,119 @@ describe('loadstone/express', () => {
     again.remove();
   });
 
+  it('waits delayMs before it stops accepting, and reports how long it took', async () => {
+    const app = express();
+    app.get('/api', (_req, res) => void res.send('ok'));
+    const { server } = await listen(app);
+    const monitor = new HealthMonitor({ intervalMs: 3_600_000 });
+    monitors.push(monitor);
+    const hook = closeOnShutdown(server, { monitor, signals: [], delayMs: 150 });
+    const began = performance.now();
+    const report = hook.shutdown();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect([monitor.isShuttingDown, server.listening]).toEqual([true, true]); // not ready, still serving
+    const done = await report;
+    const elapsed = performance.now() - began;
+    expect(server.listening).toBe(false);
+    expect(done.durationMs).toBeGreaterThanOrEqual(140);
+    expect(done.durationMs).toBeLessThanOrEqual(elapsed + 1);
+  });
+
+  it('gives a slow closeable its share of the budget', async () => {
+    const { server } = await listen(express());
+    const slow = { close: () => new Promise<void>((resolve) => setTimeout(resolve, 60)) };
+    const done = await closeOnShutdown(server, { signals: [], timeoutMs: 5_000, close: [slow] }).shutdown();
+    expect(done.failures).toEqual([]);
+  });
+
+  it('on a signal: warns about what failed and exits 1, or exits 0; a second signal exits at once', async () => {
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const clean = closeOnShutdown((await listen(express())).server, { signals: ['SIGUSR2'] });
+      process.emit('SIGUSR2', 'SIGUSR2');
+      await until(() => exit.mock.calls.length > 0);
+      clean.remove();
+      expect(exit.mock.calls).toEqual([[0]]);
+      expect(warn).not.toHaveBeenCalled();
+
+      exit.mockClear();
+      const failing = { close: () => Promise.reject(new Error('pool stuck')) };
+      const hook = closeOnShutdown((await listen(express())).server, {
+        signals: ['SIGUSR2'],
+        close: [failing],
+      });
+      process.emit('SIGUSR2', 'SIGUSR2');
+      process.emit('SIGUSR2', 'SIGUSR2'); // the impatient second Ctrl-C
+      expect(exit.mock.calls).toEqual([[1]]);
+      await until(() => exit.mock.calls.length > 1);
+      hook.remove();
+      expect(exit.mock.calls).toEqual([[1], [1]]);
+      expect(
+        warn.mock.calls.map(([message, options]) => [String(message), (options as { code: string }).code]),
+      ).toEqual([['Shutdown: Error: pool stuck', 'LOADSTONE_WARN_SHUTDOWN_FAILED']]);
+    } finally {
+      exit.mockRestore();
+      warn.mockRestore();
+    }
+  });
+
+  it('on a signal: warns when requests were cut at the timeout', async () => {
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const app = express();
+      app.get('/hang', () => undefined);
+      const { server, url } = await listen(app);
+      const hook = closeOnShutdown(server, { signals: ['SIGUSR2'], timeoutMs: 100 });
+      const hung = fetch(`${url}/hang`).catch(() => undefined);
+      while ((await new Promise<number>((r) => server.getConnections((_e, n) => r(n)))) === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      process.emit('SIGUSR2', 'SIGUSR2');
+      await until(() => exit.mock.calls.length > 0);
+      hook.remove();
+      await hung;
+      expect(exit.mock.calls).toEqual([[1]]);
+      expect(warn.mock.calls.map(([message]) => String(message))).toEqual([
+        'Shutdown: 1 requests cut at the timeout',
+      ]);
+    } finally {
+      exit.mockRestore();
+      warn.mockRestore();
+    }
+  });
+
+  it('listens to SIGTERM and SIGINT by default', async () => {
+    const { server } = await listen(express());
+    const before = [process.listenerCount('SIGTERM'), process.listenerCount('SIGINT')];
+    const hook = closeOnShutdown(server, { exit: false });
+    expect([process.listenerCount('SIGTERM'), process.listenerCount('SIGINT')]).toEqual(
+      before.map((n) => n + 1),
+    );
+    hook.remove();
+    expect([process.listenerCount('SIGTERM'), process.listenerCount('SIGINT')]).toEqual(before);
+  });
+
+  it('rate-limits by cost, names its policy, and keeps whole IPv6 addresses with ipv6Subnet: false', async () => {
+    const limiter = new RateLimiter({ limit: 3, periodMs: 60_000, clock: new FakeClock() });
+    const app = express();
+    app.set('trust proxy', 'loopback');
+    app.use(
+      rateLimit(limiter, { cost: (req) => (req.url === '/heavy' ? 2 : 1), policy: 'api', ipv6Subnet: false }),
+    );
+    app.get('/heavy', (_req, res) => void res.send('ok'));
+    app.get('/light', (_req, res) => void res.send('ok'));
+    const { url } = await listen(app);
+    const as = (client: string, path: string) =>
+      fetch(url + path, { headers: { 'x-forwarded-for': client } });
+    const heavy = await as('2001:db8::1', '/heavy');
+    expect([heavy.status, heavy.headers.get('ratelimit-policy')]).toEqual([200, '"api";q=3;w=60']);
+    expect((await as('2001:db8::1', '/heavy')).status).toBe(429); // 2 + 2 > 3
+    expect((await as('2001:db8::1', '/light')).status).toBe(200);
+    expect((await as('2001:db8::2', '/heavy')).status).toBe(200); // another address, another limit
+  });
+
   it('refuses bad options with coded errors at the call', () => {
     const limiter = new RateLimiter({ limit: 1, periodMs: 1_000 });
     const monitor = new HealthMonitor();
@@ -354,5 +468,46 @@ describe('loadstone/express', () => {
     expectInvalidOption(() => closeOnShutdown(server, { timeoutMs: 0 }), 'options.timeoutMs', '');
     expectInvalidOption(() => closeOnShutdown(server, { delayMs: -1 }), 'options.delayMs', '');
     expectInvalidOption(() => closeOnShutdown(server, { exit: 'yes' } as never), 'options.exit', '');
+    expectInvalidOption(() => closeOnShutdown({ close: () => undefined } as never), 'server', 'a node:http');
+    expectInvalidOption(
+      () => closeOnShutdown(server, { monitor: {} as never }),
+      'options.monitor',
+      'a HealthMonitor',
+    );
+    expectInvalidOption(() => closeOnShutdown(server, { close: {} as never }), 'options.close', 'an array');
+    expectInvalidOption(
+      () => closeOnShutdown(server, { signals: 'SIGTERM' as never }),
+      'options.signals',
+      'an array',
+    );
+    for (const signal of ['XSIGTERM', 'SIGTERM!', 'sigterm'])
+      expectInvalidOption(
+        () => closeOnShutdown(server, { signals: [signal as never] }),
+        'options.signals[0]',
+        'a signal',
+      );
+    expectInvalidOption(() => closeOnShutdown(server, { keepAliveMs: 0 }), 'options.keepAliveMs', '');
+    expectInvalidOption(
+      () => closeOnShutdown(server, { grace: 1 } as never),
+      'options.grace',
+      'absent: it is not an option of closeOnShutdown',
+    );
+    expectInvalidOption(() => healthRoutes({ live: 5 as never }), 'options.live', 'a path');
+    expectInvalidOption(
+      () => healthRoutes({ x: 1 } as never),
+      'options.x',
+      'absent: it is not an option of healthRoutes',
+    );
+    expectInvalidOption(() => healthRoutes(5 as never), 'options', '');
+    expectInvalidOption(() => loadShedding(undefined as never), 'health', 'the healthRoutes');
+    expectInvalidOption(() => loadShedding(monitor, 5 as never), 'options', '');
+    expectInvalidOption(
+      () => rateLimit(limiter, { x: 1 } as never),
+      'options.x',
+      'absent: it is not an option of rateLimit',
+    );
+    expectInvalidOption(() => rateLimit(limiter, 5 as never), 'options', '');
+    expectInvalidOption(() => rateLimit(limiter, { key: 'ip' as never }), 'options.key', 'a function');
+    expectInvalidOption(() => closeOnShutdown(server, 5 as never), 'options', '');
   });
 });

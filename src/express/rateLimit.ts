@@ -53,12 +53,8 @@ export function rateLimit(
     opts.key === undefined
       ? (req: ExpressRequest) => addressOf(req, subnet)
       : functionOption<(req: ExpressRequest) => string>('options.key', opts.key);
-  const limit = rateLimitHandler<ExpressRequest, ServerResponse>(limiter, {
-    key,
-    ...(opts.cost === undefined ? {} : { cost: opts.cost }),
-    ...(opts.headers === undefined ? {} : { headers: opts.headers }),
-    ...(opts.policy === undefined ? {} : { policy: opts.policy }),
-  });
+  const { cost, headers, policy } = opts;
+  const limit = rateLimitHandler<ExpressRequest, ServerResponse>(limiter, { key, cost, headers, policy });
   const skip = skipOf(opts.skip);
   if (skip === undefined) return limit;
   return (req, res, next) => {
