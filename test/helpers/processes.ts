@@ -1,5 +1,6 @@
 // Small probes the process-level tests share: is a pid still running, what does a port answer,
-// and ports to bind or to find taken.
+// ports to bind or to find taken, and a child's next IPC message of a type.
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { get } from 'node:http';
 import { createServer, type Server } from 'node:net';
@@ -42,4 +43,22 @@ export async function freePort(): Promise<number> {
   const taken = await takenPort();
   await taken.release();
   return taken.port;
+}
+
+/** The child's next IPC message whose `type` is `type`; rejects if it exits first. */
+export function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: { type?: string }): void => {
+      if (message?.type !== type) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(message as T);
+    };
+    const onExit = (code: number | null): void => {
+      child.off('message', onMessage);
+      reject(new Error(`child exited with code ${code} before sending ${type}`));
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
 }

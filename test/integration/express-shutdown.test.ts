@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
+import { nextMessage } from '../helpers/processes.js';
 
 const SERVER = fileURLToPath(new URL('../fixtures/express/shutdown-server.ts', import.meta.url));
 
@@ -13,23 +14,6 @@ const children: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
-
-function nextMessage<T extends { type: string }>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: { type?: string }): void => {
-      if (message?.type !== type) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(message as T);
-    };
-    const onExit = (code: number | null): void => {
-      child.off('message', onMessage);
-      reject(new Error(`server exited with code ${code} before sending ${type}`));
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
 
 /** A GET that reports the `Connection` header too (fetch hides it). */
 function get(

@@ -5,6 +5,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
+import { nextMessage } from '../helpers/processes.js';
 
 const SERVER = fileURLToPath(new URL('../fixtures/health/probe-server.ts', import.meta.url));
 
@@ -12,23 +13,6 @@ const children: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
-
-function nextMessage<T extends { type: string }>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: { type?: string }): void => {
-      if (message?.type !== type) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(message as T);
-    };
-    const onExit = (code: number | null): void => {
-      child.off('message', onMessage);
-      reject(new Error(`server exited with code ${code} before sending ${type}`));
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
 
 it('SIGTERM: readiness 503 at once, liveness and traffic still served, in-flight request completes, clean exit', async () => {
   const child = fork(SERVER, {

@@ -1,9 +1,10 @@
 // Several real processes share one Redis-backed limit: the total they are allowed never exceeds
 // it (GCRA: burst + rate·t; sliding window: the limit, plus what slides in during the run).
-import { type ChildProcess, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
+import { nextMessage } from '../helpers/processes.js';
 import { describeWithRedis } from '../helpers/redis.js';
 
 const WORKER = fileURLToPath(new URL('../fixtures/ratelimit-worker.ts', import.meta.url));
@@ -13,23 +14,6 @@ const LIMIT = 20;
 const PERIOD_MS = 60_000;
 
 type Done = { type: 'done'; allowed: number; degraded: number };
-
-function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: { type?: string }): void => {
-      if (message.type !== type) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(message as T);
-    };
-    const onExit = (code: number | null): void => {
-      child.off('message', onMessage);
-      reject(new Error(`worker exited with code ${code} before sending ${type}`));
-    };
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
 
 describeWithRedis('RateLimiter shared across processes through Redis', (getRedis) => {
   for (const algorithm of ['gcra', 'sliding-window'] as const) {
