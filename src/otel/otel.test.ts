@@ -1,5 +1,6 @@
 // loadstone/otel against the OpenTelemetry SDK's own in-memory readers and exporters.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { metrics, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   AggregationTemporality,
@@ -17,7 +18,10 @@ import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
 import { MemoryTier, TieredCache } from '../cache/index.js';
 import { JobQueue, JobWorker } from '../jobs/index.js';
 import { ConnectionPoolManager } from '../pool/index.js';
+import { WorkerThreadPool } from '../threads/index.js';
 import { LoadstoneInstrumentation } from './index.js';
+
+const TASKS = fileURLToPath(new URL('../../test/fixtures/threads/tasks.mjs', import.meta.url));
 
 const closing: { close(): unknown }[] = [];
 afterEach(async () => {
@@ -188,6 +192,23 @@ describe('loadstone/otel', () => {
     expect([bad?.status.code, bad?.status.message]).toEqual([SpanStatusCode.ERROR, 'Error: db down']);
     const names = (await collect()).map((p) => p.name);
     expect(names).toEqual(expect.arrayContaining(['loadstone.cache.hits', 'loadstone.cache.misses']));
+  });
+
+  it('traces thread tasks by pool and task name', async () => {
+    const { tracerProvider, spans } = sdk();
+    const otel = new LoadstoneInstrumentation({ tracerProvider });
+    closing.push(otel);
+    const pool = new WorkerThreadPool({ name: 'crunch', filename: TASKS, maxThreads: 1 });
+    closing.push(pool);
+    expect(await pool.run({ a: 2, b: 3 }, { name: 'add' })).toBe(5);
+    await expect(pool.run('no', { name: 'fail' })).rejects.toThrow();
+    const [ok, failed] = spans.getFinishedSpans();
+    expect([ok?.name, ok?.kind, ok?.attributes]).toEqual([
+      'thread task add',
+      SpanKind.INTERNAL,
+      { 'loadstone.threads.pool': 'crunch', 'loadstone.threads.task': 'add' },
+    ]);
+    expect([failed?.name, failed?.status.code]).toEqual(['thread task fail', SpanStatusCode.ERROR]);
   });
 
   it('makes only the spans asked for, stops at close(), and refuses bad options', async () => {
