@@ -214,7 +214,7 @@ export class SingleFlight<V> {
   #callLoader(loader: Loader<V>, key: string, refresh: boolean): V | undefined | PromiseLike<V | undefined> {
     const args = { key, signal: this.#lifetime };
     if (!LOAD.active) return loader(args);
-    return LOAD.trace(async () => loader(args), { cache: this.#cache.name, key, refresh });
+    return LOAD.trace(() => Promise.resolve(loader(args)), { cache: this.#cache.name, key, refresh });
   }
 
   async #runLoader(

@@ -228,7 +228,7 @@ export class JobWorker<D = unknown, R = unknown> {
     if (!RUN.active) return handler;
     const queue = this.#o.core.options.name;
     return (job, signal) =>
-      RUN.trace(async () => handler(job, signal), { queue, jobId: job.id, attempt: job.attempt });
+      RUN.trace(() => Promise.resolve(handler(job, signal)), { queue, jobId: job.id, attempt: job.attempt });
   }
 
   #ended(execution: JobExecution<D>, outcome: ExecutionOutcome): void {

@@ -170,8 +170,7 @@ export class ChannelSpans {
           open.set(c, { span, started: performance.now() });
         },
       ],
-      // A synchronous throw ends at `end` (no asyncEnd follows); a promise ends at `asyncEnd`.
-      ['end', (message) => void ('error' in (message as object) && finish(message as C))],
+      // Every traced operation settles as a promise (a synchronous throw too): `asyncEnd` ends it.
       ['asyncEnd', (message) => finish(message as C)],
     ];
     for (const [event, handler] of handlers) {

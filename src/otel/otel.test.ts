@@ -132,7 +132,7 @@ describe('loadstone/otel', () => {
     const worker = new JobWorker<number>({
       queue,
       handler: async (job) => {
-        if (job.attempt === 1) throw new Error('smtp busy');
+        if (job.attempt === 1) throw Object.assign(new Error('smtp busy'), { code: 'ESMTPBUSY' });
         return job.data * 2;
       },
     });
@@ -150,7 +150,7 @@ describe('loadstone/otel', () => {
       'messaging.destination.name': 'mail',
       'messaging.message.id': id,
       'loadstone.jobs.attempt': 1,
-      'error.type': 'Error',
+      'error.type': 'ESMTPBUSY', // an error's code, else its name
     });
     expect(failed?.events.map((e) => e.name)).toEqual(['exception']);
     expect([done?.status.code, done?.attributes['loadstone.jobs.attempt']]).toEqual([
@@ -160,7 +160,7 @@ describe('loadstone/otel', () => {
     const points = await collect();
     const durations = points.filter((p) => p.name === 'messaging.process.duration');
     expect(durations.map((p) => [p.attributes['error.type'], (p.value as { count: number }).count])).toEqual([
-      ['Error', 1],
+      ['ESMTPBUSY', 1],
       [undefined, 1],
     ]);
     expect(points.filter((p) => p.name === 'messaging.client.consumed.messages').map((p) => p.value)).toEqual(

@@ -28,10 +28,12 @@ export class Tracer<C extends object> {
 
   /**
    * Runs `work` between `start`/`end`, with `asyncStart`/`asyncEnd` (and `error`) when its promise
-   * settles; the context gets `result` or `error`. Call it only when {@link active}, so that the
+   * settles, also when it throws synchronously; the context gets `result` or `error`. Call it only when {@link active}, so that the
    * context object is made only for a subscriber.
    */
   trace<T>(work: () => Promise<T>, context: C): Promise<T> {
-    return this.#channel.tracePromise(work, context);
+    // Async, so that a synchronous throw is a rejection too: every traced operation then ends
+    // with `asyncEnd`, which is where subscribers finish it.
+    return this.#channel.tracePromise(async () => work(), context);
   }
 }
