@@ -60,7 +60,7 @@ export class LoadstoneInstrumentation implements Closeable {
       ['tracerProvider', 'getTracer'],
     ] as const) {
       const provider = opts[name] as Record<string, unknown> | undefined;
-      if (provider !== undefined && typeof provider?.[method] !== 'function') {
+      if (provider !== undefined && typeof provider[method] !== 'function') {
         throw new InvalidOptionError(
           `options.${name}`,
           `an OpenTelemetry provider (with ${method}())`,

@@ -166,6 +166,17 @@ describe('loadstone/otel', () => {
     expect(points.filter((p) => p.name === 'messaging.client.consumed.messages').map((p) => p.value)).toEqual(
       [1, 1],
     );
+    expect(durations.map((p) => p.unit)).toEqual(['s', 's']);
+    expect(points.find((p) => p.name === 'messaging.client.consumed.messages')).toMatchObject({
+      unit: '{message}',
+      attributes: {
+        'messaging.system': 'loadstone',
+        'messaging.operation.name': 'process',
+        'messaging.destination.name': 'mail',
+      },
+    });
+    // In seconds: a job of a few ms, not thousands.
+    expect((durations[1]?.value as { sum: number } | undefined)?.sum).toBeLessThan(1);
   });
 
   it('traces cache loads without the key, and a failing loader as an error', async () => {
@@ -192,6 +203,30 @@ describe('loadstone/otel', () => {
     expect([bad?.status.code, bad?.status.message]).toEqual([SpanStatusCode.ERROR, 'Error: db down']);
     const names = (await collect()).map((p) => p.name);
     expect(names).toEqual(expect.arrayContaining(['loadstone.cache.hits', 'loadstone.cache.misses']));
+  });
+
+  it('makes no instruments once closed, even when an SDK registers afterwards', async () => {
+    const pools = new ConnectionPoolManager();
+    closing.push(pools);
+    pools.register('db', { create: async () => ({}) });
+    const otel = new LoadstoneInstrumentation().add('pools', pools);
+    await otel.close();
+    const { meterProvider, collect } = sdk();
+    metrics.setGlobalMeterProvider(meterProvider);
+    await pools.use('db', () => 1);
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // past the look-up timer, had it run
+    expect(await collect()).toEqual([]);
+  });
+
+  it('records the pool wait in seconds', async () => {
+    const { meterProvider, collect } = sdk();
+    closing.push(new LoadstoneInstrumentation({ meterProvider }));
+    const pools = new ConnectionPoolManager();
+    closing.push(pools);
+    pools.register('db', { create: async () => ({}) });
+    await pools.use('db', () => 1);
+    const wait = (await collect()).find((p) => p.name === 'db.client.connection.wait_time');
+    expect((wait?.value as { sum: number } | undefined)?.sum).toBeLessThan(1);
   });
 
   it('traces thread tasks by pool and task name', async () => {
@@ -248,5 +283,14 @@ describe('loadstone/otel', () => {
       'a boolean',
     );
     expectInvalidOption(() => new LoadstoneInstrumentation({ meter: 1 } as never), 'options.meter', '');
+    expectInvalidOption(
+      () => new LoadstoneInstrumentation({ meterProvider: null as never }),
+      'options.meterProvider',
+      'a value',
+    );
+    await expect(again.close({ signal: 'soon' as never })).rejects.toMatchObject({
+      code: 'ERR_LOADSTONE_INVALID_OPTION',
+    });
+    expect(() => again.add('x', pools)).toThrow('LoadstoneInstrumentation');
   });
 });
