@@ -22,7 +22,18 @@ export default {
   jsonReporter: { fileName: `reports/mutation/${module}/mutation.json` },
   // One sandbox folder per module, so two modules can be mutated at once.
   tempDirName: `.stryker-tmp/${module}`,
-  ignorePatterns: ['/.stryker-tmp', '/dist', '/docs/api', '/.bench-results', '/.scratch', '/coverage'],
+  // The built thread worker and its chunks stay in the sandbox (unmutated): tests that run thread
+  // tasks (threads, otel, core's channels) load `dist/threads/worker.cjs`.
+  ignorePatterns: [
+    '/.stryker-tmp',
+    '/dist/*',
+    '!/dist/threads',
+    '!/dist/chunk-*',
+    '/docs/api',
+    '/.bench-results',
+    '/.scratch',
+    '/coverage',
+  ],
   concurrency: 2,
   timeoutMS: 10_000,
   // The dry run measures per-test coverage, every statement counted: sharding's suite takes over
