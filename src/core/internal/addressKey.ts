@@ -10,6 +10,8 @@ import { isIPv4, isIPv6 } from 'node:net';
  * @param ipv6Subnet - prefix length 1-128, or `false` to keep whole IPv6 addresses.
  */
 export function addressKey(address: string, ipv6Subnet: number | false): string {
+  // Every request with an IPv4 peer comes here: it has no colon and is its own key, unparsed.
+  if (!address.includes(':')) return address;
   const bare = address.split('%')[0] ?? address; // a zone (`fe80::1%eth0`) names a local link
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
   if (mapped?.[1] !== undefined && isIPv4(mapped[1])) return mapped[1];
