@@ -8,7 +8,7 @@
 const TESTS = '\\.test\\.ts$';
 /** Modules other than core; a module is a folder directly under src/. */
 const MODULES =
-  '(sharding|balancing|resilience|threads|cluster|health|queue|jobs|pool|presence|mailbox|cache|prometheus|capacity|express|fastify|otel|testing)';
+  '(sharding|balancing|resilience|threads|cluster|health|queue|jobs|pool|presence|mailbox|cache|prometheus|capacity|express|fastify|otel|ws|testing)';
 
 /**
  * Every arrow from one module to another that exists, as `from: [to…]`. Anything else is an error
@@ -24,6 +24,7 @@ const MODULE_ARROWS = {
   testing: ['jobs'], // the JobStore contract runs stores through JobQueue and JobWorker
   express: ['health', 'resilience'], // the middleware serves the monitor's probes and shedding, and rate limits
   fastify: ['health', 'resilience'], // the plugin serves the monitor's probes and shedding, and rate limits
+  ws: ['health'], // the gate takes the monitor's shedding decision
   otel: ['prometheus'], // the instruments observe the Prometheus module's mapping of each primitive's stats
   prometheus: ['balancing', 'cache', 'cluster', 'health', 'jobs', 'pool', 'queue', 'resilience', 'threads'],
 };

@@ -23,6 +23,7 @@ export default defineConfig({
     'express/index': 'src/express/index.ts',
     'fastify/index': 'src/fastify/index.ts',
     'otel/index': 'src/otel/index.ts',
+    'ws/index': 'src/ws/index.ts',
     // The worker-thread side of WorkerThreadPool: loaded inside each thread, never on the main thread.
     'threads/worker': 'src/threads/worker.ts',
   },

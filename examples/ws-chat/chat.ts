@@ -1,15 +1,16 @@
-// One worker's chat server: an http.Server carrying a `ws` WebSocketServer, the health probes, a
-// per-worker connection limit, who is online (loadstone `Presence`), broadcasts over the bus, and
+// One worker's chat server: an http.Server carrying a `ws` WebSocketServer behind loadstone's
+// WebSocketGate (a per-worker connection limit, 1001 to every socket on shutdown), the health
+// probes, who is online (loadstone `Presence`), broadcasts over the bus, and
 // direct messages through the `Mailbox` (with Redis), so a user who was offline, or whose worker
 // or machine died, gets them on reconnecting anywhere, in order, once.
 import http from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { Bus, JsonValue } from 'loadstone';
 import type { WorkerContext } from 'loadstone/cluster';
 import { HealthMonitor } from 'loadstone/health';
 import { isMailboxId, type Mailbox } from 'loadstone/mailbox';
 import { Presence } from 'loadstone/presence';
 import { PrometheusExporter } from 'loadstone/prometheus';
+import { WebSocketGate } from 'loadstone/ws';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { type Direct, DirectDelivery } from './delivery.js';
 
@@ -24,11 +25,7 @@ export type ChatServerOptions = {
   readonly maxConnections: number;
   /** Names this worker in every message (`<name>/w0`), or just the slot when empty. */
   readonly name: string;
-  /** Counts what this worker does, for /metrics. */
-  readonly counters: ChatCounters;
 };
-
-export type ChatCounters = { connections: number; rejected: number; messages: number };
 
 const SAY = 'ws-chat:say';
 const MAIL = 'ws-chat:mail';
@@ -48,7 +45,7 @@ type ClientMessage = {
 };
 
 export function createChatServer(ctx: WorkerContext, options: ChatServerOptions): http.Server {
-  const { bus, mailbox, maxConnections, counters } = options;
+  const { bus, mailbox, maxConnections } = options;
   const worker = options.name === '' ? ctx.slot : `${options.name}/${ctx.slot}`;
   const health = new HealthMonitor();
   ctx.useHealth(health); // readiness turns 503 as soon as this worker starts draining
@@ -58,13 +55,17 @@ export function createChatServer(ctx: WorkerContext, options: ChatServerOptions)
   ctx.register(presence); // closing leaves every user of this worker at once, everywhere
   // Metrics ride on heartbeats to the primary, which serves /metrics: the library's families and
   // the chat's own (chat_connections, chat_messages_total, chat_rejected_total).
+  let messages = 0;
   const library = new PrometheusExporter().add('worker', health);
   const app = new PrometheusExporter({ prefix: 'chat' }).add('ws-chat', {
-    stats: () => ({
-      connections: counters.connections,
-      messagesTotal: counters.messages,
-      rejectedTotal: counters.rejected,
-    }),
+    stats: () => {
+      const { connections, rejectedFullTotal, rejectedClosingTotal } = gate.stats();
+      return {
+        connections,
+        messagesTotal: messages,
+        rejectedTotal: rejectedFullTotal + rejectedClosingTotal,
+      };
+    },
   });
   ctx.useMetrics({ collect: () => [...library.collect(), ...app.collect()] });
   const live = health.livenessHandler();
@@ -123,27 +124,13 @@ export function createChatServer(ctx: WorkerContext, options: ChatServerOptions)
     await bus.publish(MAIL, to);
   }
 
+  // Past maxConnections an upgrade gets a plain 503 before the handshake (the router in front
+  // chose this worker and cannot know it is full); when the drain begins (ctx.signal), every
+  // socket gets 1001 "going away", so clients reconnect and the router sends them to a live worker.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4_096 });
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    // The router in front chose this worker by client address and cannot know it is full, so
-    // the limit is enforced here, before the handshake: the client sees a plain 503.
-    if (ctx.signal.aborted || counters.connections >= maxConnections) {
-      counters.rejected++;
-      socket.end(
-        'HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
-      );
-      return;
-    }
-    // Counted on the raw socket, so a handshake that fails gives its place back too.
-    counters.connections++;
-    socket.once('close', () => counters.connections--);
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
-  });
+  const gate = new WebSocketGate({ server, wss, maxConnections, signal: ctx.signal, onConnection });
 
   function onConnection(ws: WebSocket): void {
-    // A protocol error (a frame over maxPayload) closes the socket with 1002/1009; without a
-    // listener the 'error' event would crash the worker.
-    ws.on('error', () => {});
     ws.on('message', (data: RawData) => {
       let m: ClientMessage;
       try {
@@ -166,7 +153,7 @@ export function createChatServer(ctx: WorkerContext, options: ChatServerOptions)
           return send(ws, { type: 'error', text: `text: a string of at most ${MAX_TEXT} characters` });
         if (m.to !== undefined && (typeof m.to !== 'string' || !USER.test(m.to)))
           return send(ws, { type: 'error', text: 'to: a user name' });
-        counters.messages++;
+        messages++;
         const sent =
           m.to === undefined ? bus.publish(SAY, { from: me, text: m.text }) : sayTo(ws, me, m.to, m.text);
         sent.catch(() => send(ws, { type: 'error', text: 'not delivered, try again' }));
@@ -185,19 +172,5 @@ export function createChatServer(ctx: WorkerContext, options: ChatServerOptions)
     });
   }
 
-  // Graceful shutdown. The worker's drain waits for every connection to close and runs the
-  // registered closeables only after that, so upgraded sockets are closed here, when the drain
-  // begins, with 1001 "going away": clients reconnect, and the router sends them to a live worker.
-  ctx.signal.addEventListener(
-    'abort',
-    () => {
-      for (const ws of wss.clients) ws.close(1001, 'going away');
-      // A client that never answers the close frame must not hold the drain to its deadline.
-      setTimeout(() => {
-        for (const ws of wss.clients) ws.terminate();
-      }, 2_000).unref();
-    },
-    { once: true },
-  );
   return server;
 }

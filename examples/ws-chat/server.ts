@@ -13,7 +13,7 @@ import { ClusterBus, supervise } from 'loadstone/cluster';
 import { Mailbox } from 'loadstone/mailbox';
 import { PrometheusExporter } from 'loadstone/prometheus';
 import { Registry } from 'prom-client';
-import { type ChatCounters, createChatServer } from './chat.js';
+import { createChatServer } from './chat.js';
 import type { Direct } from './delivery.js';
 
 const HOST = process.env.HOST ?? '127.0.0.1';
@@ -47,7 +47,6 @@ const registry = new Registry();
 
 const result = supervise(
   (ctx) => {
-    const counters: ChatCounters = { connections: 0, rejected: 0, messages: 0 };
     let mailbox: Mailbox<Direct> | undefined;
     if (REDIS_URL !== undefined) {
       const client = redisClient(); // commands only: the bus's pub/sub pair is the primary's
@@ -60,7 +59,6 @@ const result = supervise(
       heartbeatMs: HEARTBEAT_MS,
       maxConnections: MAX_CONNECTIONS,
       name: NAME,
-      counters,
     });
   },
   {

@@ -10,8 +10,9 @@
  * Nothing is persisted (`--save '' --appendonly no`, working dir in the OS temp dir) and the server binds only
  * to 127.0.0.1.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { partsClient } from './partsClient.js';
 import { INSTALL_HINT, isCI, type RedisServerHandle, redisAvailability, startRedis } from './redisServer.js';
 
 export {
@@ -101,7 +102,8 @@ export function describeWithRedis(name: string, fn: (getRedis: () => RedisServer
 }
 
 /**
- * The ioredis clients of one suite: `connect()` opens one on `url()` (read when called, inside a
+ * The ioredis clients of one suite: `connect()` opens one on `url()` (through `partsClient`, so
+ * the parts get node-redis in the `redis-node` project) (read when called, inside a
  * test or hook), `adopt(client)` takes one the test opened itself; every one is disconnected after
  * the suite. Call it inside the suite's `describe`.
  */
@@ -114,5 +116,5 @@ export function suiteClients(url: () => string): { connect: () => Redis; adopt: 
     clients.push(client);
     return client;
   };
-  return { connect: () => adopt(new Redis(url())), adopt };
+  return { connect: () => adopt(partsClient(url())), adopt };
 }

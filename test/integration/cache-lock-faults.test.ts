@@ -1,9 +1,10 @@
 // A memory tier with a RedisLock and no Redis tier, while Redis hangs (SIGSTOP: a hung Redis
 // answers nothing and closes nothing, unlike a dead one). The lock is bounded by tierTimeoutMs
 // and then skipped by its own breaker, so getOrSet still answers from the loader (#21, finding 5).
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { MemoryTier, RedisLock, TieredCache } from '../../src/cache/index.js';
+import { partsClient } from '../helpers/partsClient.js';
 import { describeWithRedis } from '../helpers/redis.js';
 
 describeWithRedis('TieredCache lock while Redis hangs', (getRedis) => {
@@ -14,7 +15,7 @@ describeWithRedis('TieredCache lock while Redis hangs', (getRedis) => {
 
   it('getOrSet answers within tierTimeoutMs per lock call, then skips the lock while its breaker is open', async () => {
     const server = getRedis();
-    const redis = new Redis(server.url);
+    const redis = partsClient(server.url);
     clients.push(redis);
     await redis.ping();
     const cache = new TieredCache<string>({

@@ -1,15 +1,16 @@
 // RedisBus against a real redis-server: the Bus contract every bus passes, plus a message
 // crossing two connections as it would cross two processes.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisBus } from '../../src/cache/index.js';
 import { describeBusContract } from '../../src/testing/index.js';
+import { partsClient } from '../helpers/partsClient.js';
 import { describeWithRedis } from '../helpers/redis.js';
 
 describeWithRedis('RedisBus', (getRedis) => {
   const clients: Redis[] = [];
   const client = (): Redis => {
-    const redis = new Redis(getRedis().url, { lazyConnect: false });
+    const redis = partsClient(getRedis().url, { lazyConnect: false });
     clients.push(redis);
     return redis;
   };
@@ -29,8 +30,8 @@ describeWithRedis('RedisBus', (getRedis) => {
 
   it('carries messages between two buses on separate connections', async () => {
     // #region redisBus
-    const redisA = new Redis(getRedis().url); // e.g. in process A
-    const redisB = new Redis(getRedis().url); // e.g. in process B
+    const redisA = partsClient(getRedis().url); // e.g. in process A
+    const redisB = partsClient(getRedis().url); // e.g. in process B
     const publisher = new RedisBus({ client: redisA });
     const subscriber = new RedisBus({ client: redisB });
     const received = new Promise((resolve) => subscriber.subscribe('app:events', resolve));

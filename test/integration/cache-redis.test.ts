@@ -1,13 +1,14 @@
 // TieredCache over a real redis-server: two tiers, the Redis lock, and Redis dying mid-run.
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { afterAll, expect, it, vi } from 'vitest';
 import { MemoryTier, RedisLock, RedisTier, TieredCache } from '../../src/cache/index.js';
+import { PARTS_CONNECTION_NAME, partsClient, partsClientKind } from '../helpers/partsClient.js';
 import { describeWithRedis, startRedis } from '../helpers/redis.js';
 
 describeWithRedis('TieredCache with Redis', (getRedis) => {
   const clients: Redis[] = [];
   const connect = (url = getRedis().url, options: RedisOptions = {}): Redis => {
-    const client = new Redis(url, options);
+    const client = partsClient(url, options);
     clients.push(client);
     return client;
   };
@@ -50,6 +51,15 @@ describeWithRedis('TieredCache with Redis', (getRedis) => {
     expect(await redis.exists('app:cache:user:1', 'app:cache:a', 'app:cache:b')).toBe(0);
     expect(await redis.get('other:keep')).toBe('1');
     await cache.close();
+  });
+
+  it(`hands the parts ${partsClientKind} in this project`, async () => {
+    const redis = connect();
+    await new RedisTier({ client: redis, prefix: 'which:' }).get('k');
+    const connections = String(await redis.call('CLIENT', 'LIST')).split('\n');
+    const named = connections.filter((line) => line.includes(` name=${PARTS_CONNECTION_NAME} `));
+    // CLIENT LIST's `cmd` is each connection's last command: the tier's GET came through node-redis.
+    expect(named.some((line) => line.includes(' cmd=get '))).toBe(partsClientKind === 'node-redis');
   });
 
   it('clears only keys under a prefix full of glob characters, matching it literally', async () => {

@@ -4,10 +4,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isLoadstoneError } from '../../src/core/errors/index.js';
 import { JobQueue, JobWorker, RedisJobStore, type StoreFailedEvent } from '../../src/jobs/index.js';
+import { partsClient } from '../helpers/partsClient.js';
 import { type RedisServerHandle, redisAvailability, startDurableRedis } from '../helpers/redis.js';
 import { until } from '../helpers/until.js';
 
@@ -32,7 +32,7 @@ describeFaults('RedisJobStore faults', () => {
 
   it('refuses an add while Redis is down with ERR_LOADSTONE_JOB_STORE', async () => {
     const { server } = await durable();
-    const client = new Redis(server.url, {
+    const client = partsClient(server.url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       retryStrategy: () => 50,
@@ -52,7 +52,7 @@ describeFaults('RedisJobStore faults', () => {
     timeout: 60_000,
   }, async () => {
     const first = await durable();
-    const client = new Redis(first.server.url, { retryStrategy: () => 100 });
+    const client = partsClient(first.server.url, { retryStrategy: () => 100 });
     client.on('error', () => undefined);
     const store = new RedisJobStore({ client });
     const queue = new JobQueue<number>({ name: 'restart', store, partitions: 2 });

@@ -1,10 +1,11 @@
 // RedisJobStore against a real redis-server and a real 3-master Redis Cluster: the JobStore
 // contract (the same suite the memory store passes), the partitions spread over the masters, and
 // what a job costs in Redis. No Redis mocks.
-import { Cluster, Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobQueue, JobWorker, RedisJobStore } from '../../src/jobs/index.js';
 import { describeJobStoreContract } from '../../src/testing/index.js';
+import { partsClient } from '../helpers/partsClient.js';
 import { describeWithRedis, redisAvailability, suiteClients } from '../helpers/redis.js';
 import { type RedisClusterHandle, startRedisCluster } from '../helpers/redisCluster.js';
 import { until } from '../helpers/until.js';
@@ -21,7 +22,7 @@ describeWithRedis('RedisJobStore', (getRedis) => {
   it('adds, runs and completes through Redis', async () => {
     const url = getRedis().url;
     // #region redisJobStore
-    const client = new Redis(url); // your ioredis client (or a Cluster); the store never closes it
+    const client = partsClient(url); // your ioredis client (or a Cluster); the store never closes it
     const store = new RedisJobStore({ client });
     const queue = new JobQueue<{ invoice: number }>({ name: 'invoices', store, partitions: 4 });
     await queue.add({ invoice: 42 }, { id: 'invoice-42', key: 'customer-7' }); // durable once it resolves

@@ -1,9 +1,10 @@
 // The connection a RedisJobStore subscribes on to wake idle workers (issue #21), against real
 // redis-server processes: on a fail-fast client (`enableOfflineQueue: false`) the first wait is
 // already subscribed, so an add wakes it instead of a poll; and close() returns while Redis hangs.
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JobQueue, RedisJobStore } from '../../src/jobs/index.js';
+import { partsClient } from '../helpers/partsClient.js';
 import { type RedisServerHandle, redisAvailability, startRedis } from '../helpers/redis.js';
 import { until } from '../helpers/until.js';
 
@@ -26,7 +27,7 @@ describeFaults('RedisJobStore wake-up connection faults', () => {
     return started;
   };
   const connect = async (url: string, options: RedisOptions = {}): Promise<Redis> => {
-    const client = new Redis(url, options);
+    const client = partsClient(url, options);
     client.on('error', () => undefined);
     clients.push(client);
     await until(() => client.status === 'ready', 20_000);

@@ -3,10 +3,11 @@
 // cursor gives exactly the model's messages, loss counts and gap flags, under both full-mailbox
 // policies. The cap is small so the drops are exercised.
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { CapacityExceededError } from '../../src/core/errors/index.js';
 import { compareMailboxIds, Mailbox } from '../../src/mailbox/index.js';
+import { partsClient } from '../helpers/partsClient.js';
 import { describeWithRedis } from '../helpers/redis.js';
 
 type Op =
@@ -68,7 +69,7 @@ describeWithRedis('Mailbox (property)', (getRedis) => {
   afterAll(() => client?.disconnect());
 
   it.each(['drop-oldest', 'reject'] as const)('matches the model with whenFull: %s', async (whenFull) => {
-    client ??= new Redis(getRedis().url);
+    client ??= partsClient(getRedis().url);
     const box = new Mailbox<number>({ client, maxMessages: 5, whenFull, prefix: `prop-${whenFull}:` });
     let run = 0;
     await fc.assert(

@@ -2,12 +2,13 @@
 // the cap and the TTL with what they report, and recipients as data. No Redis mocks.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Cluster, Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapacityExceededError, TimeoutError } from '../../src/core/errors/index.js';
 import type { JsonValue } from '../../src/core/Json.js';
 import { compareMailboxIds, Mailbox, type MailboxOptions } from '../../src/mailbox/index.js';
 import { freezeProcess, thawProcess } from '../helpers/freezeProcess.js';
+import { partsClient } from '../helpers/partsClient.js';
 import { describeWithRedis, redisAvailability, startRedis, suiteClients } from '../helpers/redis.js';
 import { type RedisClusterHandle, startRedisCluster } from '../helpers/redisCluster.js';
 
@@ -20,7 +21,7 @@ describeWithRedis('Mailbox', (getRedis) => {
   it('replays what a reader missed, in order, on any process, until acknowledged', async () => {
     const url = getRedis().url;
     // #region mailbox
-    const client = new Redis(url); // your ioredis client (or a Cluster); the mailbox never closes it
+    const client = partsClient(url); // your ioredis client (or a Cluster); the mailbox never closes it
     const mailbox = new Mailbox<{ from: string; text: string }>({
       client,
       maxMessages: 1_000,
@@ -144,7 +145,7 @@ describeWithRedis('Mailbox', (getRedis) => {
   it('bounds a call to a frozen Redis by commandTimeoutMs and counts it as failed', async () => {
     const redis = await startRedis();
     if (redis === undefined) throw new Error('redis-server is required');
-    const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    const client = partsClient(redis.url, { maxRetriesPerRequest: 1 });
     try {
       await client.ping();
       const box = new Mailbox({ client, commandTimeoutMs: 300 });

@@ -3,7 +3,7 @@
 // recovery once a server is back on the same port. No Redis mocks.
 import { once } from 'node:events';
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { MemoryRateLimitStore } from '../../src/resilience/MemoryRateLimitStore.js';
 import { RateLimiter } from '../../src/resilience/RateLimiter.js';
@@ -11,6 +11,7 @@ import type { RateLimiterOptions } from '../../src/resilience/RateLimiterOptions
 import { RedisRateLimitStore } from '../../src/resilience/RedisRateLimitStore.js';
 import { SlowDown } from '../../src/resilience/SlowDown.js';
 import { FakeClock } from '../../src/testing/FakeClock.js';
+import { partsClient } from '../helpers/partsClient.js';
 import { describeWithRedis, type RedisServerHandle, startRedis } from '../helpers/redis.js';
 
 /** The scripts' time base: Unix seconds subtracted from `TIME` (see RedisRateLimitStoreScripts.ts). */
@@ -30,7 +31,7 @@ afterAll(() => {
 describeWithRedis('RedisRateLimitStore', (getRedis) => {
   let redis: Redis;
   beforeAll(async () => {
-    redis = new Redis(getRedis().url);
+    redis = partsClient(getRedis().url);
     await redis.ping();
   });
   afterAll(() => {
@@ -169,7 +170,7 @@ describeWithRedis('RedisRateLimitStore', (getRedis) => {
   });
 
   it('slow-down: processes sharing a Redis share one count, and delays grow across them', async () => {
-    const other = new Redis(getRedis().url);
+    const other = partsClient(getRedis().url);
     try {
       const options = { delayAfter: 3, periodMs: 60_000, delayStepMs: 100, maxDelayMs: 500 };
       const a = new SlowDown({ ...options, store: new RedisRateLimitStore({ client: redis }) });
@@ -281,9 +282,9 @@ describeWithRedis('RedisRateLimitStore', (getRedis) => {
     let second: RedisServerHandle | undefined;
     // Reconnect quickly, keep the default offline queue: while down, commands wait and the
     // limiter's storeTimeoutMs is what bounds each call.
-    const client = new Redis(first.url, { retryStrategy: () => 25, maxRetriesPerRequest: 2 });
+    const client = partsClient(first.url, { retryStrategy: () => 25, maxRetriesPerRequest: 2 });
     // The same, failing fast instead: commands are rejected at once while disconnected.
-    const fastClient = new Redis(first.url, { retryStrategy: () => 25, enableOfflineQueue: false });
+    const fastClient = partsClient(first.url, { retryStrategy: () => 25, enableOfflineQueue: false });
     // Connection errors are the client's own events; a real app logs them.
     const connectionErrors: unknown[] = [];
     client.on('error', (error) => connectionErrors.push(error));

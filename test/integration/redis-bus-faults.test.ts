@@ -3,10 +3,11 @@
 // message, also after redis-server restarts; an outage of its own connection is reported once,
 // never as ioredis's "Unhandled error event"; and a message of its own that Redis lost does not
 // hold up close() for closeTimeoutMs.
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { MemoryTier, RedisBus, TieredCache } from '../../src/cache/index.js';
 import type { JsonValue } from '../../src/core/Json.js';
+import { partsClient, partsClientKind } from '../helpers/partsClient.js';
 import { type RedisServerHandle, redisAvailability, startRedis } from '../helpers/redis.js';
 import { until } from '../helpers/until.js';
 
@@ -36,7 +37,7 @@ describeFaults('RedisBus faults', () => {
   };
   /** A connected client whose errors are collected (a client without a listener would print them). */
   const connect = async (url: string, options: RedisOptions = {}) => {
-    const client = new Redis(url, options);
+    const client = partsClient(url, options);
     const errors: unknown[] = [];
     client.on('error', (error) => errors.push(error));
     clients.push(client);
@@ -151,7 +152,10 @@ describeFaults('RedisBus faults', () => {
     const started = Date.now();
     await subscriber.close();
     expect(Date.now() - started).toBeLessThan(CLOSE_TIMEOUT_MS / 3);
-    expect(received).toEqual(['first']);
+    // node-redis reconnects at once after a drop (its reconnectStrategy is asked from the second
+    // attempt on), so there 'lost' may arrive after all; close() must not wait for it either way.
+    if (partsClientKind === 'ioredis') expect(received).toEqual(['first']);
+    else expect(received.slice(0, 1)).toEqual(['first']);
   });
 
   it('does not wait in close() for its own message lost while its connection stayed up', async () => {
