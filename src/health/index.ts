@@ -1,6 +1,6 @@
 /**
  * HealthMonitor (status from event-loop, memory and CPU samples plus user checks, probe handlers,
- * load shedding) and aggregateHealth for a cluster primary.
+ * load shedding), aggregateHealth for a cluster primary, and MetricsHistory for trend lines.
  *
  * @module loadstone/health
  */
@@ -27,5 +27,14 @@ export type {
 } from './HealthMonitorOptions.js';
 export type { EventLoopDelay, HealthSample, HealthSampler } from './HealthSample.js';
 export type { ShedDecision } from './LoadShedder.js';
+export {
+  type HistoryMark,
+  type HistorySeries,
+  type HistorySnapshot,
+  MetricsHistory,
+  type MetricsHistoryStats,
+  type WindowStats,
+} from './MetricsHistory.js';
+export type { MetricsHistoryOptions } from './MetricsHistoryOptions.js';
 export type { ProcessSamplerOptions } from './ProcessSampler.js';
 export { ProcessSampler } from './ProcessSampler.js';
