@@ -128,7 +128,7 @@ if (result.role === 'primary') {
         `express-auth: ${WORKERS} workers, ${REDIS_URL ? `Redis at ${REDIS_URL}` : `users in ${DATA_DIR}`}`,
       );
       console.log(
-        `admin on http://${HOST}:${supervisor.metricsAddress?.port} (/metrics, / for stats and health)`,
+        `admin on http://${HOST}:${supervisor.metricsAddress?.port} (status page at /, /stats.json, /metrics)`,
       );
       console.log(`listening on http://${HOST}:${supervisor.port}`);
     },

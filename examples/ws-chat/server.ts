@@ -82,6 +82,6 @@ if (result.role === 'primary') {
   await result.start();
   const bus = REDIS_URL ? `the cluster bus bridged to Redis pub/sub at ${REDIS_URL}` : 'the cluster bus';
   // Admin first: whoever waits for "listening on" may read the admin address at once.
-  console.log(`admin on http://${HOST}:${result.metricsAddress?.port} (GET /metrics)`);
+  console.log(`admin on http://${HOST}:${result.metricsAddress?.port} (status page at /, GET /metrics)`);
   console.log(`ws-chat listening on http://${HOST}:${result.port} (${WORKERS} workers, ${bus})`);
 }

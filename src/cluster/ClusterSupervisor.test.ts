@@ -138,6 +138,16 @@ describe('ClusterSupervisor options', () => {
       'options.metrics.registry',
       'an object with metrics()',
     ],
+    [{ metrics: { port: 0, token: 'short' } }, 'options.metrics.token', 'at least 16 visible'],
+    [
+      { metrics: { port: 0, token: 'has spaces in the middle of it' } },
+      'options.metrics.token',
+      'at least 16',
+    ],
+    [{ metrics: { port: 0, tokn: 'x' } }, 'options.metrics.tokn', 'absent'],
+    [{ history: { capacity: 1 } }, 'options.history.capacity', 'an integer from 2'],
+    [{ history: { size: 10 } }, 'options.history.size', 'absent'],
+    [{ history: true }, 'options.history', 'an object'],
     [{ env: { A: 1 } }, 'options.env.A', 'a string'],
     [{ execArgv: '--inspect' }, 'options.execArgv', 'an array of Node options'],
     [

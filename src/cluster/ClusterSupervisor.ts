@@ -6,10 +6,12 @@ import type { Closeable } from '../core/Closeable.js';
 import { ClosedError } from '../core/errors/ClosedError.js';
 import type { HealthCheck, HealthCheckResult } from '../core/HealthCheck.js';
 import { optionsObject } from '../core/internal/validate.js';
-import type { AggregatedHealth } from '../health/index.js';
+import type { MetricsSource } from '../core/MetricsSource.js';
+import type { AggregatedHealth, MetricsHistory } from '../health/index.js';
 import { Autoscaler } from './Autoscaler.js';
 import { aggregateWorkerHealth } from './aggregateWorkerHealth.js';
 import { ClusterBusBridge, ClusterBusRelay } from './bus/index.js';
+import { ClusterHistory } from './ClusterHistory.js';
 import type { ClusterStats } from './ClusterStats.js';
 import type { ClusterSupervisorOptions } from './ClusterSupervisorOptions.js';
 import { checkClusterHealth } from './checkClusterHealth.js';
@@ -46,7 +48,7 @@ import { WorkerWatchdog } from './WorkerWatchdog.js';
  */
 export class ClusterSupervisor
   extends EventEmitter<ClusterSupervisorEvents>
-  implements Closeable, HealthCheck
+  implements Closeable, HealthCheck, MetricsSource<ClusterStats>
 {
   /** Distinguishes the primary-side result of {@link supervise} from a worker's. */
   readonly role = 'primary' as const;
@@ -69,6 +71,7 @@ export class ClusterSupervisor
   readonly #watchdog: WorkerWatchdog;
   readonly #autoscaler: Autoscaler;
   readonly #metrics: MetricsEndpoint;
+  readonly #history: ClusterHistory | undefined;
   readonly #signals: ProcessSignalHandlers;
 
   /**
@@ -97,6 +100,7 @@ export class ClusterSupervisor
       heartbeat: (m) => {
         this.#autoscaler.sample(m);
         this.#watchdog.checkMemory(m);
+        for (const worker of snapshotWorkers([m])) this.#history?.heartbeat(worker);
       },
       stickyClosed: (m, n) => this.#router?.connectionsClosed(m.worker, n) ?? true,
     });
@@ -130,6 +134,14 @@ export class ClusterSupervisor
     this.#reloader = new RollingReloader(host, spawner, replacer);
     this.#watchdog = new WorkerWatchdog(host, spawner, replacer);
     this.#autoscaler = new Autoscaler(host, spawner, this.#reloader);
+    const { history, heartbeatIntervalMs } = this.#options;
+    this.#history =
+      history &&
+      new ClusterHistory(
+        { intervalMs: heartbeatIntervalMs, capacity: history.capacity },
+        () => snapshotWorkers(spawner.managed),
+        this,
+      );
     this.#metrics = new MetricsEndpoint(this);
     this.#signals = new ProcessSignalHandlers({
       stop: () => this.stop(),
@@ -251,7 +263,17 @@ export class ClusterSupervisor
    * @throws {@link ClosedError} `ERR_LOADSTONE_CLOSED` (rejection) when the supervisor is not running.
    */
   reload(): Promise<void> {
+    if (this.#lifecycle.state === 'running') this.#history?.reload('started');
     return this.#reloader.reload();
+  }
+
+  /**
+   * The cluster's recent figures (see the `history` option): each slot's from its heartbeats
+   * (`w0.rssBytes`, `w0.requestsPerSecond`…), the cluster's (`cluster.*`), and marks for
+   * restarts, crashes and reloads. The admin endpoint serves it as `/history.json`.
+   */
+  get history(): MetricsHistory | undefined {
+    return this.#history?.history;
   }
 
   /**
@@ -282,6 +304,7 @@ export class ClusterSupervisor
     await Promise.all([...spawner.managed].map((m) => spawner.retire(m, false)));
     await Promise.all([...this.#bridges].map((bridge) => bridge.close().catch(() => undefined)));
     await this.#metrics.close();
+    await this.#history?.close();
     this.#signals.remove();
     this.#lifecycle.moveTo('stopped');
     this.emit('supervisor:stopped');

@@ -32,9 +32,11 @@ export type StickyOptions = {
 };
 
 /**
- * The optional private endpoint served by the primary: `GET /` answers JSON stats and aggregated
- * health; `GET /metrics` answers the `registry`'s text exposition when one is given (else the
- * same JSON). Bind it to a private interface: it is meant for scrapers and operators, not the public.
+ * The optional private endpoint served by the primary: the status page at `GET /` for a browser
+ * (other clients get the JSON stats and aggregated health there, as at `/stats.json`),
+ * `/history.json` (the {@link ClusterSupervisor.history}, version 1, `?since=<ms>`), and
+ * `/metrics`: the `registry`'s text exposition when one is given (else the same JSON). It binds
+ * 127.0.0.1 unless `host` says otherwise: it is meant for scrapers and operators, not the public.
  */
 export type MetricsEndpointOptions = {
   /** TCP port (0 picks a free one; read it back from {@link ClusterSupervisor.metricsAddress}). */
@@ -44,6 +46,13 @@ export type MetricsEndpointOptions = {
    * @default '127.0.0.1'
    */
   readonly host?: string;
+  /**
+   * A bearer token every request must carry (`Authorization: Bearer <token>`; a browser opens the
+   * page as `/?token=<token>` and the page sends the header from then on). Anyone who can reach
+   * the port can read the stats without one.
+   * @default undefined (no token asked)
+   */
+  readonly token?: string;
   /**
    * What `GET /metrics` serves, with its `contentType`: a prom-client `Registry` fits (register a
    * `PrometheusExporter` from `loadstone/prometheus` on it, with `addSupervisor` for the whole
@@ -56,6 +65,15 @@ export type MetricsEndpointOptions = {
     /** Renders the exposition. */
     metrics(): Promise<string>;
   };
+};
+
+/** The `history` option of {@link ClusterSupervisorOptions}. */
+export type ClusterHistoryOptions = {
+  /**
+   * Samples kept per series, one a heartbeat: 2 to 1,000,000.
+   * @default 1_800
+   */
+  readonly capacity?: number;
 };
 
 /**
@@ -177,8 +195,18 @@ export type ClusterSupervisorOptions = {
   readonly sticky?: boolean | StickyOptions;
   /** Autoscaling; off when left out. `workers` is then the initial count, clamped to `[min, max]`. */
   readonly autoscale?: AutoscaleOptions;
-  /** JSON stats endpoint in the primary (`GET /` or `/metrics`); off when left out. */
+  /**
+   * The primary's admin endpoint: the status page (`GET /` from a browser), the JSON stats
+   * (`/stats.json`), the history (`/history.json`) and `/metrics`; off when left out.
+   */
   readonly metrics?: MetricsEndpointOptions;
+  /**
+   * The primary's metrics history ({@link ClusterSupervisor.history}): every slot's figures from
+   * its heartbeats and the cluster's, `capacity` samples per series (at one a heartbeat), in
+   * fixed memory: 16 bytes a sample, 7 series a slot and 8 for the cluster. `false` keeps none.
+   * @default { capacity: 1_800 } (30 minutes at the default 1 s heartbeat)
+   */
+  readonly history?: false | ClusterHistoryOptions;
   /**
    * Extra environment variables of every worker.
    * @default {}

@@ -10,6 +10,7 @@ export type { ClusterStats, WorkerStartReason, WorkerState, WorkerStats } from '
 export { ClusterSupervisor } from './ClusterSupervisor.js';
 export type {
   AutoscaleOptions,
+  ClusterHistoryOptions,
   ClusterSupervisorOptions,
   MemoryMetric,
   MetricsEndpointOptions,

@@ -14,6 +14,7 @@ import {
 } from '../core/internal/validate.js';
 import { autoscaleOption, type ResolvedAutoscaleOptions } from './AutoscaleOptions.js';
 import type {
+  ClusterHistoryOptions,
   ClusterSupervisorOptions,
   MemoryMetric,
   MetricsEndpointOptions,
@@ -45,8 +46,14 @@ export type ResolvedClusterSupervisorOptions = {
   readonly sticky: StickyOptions | undefined;
   readonly autoscale: ResolvedAutoscaleOptions | undefined;
   readonly metrics:
-    | { readonly port: number; readonly host: string; readonly registry: MetricsEndpointOptions['registry'] }
+    | {
+        readonly port: number;
+        readonly host: string;
+        readonly token: string | undefined;
+        readonly registry: MetricsEndpointOptions['registry'];
+      }
     | undefined;
+  readonly history: { readonly capacity: number } | undefined;
   readonly env: Readonly<Record<string, string>>;
   readonly execArgv: readonly string[];
   readonly maxConnectionsPerWorker: number | undefined;
@@ -108,12 +115,36 @@ function metricsOption(
     'options.metrics',
     value,
   ) as Partial<MetricsEndpointOptions>;
+  checkOptionKeys(o, METRICS_OPTIONS, 'metrics', {}, 'options.metrics');
   return Object.freeze({
     port: integerOption('options.metrics.port', o.port, 0, 65_535),
     host: o.host === undefined ? '127.0.0.1' : nonEmptyStringOption('options.metrics.host', o.host),
+    token: o.token === undefined ? undefined : tokenOption(o.token),
     registry: registryOption(o.registry),
   });
 }
+
+/** A bearer token: visible ASCII without spaces, at least 16 characters (a guessable one protects nothing). */
+function tokenOption(value: unknown): string {
+  if (typeof value !== 'string' || !/^[\x21-\x7e]{16,}$/.test(value)) {
+    throw new InvalidOptionError(
+      'options.metrics.token',
+      'at least 16 visible ASCII characters, no spaces',
+      '(hidden)',
+    );
+  }
+  return value;
+}
+
+function historyOption(value: unknown): ResolvedClusterSupervisorOptions['history'] {
+  if (value === false) return undefined;
+  const o = optionsObject('options.history', value as ClusterHistoryOptions | undefined);
+  checkOptionKeys(o, HISTORY_OPTIONS, 'history', {}, 'options.history');
+  return { capacity: integerOption('options.history.capacity', o.capacity ?? 1_800, 2, 1_000_000) };
+}
+
+const HISTORY_OPTIONS = optionNames<ClusterHistoryOptions>()(['capacity']);
+const METRICS_OPTIONS = optionNames<MetricsEndpointOptions>()(['port', 'host', 'token', 'registry']);
 
 function registryOption(value: unknown): MetricsEndpointOptions['registry'] {
   if (value === undefined) return undefined;
@@ -156,6 +187,7 @@ const OPTIONS = optionNames<ClusterSupervisorOptions>()([
   'sticky',
   'autoscale',
   'metrics',
+  'history',
   'env',
   'execArgv',
   'maxConnectionsPerWorker',
@@ -211,6 +243,7 @@ export function resolveClusterOptions(
     sticky: stickyOption(o.sticky),
     autoscale,
     metrics: metricsOption(o.metrics),
+    history: historyOption(o.history),
     env: envOption(o.env),
     execArgv: execArgvOption(o.execArgv),
     maxConnectionsPerWorker:

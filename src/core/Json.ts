@@ -42,6 +42,8 @@ export type JsonCompatible<T> = { [K in keyof T]: JsonCompatibleValue<T[K]> };
  */
 export type JsonCompatibleValue<V> = V extends JsonPrimitive | undefined
   ? V
-  : V extends bigint | symbol | ((...args: never) => unknown)
-    ? never
-    : JsonCompatible<V>;
+  : V extends JsonValue // already JSON: recursing into JsonValue's own recursion never ends
+    ? V
+    : V extends bigint | symbol | ((...args: never) => unknown)
+      ? never
+      : JsonCompatible<V>;
