@@ -132,7 +132,7 @@ describe('WebSocketGate', () => {
     cleanups.push(() => strict.destroy());
     expect(await open(other.url)).toEqual({ status: 500, retryAfter: undefined });
     expect(warn).toHaveBeenCalledWith(
-      expect.stringContaining('allow bug'),
+      expect.stringMatching(/^A WebSocketGate shedding decision threw: Error: allow bug/),
       expect.objectContaining({ code: 'LOADSTONE_WARN_WS_HANDLER_THREW' }),
     );
     expect(strict.stats().acceptedTotal).toBe(0);
@@ -167,6 +167,56 @@ describe('WebSocketGate', () => {
     expect(gate.stats().terminatedTotal).toBe(1);
   });
 
+  it('closes a socket whose handshake finished after the close began, without handing it over', async () => {
+    const { server, url } = await listening();
+    const wss = new WebSocketServer({ noServer: true });
+    let handshakeDone: (() => void) | undefined;
+    const slow = {
+      handleUpgrade: (...[req, socket, head, callback]: Parameters<WebSocketServer['handleUpgrade']>) =>
+        wss.handleUpgrade(req, socket, head, (ws, request) => {
+          handshakeDone = () => callback(ws, request);
+        }),
+    };
+    const onConnection = vi.fn();
+    const gate = new WebSocketGate({ server, wss: slow, onConnection });
+    const client = new WebSocket(url);
+    cleanups.push(() => client.terminate());
+    const closed = closeOf(client);
+    await until(() => handshakeDone !== undefined, 5_000);
+    const closing = gate.close();
+    handshakeDone?.();
+    expect(await closed).toEqual({ code: 1001, reason: 'going away' });
+    await closing;
+    expect(onConnection).not.toHaveBeenCalled();
+  });
+
+  it('counts a connection destroyed once however often destroy() is called, and close({ signal }) destroys', async () => {
+    const { server, port } = await listening();
+    const gate = new WebSocketGate({
+      server,
+      wss: new WebSocketServer({ noServer: true }),
+      onConnection: () => undefined,
+    });
+    await silentClient(port);
+    await until(() => gate.stats().connections === 1, 5_000);
+    const aborted = gate.close({ signal: AbortSignal.abort(new Error('shutdown budget spent')) });
+    await expect(aborted).rejects.toThrow('shutdown budget spent');
+    await Promise.all([gate.destroy(), gate.destroy()]);
+    expect(gate.stats()).toMatchObject({ connections: 0, terminatedTotal: 1 });
+  });
+
+  it('is closed from the start when its signal has already aborted', async () => {
+    const { server, url } = await listening();
+    const gate = new WebSocketGate({
+      server,
+      wss: new WebSocketServer({ noServer: true }),
+      onConnection: () => undefined,
+      signal: AbortSignal.abort(),
+    });
+    expect(gate.closed).toBe(true);
+    expect(await open(url)).toEqual({ status: 503, retryAfter: '5' });
+  });
+
   it('begins closing when its signal aborts (a worker draining)', async () => {
     const { server, url } = await listening();
     const controller = new AbortController();
@@ -199,9 +249,9 @@ describe('WebSocketGate', () => {
     });
     cleanups.push(() => gate.destroy());
     const broken = (await open(url)) as WebSocket;
-    expect((await closeOf(broken)).code).toBe(1011);
+    expect(await closeOf(broken)).toEqual({ code: 1011, reason: 'internal error' });
     expect(warn).toHaveBeenCalledWith(
-      expect.stringContaining('handler bug'),
+      expect.stringMatching(/^A WebSocketGate onConnection threw: Error: handler bug/),
       expect.objectContaining({ code: 'LOADSTONE_WARN_WS_HANDLER_THREW' }),
     );
     const flooding = (await open(url)) as WebSocket;
@@ -224,10 +274,16 @@ describe('WebSocketGate', () => {
     expectInvalidOption(make({ retryAfterSeconds: 1.5 }), 'options.retryAfterSeconds', 'an integer');
     expectInvalidOption(make({ wss: {} }), 'options.wss', 'a WebSocketServer');
     expectInvalidOption(make({ server: 3 }), 'options.server', 'an http.Server');
+    expectInvalidOption(make({ server: {} }), 'options.server', 'an http.Server');
+    expectInvalidOption(make({ shed: { shed: () => false } }), 'options.shed', 'a ShedDecision');
     expectInvalidOption(make({ onConnection: 'x' }), 'options.onConnection', 'a function');
     expectInvalidOption(make({ shed: { shed: true } }), 'options.shed', 'a ShedDecision');
     expectInvalidOption(make({ signal: {} }), 'options.signal', 'an AbortSignal');
-    expectInvalidOption(make({ maxConnection: 5 }), 'options.maxConnection', 'absent');
+    expectInvalidOption(
+      make({ maxConnection: 5 }),
+      'options.maxConnection',
+      'absent: it is not an option of WebSocketGate',
+    );
     expectInvalidOption(() => new WebSocketGate(null as never), 'options', 'an object');
     expect(server.listenerCount('upgrade')).toBe(0);
   });
