@@ -1,6 +1,7 @@
 // Entry point of `npm run bench` (`node --expose-gc --import tsx bench/run.ts [flags]`).
 // Imports every `bench/cases/*.bench.ts` (in name order), prints the machine info, then runs each
-// suite and prints its sections as markdown on stdout; progress goes to stderr. See options.ts
+// suite and prints its sections as markdown on stdout; progress goes to stderr when it is a
+// terminal (or BENCH_PROGRESS=1), and only the closing summary line otherwise. See options.ts
 // for the flags and harness.ts for the method.
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -49,7 +50,9 @@ async function main(options: BenchOptions): Promise<number> {
 
   const timing = options.quick ? QUICK_TIMING : FULL_TIMING;
   let sections = 0;
-  for (const suite of suites) {
+  const watched = process.stderr.isTTY === true || process.env.BENCH_PROGRESS === '1';
+  for (const [index, suite] of suites.entries()) {
+    if (watched) process.stderr.write(`bench: [${index + 1}/${suites.length}] ${suite.title}\n`);
     let headed = false;
     const emit = (section: Section): void => {
       if (!headed) {

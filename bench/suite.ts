@@ -61,7 +61,10 @@ export function createSuiteContext(
   emit: (section: Section) => void,
 ): SuiteContext {
   const started = performance.now();
+  // Progress is for a person watching a terminal; a CI log (stderr not a TTY) stays quiet.
+  const watched = process.stderr.isTTY === true || process.env.BENCH_PROGRESS === '1';
   const log = (message: string): void => {
+    if (!watched) return;
     const seconds = ((performance.now() - started) / 1000).toFixed(1).padStart(6);
     process.stderr.write(`[${suite.name} ${seconds}s] ${message}\n`);
   };

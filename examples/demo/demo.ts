@@ -6,10 +6,10 @@
 // liveness. In the clustered run a rolling reload (SIGHUP) happens under load (paced at half the
 // throughput just measured); every request sent meanwhile must succeed. Then it prints the report
 // and stops everything it started.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AdminStats, adminStats, profileCache } from './admin.js';
 import {
@@ -20,8 +20,10 @@ import {
   stopAllOnSignals,
   stopServer,
 } from './child.js';
+import { htmlReport } from './htmlReport.js';
 import { type Call, failures, type LoadRun, send, startLoad, type Window } from './load.js';
-import { type PhaseResult, Progress, printReport, throughput } from './report.js';
+import { formatReport, type PhaseResult, Progress, throughput } from './report.js';
+import { Timeline } from './timeline.js';
 
 const USERS = 200;
 const CONNECTIONS = 12;
@@ -145,8 +147,13 @@ function watch(server: Server) {
 
 async function phase(workers: number, options: { seed: boolean; reload: boolean }) {
   let run: LoadRun | undefined;
+  const timeline = new Timeline();
+  const stage = (name: string): void => {
+    progress.stage(name);
+    if (run !== undefined) timeline.mark(name);
+  };
   progress.start(`WORKERS=${workers}`, () => run?.totals);
-  progress.stage('starting');
+  stage('starting');
   const server = await startServer({
     HOST: '127.0.0.1',
     PORT: '0',
@@ -160,15 +167,15 @@ async function phase(workers: number, options: { seed: boolean; reload: boolean 
   try {
     let seedSeconds = 0;
     if (options.seed) {
-      progress.stage('seeding');
+      stage('seeding');
       seedSeconds = await seed(server.port);
     }
-    progress.stage('warm-up');
-    run = startLoad({ port: server.port, connections: CONNECTIONS, next: mix() });
+    run = startLoad({ port: server.port, connections: CONNECTIONS, next: mix(), timeline });
+    stage('warm-up');
     await sleep(WARMUP_MS);
     const warmup = run.cut();
     admin.cut();
-    progress.stage('measuring');
+    stage('measuring');
     await sleep(MEASURE_MS);
     const steady = run.cut();
     const eventLoop = admin.cut();
@@ -182,13 +189,14 @@ async function phase(workers: number, options: { seed: boolean; reload: boolean 
       // critical and they shed load (503 + Retry-After) whether or not a reload is running.
       const offered = Math.max(50, Math.round(throughput(steady) * RELOAD_LOAD));
       run.pace(offered);
-      progress.stage('settling');
+      stage(`paced at ${offered} req/s`);
       windows.push(await settle(admin.now, run));
-      progress.stage('reloading');
+      stage('reloading');
       const before = await admin.now();
       const reloadStarted = performance.now();
       run.cut(); // the reload window starts at the SIGHUP
       server.child.kill('SIGHUP');
+      timeline.mark('SIGHUP: rolling reload');
       const deadline = reloadStarted + RELOAD_TIMEOUT_MS;
       let after = before;
       while (after.reloads <= before.reloads) {
@@ -197,6 +205,7 @@ async function phase(workers: number, options: { seed: boolean; reload: boolean 
         after = await admin.now();
       }
       const seconds = (performance.now() - reloadStarted) / 1000;
+      timeline.mark('reload done');
       await sleep(AFTER_RELOAD_MS);
       const window = await run.stop();
       windows.push(window);
@@ -224,12 +233,12 @@ async function phase(workers: number, options: { seed: boolean; reload: boolean 
       failures: all.reduce((n, c) => n + failures(c), 0),
       shed: all.reduce((n, c) => n + c.shed, 0),
     };
-    return { result, seedSeconds };
+    return { result, seedSeconds, timeline };
   } catch (error) {
     const tail = server.output().slice(-4_000);
     throw new Error(`${(error as Error).message}\n--- express-auth output (last lines) ---\n${tail}`);
   } finally {
-    progress.stage('stopping');
+    stage('stopping');
     await run?.stop();
     await admin.stop();
     stops.push(await stopServer(server));
@@ -250,7 +259,7 @@ try {
     '  2. WORKERS=2: the supervisor and two worker processes, then a rolling reload (SIGHUP) under half that load',
   );
   const two = await phase(2, { seed: false, reload: true });
-  printReport(one.result, two.result, {
+  const report = formatReport(one.result, two.result, {
     seeded: USERS,
     seedSeconds: one.seedSeconds,
     loadAverage,
@@ -258,6 +267,17 @@ try {
     stops,
     totalSeconds: (performance.now() - t0) / 1000,
   });
+  console.log(report);
+  // Beside the text report, the same with charts: one self-contained file to open in a browser.
+  const reports = resolve('reports', 'demo');
+  mkdirSync(reports, { recursive: true });
+  writeFileSync(join(reports, 'report.txt'), `${report}\n`);
+  const runs = [
+    { title: `WORKERS=${one.result.workers}: one worker process`, timeline: one.timeline },
+    { title: `WORKERS=${two.result.workers}: clustered, then a rolling reload`, timeline: two.timeline },
+  ];
+  writeFileSync(join(reports, 'report.html'), htmlReport(runs, report, new Date()));
+  console.log(`HTML report with charts: ${join(reports, 'report.html')} (open it in a browser)`);
   const reloadErrors = two.result.reload ? failures(two.result.reload.window.counts) : 0;
   if (reloadErrors > 0 || stops.some((s) => s.code !== 0 || s.stragglers.length > 0)) process.exitCode = 1;
 } catch (error) {

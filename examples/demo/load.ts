@@ -6,6 +6,7 @@
 // worker and opens a fresh socket for the next request, as a spec-following client does.
 import { Agent, request } from 'node:http';
 import { LatencyRecorder, type LatencySnapshot } from 'loadstone';
+import type { Timeline } from './timeline.js';
 
 /** One request of the mix. */
 export type Call = { readonly method: 'GET' | 'POST'; readonly path: string; readonly body?: unknown };
@@ -120,6 +121,8 @@ export function startLoad(options: {
   readonly connections: number;
   readonly next: () => Call;
   readonly timeoutMs?: number;
+  /** Gets every answer and failure as it arrives, for the report's charts. */
+  readonly timeline?: Timeline;
 }): LoadRun {
   const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
   const timeoutMs = options.timeoutMs ?? 5_000;
@@ -139,9 +142,12 @@ export function startLoad(options: {
     try {
       const { status, worker, retryAfter } = await send(agent, options.port, options.next(), timeoutMs);
       const c = counts;
-      latency.record(performance.now() - started);
+      const tookMs = performance.now() - started;
+      latency.record(tookMs);
       totals.answered++;
-      if (status >= 500 || (status >= 400 && status !== 429)) totals.failed++;
+      const failed = status >= 500 || (status >= 400 && status !== 429);
+      if (failed) totals.failed++;
+      options.timeline?.record(tookMs, failed);
       if (status >= 200 && status < 300) {
         c.ok++;
         if (worker !== undefined) c.byWorker[worker] = (c.byWorker[worker] ?? 0) + 1;
@@ -153,6 +159,7 @@ export function startLoad(options: {
     } catch (error) {
       const c = counts;
       totals.failed++;
+      options.timeline?.record(performance.now() - started, true);
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       if (code === 'TIMEOUT') c.timeouts++;
       else c.connectionErrors[code] = (c.connectionErrors[code] ?? 0) + 1;

@@ -1,5 +1,5 @@
-// The demo's output: a progress line on stderr while it runs (rewritten in place on a terminal,
-// a dot per second otherwise, so a log stays readable), and the report on stdout at the end.
+// The demo's output: a progress line on stderr while it runs (rewritten in place on a terminal;
+// nothing when stderr is not one, so a CI log stays quiet), and the report on stdout at the end.
 import { cpus } from 'node:os';
 import type { Stopped } from './child.js';
 import { type Counts, failures, type LoadRun, type Window } from './load.js';
@@ -13,13 +13,13 @@ export class Progress {
   #started = 0;
   #totals: () => LoadRun['totals'] | undefined = () => undefined;
   #last = { at: 0, answered: 0, rate: 0 };
-  #ticks = 0;
 
   start(label: string, totals: () => LoadRun['totals'] | undefined): void {
     this.#label = label;
     this.#totals = totals;
     this.#started = performance.now();
     this.#last = { at: this.#started, answered: 0, rate: 0 };
+    if (!this.#tty) return;
     this.#timer = setInterval(() => this.#tick(), 250);
     this.#timer.unref();
   }
@@ -33,14 +33,11 @@ export class Progress {
     if (this.#timer === undefined) return;
     clearInterval(this.#timer);
     this.#timer = undefined;
-    process.stderr.write(this.#tty ? '\r\x1b[2K' : '\n');
+    if (this.#tty) process.stderr.write('\r\x1b[2K');
   }
 
   #tick(): void {
-    if (!this.#tty) {
-      if (++this.#ticks % 4 === 0) process.stderr.write('.');
-      return;
-    }
+    if (!this.#tty) return;
     const now = performance.now();
     const totals = this.#totals();
     if (totals && now - this.#last.at >= 1000) {
@@ -113,7 +110,7 @@ function errorBreakdown(c: Counts): string {
   return parts.join(', ');
 }
 
-export function printReport(
+export function formatReport(
   one: PhaseResult,
   two: PhaseResult,
   extra: {
@@ -125,7 +122,7 @@ export function printReport(
     stops: readonly Stopped[];
     totalSeconds: number;
   },
-): void {
+): string {
   const t1 = throughput(one.steady);
   const t2 = throughput(two.steady);
   const lines = [
@@ -177,5 +174,5 @@ export function printReport(
     }`,
     `done in ${fmt(extra.totalSeconds)} s`,
   );
-  console.log(lines.join('\n'));
+  return lines.join('\n');
 }

@@ -86,6 +86,22 @@ describe('the demo', () => {
       .map(Number);
     expect(pids?.length, context).toBeGreaterThanOrEqual(7);
     expect(pids?.filter(alive), context).toEqual([]);
+
+    // The HTML report beside it: both runs charted, the reload marked, self-contained.
+    const path = /\nHTML report with charts: (\S+\.html) \(open it in a browser\)\n/.exec(stdout)?.[1];
+    expect(path, context).toBeDefined();
+    const html = readFileSync(path as string, 'utf8');
+    expect(html.match(/<svg /g)?.length).toBe(4); // throughput and latency, for each run
+    expect(html).toContain('WORKERS=1: one worker process');
+    expect(html).toContain('SIGHUP: rolling reload');
+    expect(html).toContain('reload done');
+    expect(html).toMatch(/<path d="M[\d.]+ [\d.]+ L/); // lines drawn
+    expect(html).not.toMatch(/<(script|link|img)\b/); // nothing runs, nothing is fetched
+    expect(readFileSync(path?.replace(/\.html$/, '.txt') as string, 'utf8')).toContain(
+      'errors during reload 0',
+    );
+    // Not a terminal: no progress output, so a CI log stays quiet.
+    expect(stderr, context).toBe('');
   }, 130_000);
 });
 
