@@ -360,6 +360,8 @@ describe('PrometheusExporter', () => {
     expect(sampleValue(families, 'loadstone_cluster_workers', { state: 'ready' })).toBe(2);
     expect(sampleValue(families, 'loadstone_cluster_workers', { state: 'draining' })).toBe(1);
     expect(sampleValue(families, 'loadstone_cluster_reloads_total')).toBe(3);
+    expect(sampleValue(families, 'loadstone_cluster_state', { state: 'running' })).toBe(1);
+    expect(sampleValue(families, 'loadstone_cluster_state', { state: 'crashed' })).toBe(0);
     expect(sampleValue(families, 'loadstone_cluster_worker_ready', { worker: 'w2' })).toBe(0);
     expect(samplesOf(families, 'loadstone_cluster_worker_uptime_seconds', { worker: 'w1' })).toEqual([
       { name: 'loadstone_cluster_worker_uptime_seconds', labels: { worker: 'w1' }, value: 1 },

@@ -17,6 +17,14 @@ export function mapCluster(b: FamilyBuilder, stats: ClusterStats): void {
   for (const [state, count] of Object.entries(states)) {
     b.gauge('cluster_workers', 'Live worker processes, by state.', count, { state });
   }
+  b.stateSet(
+    'cluster_state',
+    'Supervisor state (1 for the current one): crashed after a crash loop.',
+    'state',
+    ['idle', 'running', 'stopping', 'stopped', 'crashed'],
+    stats.state,
+    {},
+  );
   b.gauge('cluster_desired_workers', 'Workers the supervisor keeps.', stats.desiredWorkers, {});
   b.counter('cluster_restarts_total', 'Worker restarts after crashes.', stats.restarts, {});
   b.counter('cluster_crashes_total', 'Unexpected worker exits.', stats.crashes, {});

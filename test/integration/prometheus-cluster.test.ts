@@ -1,31 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killAllPrimaries, startPrimary } from '../helpers/clusterPrimary.js';
+import { httpGet as get, type Reply } from '../helpers/httpGet.js';
 import { type PromFamily, parsePrometheusText, samplesOf, sampleValue } from '../helpers/promText.js';
 
 afterAll(() => {
   killAllPrimaries();
 });
-
-type Reply = { status: number; headers: Record<string, string | string[] | undefined>; body: string };
-
-/** One request on a fresh connection, so consecutive requests can land on different workers. */
-function get(port: number, path: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /**
  * Scrapes until `done` holds: heartbeats carry the workers' figures every 100 ms, and no event

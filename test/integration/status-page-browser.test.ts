@@ -78,6 +78,11 @@ describeBrowser('the status page in a headless chromium', () => {
     await ready(
       `[...document.querySelectorAll('#primitives td')].some((td) => td.textContent.includes(${JSON.stringify(HOSTILE)}))`,
     );
+    // Headline figures derived on the page: the pool's saturation and its wait p99, the cache's hit ratio.
+    await ready(
+      "['pool saturation', 'loadstone_pool_acquire_wait_seconds p99 (ms)', 'cache hit ratio'].every((name) => " +
+        "[...document.querySelectorAll('#primitives td')].some((td) => td.textContent === name))",
+    );
 
     // A worker crashes: the page carries on, with a restart mark on the time axis.
     await new Promise<void>((resolve) => {

@@ -2,33 +2,15 @@
 // (self-contained, locked down by its Content-Security-Policy), /stats.json, /history.json
 // (version 1) filled from real workers' heartbeats under a little load, marks for a crash and a
 // rolling reload, the bearer token. The page rendered in a real browser: status-page-browser.test.ts.
-import { request } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HistorySnapshot } from '../../src/health/index.js';
 import { killAllPrimaries, startPrimary } from '../helpers/clusterPrimary.js';
+import { httpGet as get } from '../helpers/httpGet.js';
 import { until } from '../helpers/until.js';
 
 afterAll(() => {
   killAllPrimaries();
 });
-
-type Reply = { status: number; headers: Record<string, string | string[] | undefined>; body: string };
-
-function get(port: number, path: string, headers: Record<string, string> = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers, agent: false, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 const history = async (port: number): Promise<HistorySnapshot> =>
   JSON.parse((await get(port, '/history.json')).body) as HistorySnapshot;

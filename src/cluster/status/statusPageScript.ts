@@ -18,7 +18,7 @@ const CHARTS = [
   ['cluster.rssBytes', 'Resident memory, all workers', bytes],
   ['cluster.eventLoopUtilization', 'Event-loop utilisation, mean', percent],
 ];
-const HEADLINES = /_(resources_borrowed|resources_max|acquires_waiting|acquire_timeouts_total|tasks_queued|tasks_running|tasks_shed_total|tasks_rejected_total|pending|depth|tier_hits_total|tier_misses_total|hits_total|misses_total|state|denied_total|rejections_total|shed_requests_total)$/;
+const HEADLINES = /_(acquire_wait_seconds|resources_borrowed|resources_max|acquires_waiting|acquire_timeouts_total|tasks_queued|tasks_running|tasks_shed_total|tasks_rejected_total|pending|depth|tier_hits_total|tier_misses_total|hits_total|misses_total|state|denied_total|rejections_total|shed_requests_total)$/;
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
@@ -180,11 +180,17 @@ function renderPrimitives(stats) {
     if (!Array.isArray(w.metrics)) continue;
     for (const family of w.metrics) {
       if (!HEADLINES.test(family.name) || !Array.isArray(family.values)) continue;
+      // A summary (a wait) shows its p99, the worst worker's: p99s do not add up.
+      const summary = family.type === 'summary';
       for (const sample of family.values) {
-        const labels = Object.entries(sample.labels || {}).map(([k, v]) => k + '=' + v).sort().join(', ');
-        const key = family.name + '|' + labels;
-        const row = rows.get(key) || { name: family.name, labels, value: 0, workers: new Set() };
-        row.value += Number(sample.value) || 0;
+        const all = sample.labels || {};
+        if (summary && (sample.metricName || all.quantile !== '0.99')) continue;
+        const labels = Object.entries(all).filter(([k]) => k !== 'quantile').map(([k, v]) => k + '=' + v).sort().join(', ');
+        const name = summary ? family.name + ' p99 (ms)' : family.name;
+        const key = name + '|' + labels;
+        const row = rows.get(key) || { name, labels, value: 0, workers: new Set() };
+        const value = Number(sample.value) || 0;
+        row.value = summary ? Math.max(row.value, value * 1000) : row.value + value;
         row.workers.add(w.slot);
         rows.set(key, row);
       }

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { Agent, createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ServerDrainer } from './ServerDrainer.js';
 
@@ -71,5 +71,88 @@ describe('ServerDrainer', () => {
     await drainer.whenIdle();
     expect(drainer.connections).toBe(0);
     agent.destroy();
+  });
+
+  const listening = async (handler: Parameters<typeof createServer>[1]) => {
+    server = createServer(handler);
+    const drainer = new ServerDrainer(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return { drainer, port: (server.address() as AddressInfo).port, server };
+  };
+
+  it('does not cut a request that arrives on an idle socket during the drain and outlasts the short timeout', async () => {
+    const { drainer, port } = await listening((req, res) => {
+      if (req.url === '/slow') setTimeout(() => res.end('slow'), 300);
+      else res.end('ok');
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    await get(port, agent);
+    drainer.begin(100); // the idle socket would expire in 100 ms
+    expect(await get(port, agent, '/slow')).toEqual({ status: 200, connection: 'close', body: 'slow' });
+    await drainer.whenIdle();
+    agent.destroy();
+  });
+
+  it('does not expire a socket whose request is in flight when the drain begins', async () => {
+    const { drainer, port } = await listening((_req, res) => {
+      setTimeout(() => res.end('late'), 300);
+    });
+    const agent = new Agent({ keepAlive: true });
+    const late = get(port, agent);
+    while (drainer.requestsInFlight < 1) await new Promise((r) => setImmediate(r));
+    drainer.begin(50);
+    expect(await late).toEqual({ status: 200, connection: 'close', body: 'late' });
+    await drainer.whenIdle();
+    agent.destroy();
+  });
+
+  it("sets the server's keep-alive timeout, keeps its closeIdleConnections, and stops listening", async () => {
+    const { drainer, server: s } = await listening((_req, res) => res.end());
+    const closeIdle = s.closeIdleConnections;
+    drainer.begin(123);
+    expect(s.keepAliveTimeout).toBe(123);
+    expect(s.closeIdleConnections).toBe(closeIdle);
+    expect(s.listening).toBe(false);
+    drainer.begin(5_000); // a second begin changes nothing
+    expect(s.keepAliveTimeout).toBe(123);
+    await drainer.whenIdle();
+  });
+
+  it('gives a connection handed over during the drain (sticky mode) the short timeout', async () => {
+    const { drainer, port } = await listening((_req, res) => res.end('ok'));
+    const other = createServer();
+    other.listen(0, '127.0.0.1');
+    await once(other, 'listening');
+    const handedOver = new Promise<import('node:net').Socket>((resolve) => other.once('connection', resolve));
+    const client = connect((other.address() as AddressInfo).port, '127.0.0.1');
+    const socket = await handedOver;
+    other.close();
+    drainer.begin(50);
+    server?.emit('connection', socket); // as the sticky router hands a connection to a worker
+    expect(drainer.connections).toBe(1);
+    await drainer.whenIdle(); // expires on its own: nothing else would close it
+    client.destroy();
+    expect(port).toBeGreaterThan(0);
+  });
+
+  it('destroys every connection on destroyAll, and is then idle', async () => {
+    const { drainer, port } = await listening(() => undefined); // never answers
+    const agent = new Agent({ keepAlive: true });
+    const hung = get(port, agent).catch((error: Error) => error);
+    while (drainer.requestsInFlight < 1) await new Promise((r) => setImmediate(r));
+    drainer.begin(60_000);
+    drainer.destroyAll();
+    await drainer.whenIdle();
+    expect(await hung).toBeInstanceOf(Error);
+    expect(drainer.requestsInFlight).toBe(0);
+    agent.destroy();
+  });
+
+  it('drains a server that never listened (sticky mode) without throwing', async () => {
+    server = createServer();
+    const drainer = new ServerDrainer(server);
+    expect(() => drainer.begin(50)).not.toThrow();
+    await drainer.whenIdle();
   });
 });
