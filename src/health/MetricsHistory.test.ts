@@ -67,9 +67,10 @@ describe('MetricsHistory', () => {
     history.record('b', 1);
     history.record('a', 2); // an existing series is never refused
     expect(() => history.record('c', 1)).toThrow(CapacityExceededError);
+    expect(() => history.record('c', 1)).toThrow('MetricsHistory (maxSeries) is full (limit 2)');
     history.track('src', { stats: () => ({ x: 1, y: 2 }) });
     history.sample();
-    expect(history.stats()).toMatchObject({ series: 2, seriesRefusedTotal: 3 });
+    expect(history.stats()).toMatchObject({ series: 2, seriesRefusedTotal: 4 }); // c twice, x and y
     void history.close();
   });
 
@@ -97,6 +98,8 @@ describe('MetricsHistory', () => {
     });
     expect(history.snapshot({ since: 1_500 }).series).toEqual({ 'w0.rss': { t: [2_000], v: [7] } });
     expect(history.snapshot({ since: 2_000 }).series).toEqual({});
+    expect(history.snapshot({ since: 1_999 }).marks).toHaveLength(2);
+    expect(history.snapshot({ since: 2_000 }).marks).toEqual([]); // a mark at `since` was seen already
     expect(JSON.parse(JSON.stringify(history.snapshot()))).toEqual(history.snapshot());
   });
 
@@ -112,10 +115,11 @@ describe('MetricsHistory', () => {
     });
     history.track('good', { stats: () => ({ n: 2 }) });
     history.sample();
+    expect(warn).toHaveBeenCalledTimes(1); // at the first failure
     history.sample();
     expect(warn).toHaveBeenCalledTimes(1);
     expect(warn).toHaveBeenCalledWith(
-      expect.stringContaining('stats bug'),
+      'stats() of bad threw: Error: stats bug',
       expect.objectContaining({ code: 'LOADSTONE_WARN_HISTORY_SOURCE_THREW' }),
     );
     broken = false;
@@ -134,13 +138,18 @@ describe('MetricsHistory', () => {
     stop[Symbol.dispose]();
     vi.advanceTimersByTime(1_000);
     expect(history.window('a.n', 60_000).count).toBe(2);
-    history.track('a', { stats: () => ({ n: 2 }) }); // the name is free again
+    const again = history.track('a', { stats: () => ({ n: 2 }) }); // the name is free again
+    stop[Symbol.dispose](); // the old registration's dispose leaves the new one alone
+    expect(history.stats().trackedSources).toBe(1);
+    again[Symbol.dispose]();
+    expect(history.stats().trackedSources).toBe(0);
     await history.close();
     vi.advanceTimersByTime(1_000);
     expect(history.window('a.n', 60_000).count).toBe(2);
     expect(vi.getTimerCount()).toBe(0);
     expect(history.closed).toBe(true);
     expect(() => history.record('a.n', 1)).toThrow(ClosedError);
+    expect(() => history.record('a.n', 1)).toThrow('MetricsHistory is closed');
     expect(() => history.mark('restart', 'w0')).toThrow(ClosedError);
     expect(() => history.track('b', { stats: () => ({}) })).toThrow(ClosedError);
     expect(history.snapshot().series['a.n']?.v).toEqual([1, 1]);
@@ -160,6 +169,9 @@ describe('MetricsHistory', () => {
     expectInvalidOption(() => history.mark('', 'x'), 'kind', 'a non-empty string');
     expectInvalidOption(() => history.mark('restart', 3 as never), 'label', 'a string');
     expectInvalidOption(() => history.window('a', 0), 'windowMs', 'a positive number');
+    expectInvalidOption(() => history.window('a', '5' as never), 'windowMs', 'a positive number');
+    expectInvalidOption(() => history.snapshot({ since: '5' as never }), 'options.since', 'a number');
+    expectInvalidOption(() => history.track('y', null as never), 'source', 'a MetricsSource');
     expectInvalidOption(() => history.track('x', {} as never), 'source', 'a MetricsSource');
     history.track('x', { stats: () => ({}) });
     expectInvalidOption(() => history.track('x', { stats: () => ({}) }), 'name', 'a name not tracked yet');
