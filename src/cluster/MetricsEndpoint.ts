@@ -72,9 +72,10 @@ export class MetricsEndpoint {
   }
 
   #answer(req: IncomingMessage, res: ServerResponse, options: Options): void {
-    const url = new URL(req.url ?? '/', 'http://admin.invalid');
-    const path = url.pathname;
-    if (req.method !== 'GET' && req.method !== 'HEAD') res.writeHead(405, COMMON_HEADERS).end();
+    const url = parseTarget(req.url);
+    const path = url?.pathname;
+    if (url === undefined) res.writeHead(400, COMMON_HEADERS).end();
+    else if (req.method !== 'GET' && req.method !== 'HEAD') res.writeHead(405, COMMON_HEADERS).end();
     else if (options.token !== undefined && !carriesToken(req, url, options.token)) {
       res.writeHead(401, { ...COMMON_HEADERS, 'www-authenticate': 'Bearer realm="loadstone"' }).end();
     } else if (path === '/' && (req.headers.accept ?? '').includes('text/html')) this.#page(res);
@@ -133,5 +134,18 @@ export class MetricsEndpoint {
       'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
     });
     res.end(statusPageHtml(nonce));
+  }
+}
+
+/**
+ * The request target as a URL on this origin: `//[` read with a base would be a host (and throw),
+ * so the target is appended to the origin instead. `undefined` for one no parser takes: a 400,
+ * never an exception in the primary.
+ */
+function parseTarget(target: string | undefined): URL | undefined {
+  try {
+    return new URL(`http://admin.invalid${target?.startsWith('/') ? target : '/'}`);
+  } catch {
+    return undefined;
   }
 }

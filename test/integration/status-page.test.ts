@@ -61,6 +61,8 @@ describe('the status page and its JSON on the admin port', () => {
     for (const series of Object.values(newer.series))
       expect(series.t.every((t) => t > snapshot.now)).toBe(true);
     expect((await get(admin, '/history.json?since=soon')).status).toBe(400);
+    expect((await get(admin, '//[')).status).toBe(404); // a target that is not a URL with a base
+    expect((await get(admin, '//admin.invalid/stats.json')).status).toBe(404); // the path, not a host
 
     const stats = await get(admin, '/stats.json');
     expect(stats.status).toBe(200);
