@@ -134,10 +134,9 @@ function spark(slot, figure) {
   return root;
 }
 
-function healthOf(worker, aggregated) {
-  const own = worker.health && typeof worker.health === 'object' ? worker.health.status : undefined;
-  const entry = aggregated && aggregated.workers ? aggregated.workers[worker.slot] : undefined;
-  const status = own || (entry && entry.status) || 'unknown';
+/** A worker's status from the snapshot its monitor sent (ctx.useHealth); 'unknown' without one. */
+function healthOf(worker) {
+  const status = worker.health && typeof worker.health === 'object' ? worker.health.status : undefined;
   return ['healthy', 'degraded', 'critical'].includes(status) ? status : 'unknown';
 }
 
@@ -153,7 +152,7 @@ function renderWorkers(stats) {
       row.appendChild(td);
     };
     cell(w.slot, undefined, 'text');
-    const health = healthOf(w, stats.health);
+    const health = healthOf(w);
     const badge = el('td', undefined, 'text');
     badge.appendChild(el('span', health, 'badge ' + health));
     row.appendChild(badge);
@@ -230,6 +229,7 @@ function render(stats) {
   const live = stats.workers.filter((w) => w.state !== 'draining').length;
   for (const text of [
     'state ' + stats.state,
+    'health ' + (stats.health ? stats.health.status : 'n/a'),
     'workers ' + live + ' / ' + stats.desiredWorkers,
     'restarts ' + stats.restarts,
     'crashes ' + stats.crashes,
