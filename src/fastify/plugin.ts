@@ -21,6 +21,7 @@ import {
 const ROUTE = Symbol('loadstone route');
 type RouteSettings = { readonly shed: boolean; readonly rate: RateRule | undefined };
 /** The probe routes: never shed, never rate-limited. */
+// Stryker disable next-line BooleanLiteral: the shedding decision also exempts the probe paths (healthPaths); this skips asking it
 const PROBE: RouteSettings = { shed: false, rate: undefined };
 
 const SETTING = "Fastify's trustProxy";
@@ -52,6 +53,7 @@ async function loadstonePlugin(fastify: FastifyInstance, options: LoadstoneFasti
         .then(() => closeable.close())
         .catch((error: unknown) => failures.push(error));
     }
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: Fastify's hook runner takes a rejection with undefined as success
     if (failures.length > 0) throw failures[0];
   });
 

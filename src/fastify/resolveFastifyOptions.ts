@@ -169,6 +169,7 @@ function headerWriter(rate: Partial<LoadstoneFastifyRateLimit>, path: string): R
     return rateLimitHeaders({ headers: rate.headers, policy: rate.policy });
   } catch (error) {
     if (!(error instanceof InvalidOptionError)) throw error;
+    // Stryker disable next-line Regex: the option paths rateLimitHeaders names hold `options` once, at the start
     throw new InvalidOptionError(error.option.replace(/^options/, path), error.expected, error.received);
   }
 }
