@@ -19,7 +19,9 @@ export function addressKey(address: string, ipv6Subnet: number | false): string 
   const groups = ipv6Groups(bare);
   const masked = groups.map((group, i) => {
     const bits = ipv6Subnet - 16 * i;
+    // Stryker disable next-line EqualityOperator: at exactly 16 bits the mask below keeps the whole group too
     if (bits >= 16) return group;
+    // Stryker disable next-line EqualityOperator: at exactly 0 bits the mask below gives 0 too
     if (bits <= 0) return 0;
     return group & (0xffff << (16 - bits)) & 0xffff;
   });

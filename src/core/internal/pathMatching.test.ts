@@ -1,7 +1,8 @@
 // The load shedder's path rules: the path a router would serve, so an exemption cannot be
 // reached through dot segments, and exemption lists checked when given.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { matchesAny, pathList, pathOf } from './pathMatching.js';
+import { matchesAny, PROBE_PATHS, pathList, pathOf } from './pathMatching.js';
 
 describe('pathOf', () => {
   it('takes the path of a URL without its query and fragment', () => {
@@ -35,11 +36,25 @@ describe('matchesAny', () => {
   });
 });
 
+describe('PROBE_PATHS', () => {
+  it('is the list of default probe paths docs/health.md gives for healthPaths', () => {
+    const docs = readFileSync(new URL('../../../docs/health.md', import.meta.url), 'utf8');
+    const row = docs.split('\n').find((line) => line.startsWith('| `healthPaths` |')) ?? '';
+    const documented = [...(row.split('|')[2] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+    expect(PROBE_PATHS).toEqual(documented);
+    expect(documented).toHaveLength(10);
+  });
+});
+
 describe('pathList', () => {
   it('refuses anything but an array of paths starting with /', () => {
     expect(pathList('options.exempt', ['/a', '/b'])).toEqual(['/a', '/b']);
     expect(() => pathList('options.exempt', '/a')).toThrow(
-      expect.objectContaining({ code: 'ERR_LOADSTONE_INVALID_OPTION', option: 'options.exempt' }),
+      expect.objectContaining({
+        code: 'ERR_LOADSTONE_INVALID_OPTION',
+        option: 'options.exempt',
+        message: 'Expected `options.exempt` to be an array of paths starting with `/`, got `"/a"` (string)',
+      }),
     );
     for (const bad of ['a', 1, null]) {
       expect(() => pathList('options.exempt', ['/a', bad])).toThrow(
