@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { metrics, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   AggregationTemporality,
+  DataPointType,
   InMemoryMetricExporter,
   MeterProvider,
   PeriodicExportingMetricReader,
@@ -47,6 +48,15 @@ function sdk() {
         metric.dataPoints.map((point) => ({
           name: metric.descriptor.name,
           unit: metric.descriptor.unit,
+          // The instrument's kind: a counter is a monotonic sum, an up-down counter a sum that is not.
+          kind:
+            metric.dataPointType === DataPointType.GAUGE
+              ? 'gauge'
+              : metric.dataPointType === DataPointType.SUM
+                ? metric.isMonotonic
+                  ? 'counter'
+                  : 'updown'
+                : 'histogram',
           attributes: point.attributes,
           value: point.value as number | { count: number; sum?: number },
         })),
@@ -89,6 +99,17 @@ describe('loadstone/otel', () => {
     expect(find('db.client.connection.pending_requests', pool)?.value).toBe(0);
     expect(find('db.client.connection.timeouts', pool)?.value).toBe(0);
     expect(find('db.client.connection.wait_time', pool)).toMatchObject({ unit: 's', value: { count: 2 } });
+    const kinds = Object.fromEntries(points.map((p) => [p.name, p.kind]));
+    expect(kinds).toMatchObject({
+      'db.client.connection.count': 'updown',
+      'db.client.connection.max': 'updown',
+      'db.client.connection.pending_requests': 'updown',
+      'db.client.connection.timeouts': 'counter',
+      'loadstone.pool.acquires': 'counter',
+      'loadstone.pool.resources_min': 'gauge',
+      'loadstone.pool.acquire_wait_seconds': 'gauge',
+      'loadstone.pool.acquire_wait_seconds.count': 'counter',
+    });
     expect(find('loadstone.pool.acquires', { pool: 'db' })?.value).toBe(2); // acquires_total
     expect(find('loadstone.pool.acquire_wait_seconds', { pool: 'db', quantile: '0.99' })).toMatchObject({
       unit: 's',
