@@ -48,6 +48,7 @@ function sdk() {
         metric.dataPoints.map((point) => ({
           name: metric.descriptor.name,
           unit: metric.descriptor.unit,
+          description: metric.descriptor.description,
           // The instrument's kind: a counter is a monotonic sum, an up-down counter a sum that is not.
           kind:
             metric.dataPointType === DataPointType.GAUGE
@@ -188,6 +189,10 @@ describe('loadstone/otel', () => {
       [1, 1],
     );
     expect(durations.map((p) => p.unit)).toEqual(['s', 's']);
+    expect(durations[0]?.description).toBe('Duration of processing operation.');
+    expect(points.find((p) => p.name === 'messaging.client.consumed.messages')?.description).toBe(
+      'Number of messages that were delivered to the application.',
+    );
     expect(points.find((p) => p.name === 'messaging.client.consumed.messages')).toMatchObject({
       unit: '{message}',
       attributes: {
@@ -248,6 +253,7 @@ describe('loadstone/otel', () => {
     await pools.use('db', () => 1);
     const wait = (await collect()).find((p) => p.name === 'db.client.connection.wait_time');
     expect((wait?.value as { sum: number } | undefined)?.sum).toBeLessThan(1);
+    expect(wait?.description).toBe('The time it took to obtain an open connection from the pool.');
   });
 
   it('traces thread tasks by pool and task name', async () => {
@@ -265,6 +271,11 @@ describe('loadstone/otel', () => {
       { 'loadstone.threads.pool': 'crunch', 'loadstone.threads.task': 'add' },
     ]);
     expect([failed?.name, failed?.status.code]).toEqual(['thread task fail', SpanStatusCode.ERROR]);
+    expect(await pool.run('hi')).toBe('hi'); // the default export: a task with no name
+    expect([spans.getFinishedSpans()[2]?.name, spans.getFinishedSpans()[2]?.attributes]).toEqual([
+      'thread task default',
+      { 'loadstone.threads.pool': 'crunch', 'loadstone.threads.task': 'default' },
+    ]);
   });
 
   it('makes only the spans asked for, stops at close(), and refuses bad options', async () => {
@@ -313,5 +324,17 @@ describe('loadstone/otel', () => {
       code: 'ERR_LOADSTONE_INVALID_OPTION',
     });
     expect(() => again.add('x', pools)).toThrow('LoadstoneInstrumentation');
+    expect(() => new LoadstoneInstrumentation({ metre: 1 } as never)).toThrow(
+      'Expected `options.metre` to be absent: it is not an option of LoadstoneInstrumentation, got `1` (number)',
+    );
+    expect(() => new LoadstoneInstrumentation({ spans: { http: true } as never })).toThrow(
+      'Expected `options.spans.http` to be absent: it is not an option of the span options, got `true` (boolean)',
+    );
+    expect(() => new LoadstoneInstrumentation({ spans: 2 as never })).toThrow(
+      'Expected `options.spans` to be an object, got `2` (number)',
+    );
+    expect(() => new LoadstoneInstrumentation(3 as never)).toThrow(
+      'Expected `options` to be an object, got `3` (number)',
+    );
   });
 });
