@@ -3,10 +3,11 @@
 const module = process.env.LOADSTONE_MUTATE_MODULE ?? 'sharding';
 
 /**
- * Each module's score at its last whole-module run (docs/testing.md, "Scores"): a later run under
- * it fails (`thresholds.break`), so a module whose tests weaken is caught. Raise it with the score.
+ * Each module's score at its last whole-module run, rounded down (docs/testing.md, "Scores"): a
+ * later run under it fails (`thresholds.break`), so a module whose tests weaken is caught. Raise it
+ * with the score. Modules measured only in parts have none yet.
  */
-const BREAK_AT = { balancing: 95 };
+const BREAK_AT = { balancing: 95, capacity: 91, express: 94, fastify: 97, otel: 80, ws: 82 };
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
