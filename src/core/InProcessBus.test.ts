@@ -186,6 +186,41 @@ describe('InProcessBus', () => {
     expect(received).toEqual([{ a: { x: 1 }, b: [{ x: 1 }] }]);
   });
 
+  it('names itself and the argument at fault in its errors', async () => {
+    const bus = new InProcessBus();
+    expect(() => new InProcessBus({ onError: () => {} } as never)).toThrow(
+      'Expected `options.onError` to be absent: it is not an option of InProcessBus, got `[function onError]` (function)',
+    );
+    await expect(bus.publish('', 1)).rejects.toMatchObject({ option: 'channel' });
+    expect(() => bus.subscribe('', () => {})).toThrow(expect.objectContaining({ option: 'channel' }));
+    expect(() => bus.subscribe('c', 1 as never)).toThrow(expect.objectContaining({ option: 'handler' }));
+    await expect(bus.close({ wait: 1 } as never)).rejects.toMatchObject({
+      expected: 'absent: it is not an option of InProcessBus.close',
+    });
+    await bus.close();
+    await expect(bus.publish('c', 1)).rejects.toMatchObject({ message: 'InProcessBus is closed' });
+    expect(() => bus.subscribe('c', () => {})).toThrow('InProcessBus is closed');
+  });
+
+  it('close() resolves only once the messages already published are delivered', async () => {
+    const bus = new InProcessBus();
+    const received: JsonValue[] = [];
+    bus.subscribe('c', (m) => received.push(m));
+    void bus.publish('c', 1);
+    void bus.publish('c', 2);
+    await bus.close();
+    expect(received).toEqual([1, 2]);
+  });
+
+  it('names the close in an abort whose reason is not an Error', async () => {
+    const bus = new InProcessBus();
+    bus.subscribe('c', () => {});
+    void bus.publish('c', 1);
+    await expect(bus.close({ signal: AbortSignal.abort('now') })).rejects.toMatchObject({
+      message: 'InProcessBus close was aborted',
+    });
+  });
+
   it('validates its options', () => {
     expect(() => new InProcessBus({ onHandlerError: 1 as unknown as () => void })).toThrow(
       'Expected `options.onHandlerError` to be a function, got `1` (number)',

@@ -64,6 +64,19 @@ describe('LatencyRecorder', () => {
     expect(latency.snapshot()).toMatchObject({ count: 2, maxMs: 1_000, p99Ms: 1_000 });
   });
 
+  it('answers within the precision asked for', () => {
+    // 1 significant digit: buckets a tenth of their values wide; 3 digits: a thousandth.
+    const coarse = new LatencyRecorder({ significantDigits: 1 });
+    const fine = new LatencyRecorder();
+    for (let ms = 1; ms <= 100; ms++) {
+      coarse.record(ms);
+      fine.record(ms);
+    }
+    expect(Math.abs(fine.percentile(50) - 50)).toBeLessThanOrEqual(0.05);
+    expect(Math.abs(coarse.percentile(50) - 50)).toBeGreaterThan(0.05);
+    expect(Math.abs(coarse.percentile(50) - 50)).toBeLessThanOrEqual(5);
+  });
+
   it('returns a fresh, JSON-serialisable snapshot each call', () => {
     const latency = new LatencyRecorder();
     latency.record(1);
@@ -86,6 +99,11 @@ describe('LatencyRecorder', () => {
       () => new LatencyRecorder({ significantDigits: 2.5 }),
       'Expected `options.significantDigits` to be an integer from 1 to 5, got `2.5` (number)',
     ],
+    [
+      () => new LatencyRecorder({ digits: 2 } as never),
+      'Expected `options.digits` to be absent: it is not an option of LatencyRecorder, got `2` (number)',
+    ],
+    [() => new LatencyRecorder(3 as never), 'Expected `options` to be an object, got `3` (number)'],
     [() => new LatencyRecorder().record(-1), 'Expected `ms` to be a finite number >= 0, got `-1` (number)'],
     [
       () => new LatencyRecorder().record('3' as unknown as number),

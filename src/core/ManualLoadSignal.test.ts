@@ -136,6 +136,14 @@ describe('ManualLoadSignal', () => {
       'Expected `options.clock` to be a Clock (an object with a now() method), got `{}` (object)',
     ],
     [
+      () => new ManualLoadSignal({ status: 'healthy' } as never),
+      'Expected `options.status` to be absent: it is not an option of ManualLoadSignal, got `"healthy"` (string)',
+    ],
+    [
+      () => new ManualLoadSignal('healthy' as never),
+      'Expected `options` to be an object, got `"healthy"` (string)',
+    ],
+    [
       () => new ManualLoadSignal().set('bad' as 'healthy'),
       'Expected `status` to be one of "healthy", "degraded", "critical", got `"bad"` (string)',
     ],

@@ -42,11 +42,14 @@ export class LoadstoneError extends Error {
   /** Recognises loadstone errors from any copy of the package, not only this one. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class on the right of `instanceof`, a subclass included
-    return hasBrand(value, this === LoadstoneError ? 'base' : brandCodeOf(this));
+    return hasBrand(value, brandCodeOf(this));
   }
 }
 
-/** Each subclass declares its code as a static `code` so `instanceof` can look the brand up. */
+/**
+ * Each subclass declares its code as a static `code` so `instanceof` can look the brand up;
+ * `LoadstoneError` itself has none and stands for every code (`'base'`).
+ */
 function brandCodeOf(ctor: unknown): string {
   const code = (ctor as { code?: unknown }).code;
   return typeof code === 'string' ? code : 'base';

@@ -107,6 +107,30 @@ describe('error classes', () => {
     );
   });
 
+  it.each<[string, unknown, string]>([
+    ['null', null, 'null'],
+    ['an array', [1, 2], '`[1,2]` (array)'],
+    ['NaN', Number.NaN, '`NaN` (number)'],
+    ['Infinity', Number.POSITIVE_INFINITY, '`Infinity` (number)'],
+    ['a bigint', 10n, '`10n` (bigint)'],
+    ['a named function', function handler() {}, '`[function handler]` (function)'],
+    ['an anonymous function', (() => () => {})(), '`[function anonymous]` (function)'],
+    ['a symbol', Symbol('s'), '`Symbol(s)` (symbol)'],
+    [
+      'a cycle',
+      (() => {
+        const o: Record<string, unknown> = {};
+        o.self = o;
+        return o;
+      })(),
+      '`[object Object]` (object)',
+    ],
+    ['80 characters, whole', 'x'.repeat(78), `\`"${'x'.repeat(78)}"\` (string)`],
+    ['81 characters, cut to 80', 'x'.repeat(79), `\`"${'x'.repeat(76)}...\` (string)`],
+  ])('InvalidOptionError shows %s as it is', (_name, value, shown) => {
+    expect(new InvalidOptionError('o', 'e', value).message).toBe(`Expected \`o\` to be e, got ${shown}`);
+  });
+
   it('ClosedError says what is closed and keeps the cause', () => {
     // #region closed
     const reason = new Error('SIGTERM');

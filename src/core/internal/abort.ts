@@ -68,7 +68,9 @@ export function drainWithin(
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<void>((resolve) => {
     timer = setTimeout(() => {
-      destroy(new TimeoutError(operation, timeoutMs)).then(resolve, resolve);
+      // Resolved with nothing either way: `resolve` given as a handler would pass destroy's error on as the value.
+      const done = (): void => resolve();
+      destroy(new TimeoutError(operation, timeoutMs)).then(done, done);
     }, timeoutMs);
     // Only the work being drained may keep the process alive, not the deadline on it.
     timer.unref();

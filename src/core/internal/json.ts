@@ -45,12 +45,8 @@ export function findJsonProblem(value: unknown, maxNodes: number): JsonProblem |
         let entries: [string | number, unknown][];
         if (Array.isArray(item)) {
           entries = [];
-          // A sparse array's holes would become null; treat them as undefined, which JSON refuses.
-          for (let i = 0; i < item.length; i++) {
-            const element: unknown = item[i];
-            if (element === undefined) return { path: [...path, i], value: element, reason: 'type' };
-            entries.push([i, element]);
-          }
+          // A sparse array's holes read as undefined, which the walk refuses (JSON would write null).
+          for (let i = 0; i < item.length; i++) entries.push([i, item[i]]);
         } else {
           const proto: unknown = Object.getPrototypeOf(item);
           if (proto !== Object.prototype && proto !== null)
