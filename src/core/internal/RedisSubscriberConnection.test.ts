@@ -1,57 +1,6 @@
-import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FakeConnection, flush, never, open } from '../../../test/helpers/fakeSubscriberConnection.js';
 import { TimeoutError } from '../errors/TimeoutError.js';
-import {
-  RedisSubscriberConnection,
-  type RedisSubscriberConnectionOptions,
-} from './RedisSubscriberConnection.js';
-
-const never = (): Promise<never> => new Promise<never>(() => {});
-/** Lets the promise callbacks queued so far run (no timers involved). */
-const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** Behaves like an ioredis client created with `enableOfflineQueue: false`. */
-class FakeConnection extends EventEmitter {
-  status: string | undefined = 'connecting';
-  readonly sent: string[] = [];
-  hang = false;
-  readonly connect = vi.fn(async () => undefined);
-  readonly quit = vi.fn(async (): Promise<unknown> => 'OK');
-  readonly disconnect = vi.fn();
-
-  subscribe(channel: string): Promise<unknown> {
-    return this.#command(`SUBSCRIBE ${channel}`);
-  }
-  unsubscribe(channel: string): Promise<unknown> {
-    return this.#command(`UNSUBSCRIBE ${channel}`);
-  }
-  becomeReady(): void {
-    this.status = 'ready';
-    this.emit('ready');
-  }
-  /** The connection closes (or one more attempt to reconnect fails), with `error` first if given. */
-  drop(error?: Error): void {
-    this.status = 'reconnecting';
-    if (error !== undefined) this.emit('error', error);
-    this.emit('close');
-  }
-  #command(command: string): Promise<unknown> {
-    if (this.status !== 'ready' && this.status !== undefined) {
-      return Promise.reject(new Error("Stream isn't writeable and enableOfflineQueue options is false"));
-    }
-    this.sent.push(command);
-    return this.hang ? never() : Promise.resolve(1);
-  }
-}
-
-const open = (connection: FakeConnection, options: Partial<RedisSubscriberConnectionOptions> = {}) =>
-  new RedisSubscriberConnection({
-    connection,
-    owned: true,
-    onMessage: () => undefined,
-    confirmTimeoutMs: 1_000,
-    ...options,
-  });
 
 afterEach(() => {
   vi.useRealTimers();

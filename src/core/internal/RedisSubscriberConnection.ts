@@ -212,8 +212,8 @@ export class RedisSubscriberConnection {
     this.#onMessage(channel, String(message));
   };
 
+  // After release (a connection without `removeListener` still calls it) no channel is wanted.
   readonly #handleReady = (): void => {
-    if (this.#released) return;
     this.#up = true;
     this.#inOutage = false;
     const channels = [...this.#wanted];
