@@ -121,8 +121,28 @@ export async function start(router: StickyRouter, workers: FakeWorker[]): Promis
 
 /** One request written raw after `prefix` (a PROXY header) on a fresh connection; the worker's reply. */
 export function rawGet(port: number, prefix: Buffer | string, localAddress?: string): Promise<Reply> {
+  const socket = net.connect({ host: '127.0.0.1', port, localAddress });
+  const reply = readReply(socket);
+  socket.write(prefix);
+  socket.end('GET /raw HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  return reply;
+}
+
+/**
+ * Sends a request head in two writes 30 ms apart (as a slow client or proxy may) and resolves
+ * with the reply once the router's worker closes the connection.
+ */
+export function splitGet(port: number, first: string, second: string): Promise<Reply> {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  const reply = readReply(socket);
+  socket.write(first);
+  setTimeout(() => socket.end(second), 30);
+  return reply;
+}
+
+/** The whole reply read from `socket` until it ends: FakeWorker's `x-worker` and the body. */
+function readReply(socket: net.Socket): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port, localAddress });
     let text = '';
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => {
@@ -133,8 +153,6 @@ export function rawGet(port: number, prefix: Buffer | string, localAddress?: str
       resolve({ worker, body: text.split('\r\n\r\n')[1] ?? '' });
     });
     socket.on('error', reject);
-    socket.write(prefix);
-    socket.end('GET /raw HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   });
 }
 

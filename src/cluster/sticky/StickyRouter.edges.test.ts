@@ -11,6 +11,7 @@ import {
   get,
   openKeepAlive,
   routers,
+  splitGet,
   start,
 } from '../../../test/helpers/stickyRouter.js';
 import { StickyRouter } from './StickyRouter.js';
@@ -28,22 +29,6 @@ async function idleClient(port: number): Promise<net.Socket> {
   socket.on('error', () => {});
   await once(socket, 'connect');
   return socket;
-}
-
-/** A request whose head arrives in two writes, 30 ms apart; resolves with the replying worker. */
-function splitGet(port: number, first: string, second: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    let text = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      text += chunk;
-    });
-    socket.on('end', () => resolve(/x-worker: (\S+)/i.exec(text)?.[1] ?? 'none'));
-    socket.on('error', reject);
-    socket.write(first);
-    setTimeout(() => socket.end(second), 30);
-  });
 }
 
 describe('StickyRouter at its edges', () => {
@@ -140,7 +125,7 @@ describe('StickyRouter at its edges', () => {
       whole.set(client, (await get(port, { headers: { 'x-forwarded-for': client } })).worker);
     }
     for (const client of clients) {
-      const worker = await splitGet(
+      const { worker } = await splitGet(
         port,
         'GET / HTTP/1.1\r\nHost: x\r\n',
         `X-Forwarded-For: ${client}\r\nConnection: close\r\n\r\n`,
