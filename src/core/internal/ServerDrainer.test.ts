@@ -149,6 +149,57 @@ describe('ServerDrainer', () => {
     agent.destroy();
   });
 
+  /** A client connection that sends nothing; resolves once the server has taken it. */
+  const silentClient = async (port: number, drainer: ServerDrainer) => {
+    const before = drainer.connections;
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    while (drainer.connections === before) await new Promise((r) => setImmediate(r));
+    return socket;
+  };
+  /** Whether `promise` settles within `ms`. */
+  const settlesWithin = (promise: Promise<unknown>, ms: number) =>
+    Promise.race([promise.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+
+  it('leaves a quiet connection alone until the drain begins, then expires it', async () => {
+    const { drainer, port } = await listening((_req, res) => res.end('ok'));
+    const socket = await silentClient(port, drainer);
+    await new Promise((r) => setTimeout(r, 1_200)); // past the drain's default keep-alive
+    expect([drainer.connections, socket.destroyed]).toEqual([1, false]);
+    drainer.begin(50);
+    expect(await settlesWithin(drainer.whenIdle(), 2_000)).toBe(true);
+  });
+
+  it('waits for the last connection, not the first to close', async () => {
+    const { drainer, port } = await listening((_req, res) => res.end('ok'));
+    const first = await silentClient(port, drainer);
+    const second = await silentClient(port, drainer);
+    drainer.begin(60_000);
+    const idle = drainer.whenIdle();
+    first.destroy();
+    while (drainer.connections > 1) await new Promise((r) => setImmediate(r));
+    expect(await settlesWithin(idle, 50)).toBe(false);
+    second.destroy();
+    await idle;
+  });
+
+  it('begins while a response is streaming, whose headers are already sent', async () => {
+    let finish: (() => void) | undefined;
+    const { drainer, port } = await listening((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('part 1, ');
+      finish = () => res.end('part 2');
+    });
+    const agent = new Agent({ keepAlive: true });
+    const streaming = get(port, agent);
+    while (finish === undefined) await new Promise((r) => setImmediate(r));
+    expect(() => drainer.begin(50)).not.toThrow();
+    finish();
+    expect((await streaming).body).toBe('part 1, part 2');
+    await drainer.whenIdle();
+    agent.destroy();
+  });
+
   it('drains a server that never listened (sticky mode) without throwing', async () => {
     server = createServer();
     const drainer = new ServerDrainer(server);
