@@ -265,6 +265,36 @@ describe('PriorityTaskQueue waits at their boundaries', () => {
     await task;
   });
 
+  it('onIdle waits for queued tasks that cannot start yet (paused)', async () => {
+    const queue = new PriorityTaskQueue({ paused: true });
+    const task = queue.add(async () => 1);
+    let idle = false;
+    const wait = queue.onIdle().then(() => {
+      idle = true;
+    });
+    await flush();
+    expect(idle).toBe(false);
+    queue.resume();
+    await task;
+    await wait;
+  });
+
+  it('close waits for a task the rate cap holds back', async () => {
+    const queue = new PriorityTaskQueue({ concurrency: 2, rate: { limit: 1, intervalMs: 50 } });
+    const ran: number[] = [];
+    const tasks = [1, 2].map((n) => queue.add(async () => void ran.push(n)));
+    await tasks[0]; // the second waits for the next window, with nothing running
+    let closed = false;
+    const closing = queue.close().then(() => {
+      closed = true;
+    });
+    await flush();
+    expect([closed, ran]).toEqual([false, [1]]);
+    await closing;
+    expect(ran).toEqual([1, 2]);
+    await Promise.all(tasks);
+  });
+
   it('onSizeLessThan resolves only once the backlog is below the limit, not at it', async () => {
     const queue = new PriorityTaskQueue();
     const gates = [gate(), gate(), gate(), gate()];

@@ -36,7 +36,7 @@ export class RateCap {
 
   /** Cancels the pending timer (the queue is destroyed). */
   stop(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 

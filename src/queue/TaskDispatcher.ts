@@ -232,9 +232,12 @@ export class TaskDispatcher {
     this.#size--;
     this.#counters.aborted++;
     const heldIndex = this.#held.indexOf(entry);
-    if (heldIndex >= 0) this.#held.splice(heldIndex, 1);
-    // Stryker disable next-line UpdateOperator: the count of cancelled tasks only times the compaction below (memory)
-    else this.#dead++;
+    if (heldIndex >= 0) {
+      this.#held.splice(heldIndex, 1);
+    } else {
+      // Stryker disable next-line UpdateOperator: the count of cancelled tasks only times the compaction below (memory)
+      this.#dead++;
+    }
     entry.reject(abortReason(signal, 'task'));
     // Many cancelled tasks would otherwise sit in the store until popped.
     // Stryker disable next-line ConditionalExpression,EqualityOperator,LogicalOperator: when to compact is memory only

@@ -100,6 +100,26 @@ describe.each([
     );
   });
 
+  it('pops in order after a filter of distinct keys', () => {
+    // A filter leaves holes in the heap's layout; what remains must be ordered again.
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 0, max: 1_000 }), { minLength: 2, maxLength: 60 }),
+        fc.array(fc.boolean(), { minLength: 60, maxLength: 60 }),
+        (keys, keepMask) => {
+          const store = make();
+          for (const [seq, key] of keys.entries()) store.push({ key, seq });
+          store.filter((e) => keepMask[e.seq] === true);
+          const popped: number[] = [];
+          for (let e = store.pop(); e !== undefined; e = store.pop()) popped.push(e.key);
+          const expected = keys.filter((_, seq) => keepMask[seq] === true).sort((a, b) => b - a);
+          expect(popped).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('keeps FIFO order within a key across thousands of entries', () => {
     // Long enough for BucketQueue to compact a bucket consumed from its head.
     const store = make();

@@ -198,9 +198,8 @@ export class BucketQueue<E extends HeapEntry> implements TaskStore<E> {
   }
 
   filter(keep: (entry: E) => boolean): void {
-    const kept = this.drain().filter(keep);
-    kept.sort((a, b) => (before(a, b) ? -1 : 1));
-    for (const entry of kept) this.push(entry);
+    // `drain` gives each bucket's entries in FIFO order, which pushing them again keeps.
+    for (const entry of this.drain()) if (keep(entry)) this.push(entry);
   }
 
   #activate(bucket: Bucket<E>): void {

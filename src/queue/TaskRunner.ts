@@ -127,7 +127,7 @@ function runAttempt(
     const onCaller = (): void => stop(abortReason(callerSignal as AbortSignal, 'task'));
     const onLifecycle = (): void => stop(lifecycle.reason);
     const cleanup = (): void => {
-      if (timer !== undefined) clearTimeout(timer);
+      clearTimeout(timer);
       callerSignal?.removeEventListener('abort', onCaller);
       lifecycle.removeEventListener('abort', onLifecycle);
     };
