@@ -2,16 +2,9 @@
 // for, the one wait timer and when it goes, a time limit per batch, and the results a handler may
 // give (null, or the wrong number).
 import { describe, expect, it } from 'vitest';
+import { gate } from '../../test/helpers/gate.js';
 import { ClosedError, InvalidOptionError, TimeoutError } from '../core/errors/index.js';
 import { BatchProcessor } from './BatchProcessor.js';
-
-function gate() {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { promise, open };
-}
 
 const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -3,18 +3,10 @@
 // at 0, the aging arithmetic, destroy's state, the load signal kept after the queue idles, and
 // waits that are aborted.
 import { describe, expect, it } from 'vitest';
+import { gate } from '../../test/helpers/gate.js';
 import { ManualLoadSignal } from '../core/ManualLoadSignal.js';
 import { FakeClock } from '../testing/FakeClock.js';
 import { PriorityTaskQueue } from './PriorityTaskQueue.js';
-
-/** A task whose completion the test controls. */
-function gate() {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { promise, open };
-}
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 

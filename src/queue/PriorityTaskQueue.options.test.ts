@@ -20,6 +20,23 @@ async function rejection(promise: Promise<unknown>): Promise<{ option: string; e
 
 const task = async () => 1;
 
+/** The retry options both the queue and `add` take, each bad one with its path and phrase. */
+const BAD_RETRIES: [string, PriorityTaskQueueOptions['retry'], string, string][] = [
+  [
+    'a retry that takes a signal',
+    { signal: AbortSignal.abort() } as never,
+    'signal',
+    'absent: pass the signal to `add`',
+  ],
+  ['an unknown retry option', { tries: 2 } as never, 'tries', 'absent: it is not an option of a task retry'],
+  ['a negative retry delay', { baseDelayMs: -1 }, 'baseDelayMs', 'a finite number >= 0 and <= 2147483647'],
+  ['a negative retry cap', { maxDelayMs: -1 }, 'maxDelayMs', 'a finite number >= 0 and <= 2147483647'],
+  ['a retryIf that is no function', { retryIf: true } as never, 'retryIf', 'a function'],
+  ['an onRetry that is no function', { onRetry: 'log' } as never, 'onRetry', 'a function'],
+];
+const retryRows = <T>(wrap: (retry: PriorityTaskQueueOptions['retry']) => T): [string, T, string, string][] =>
+  BAD_RETRIES.map(([name, retry, key, expected]) => [name, wrap(retry), `options.retry.${key}`, expected]);
+
 describe('PriorityTaskQueue options', () => {
   it.each<[string, PriorityTaskQueueOptions, string, string]>([
     [
@@ -29,42 +46,6 @@ describe('PriorityTaskQueue options', () => {
       'absent: it is not an option of PriorityTaskQueue',
     ],
     ['an empty level name', { priorities: ['a', ''] }, 'options.priorities[1]', 'a non-empty string'],
-    [
-      'a retry that takes a signal',
-      { retry: { signal: AbortSignal.abort() } as never },
-      'options.retry.signal',
-      'absent: pass the signal to `add`',
-    ],
-    [
-      'an unknown retry option',
-      { retry: { tries: 2 } as never },
-      'options.retry.tries',
-      'absent: it is not an option of a task retry',
-    ],
-    [
-      'a negative retry delay',
-      { retry: { baseDelayMs: -1 } },
-      'options.retry.baseDelayMs',
-      'a finite number >= 0',
-    ],
-    [
-      'a negative retry cap',
-      { retry: { maxDelayMs: -1 } },
-      'options.retry.maxDelayMs',
-      'a finite number >= 0',
-    ],
-    [
-      'a retryIf that is no function',
-      { retry: { retryIf: true } as never },
-      'options.retry.retryIf',
-      'a function',
-    ],
-    [
-      'an onRetry that is no function',
-      { retry: { onRetry: 1 } as never },
-      'options.retry.onRetry',
-      'a function',
-    ],
     ['a load signal that is a string', { loadSignal: 'busy' as never }, 'options.loadSignal', 'a LoadSignal'],
     ['a null load signal', { loadSignal: null as never }, 'options.loadSignal', 'a value, or absent'],
     ['shed as a string', { shed: 'reject' as never }, 'options.shed', 'an object'],
@@ -94,6 +75,7 @@ describe('PriorityTaskQueue options', () => {
       'options.aging.step',
       'absent: it is not an option of aging',
     ],
+    ...retryRows((retry): PriorityTaskQueueOptions => ({ retry })),
   ])('rejects %s', (_name, options, option, expected) => {
     expectInvalidOption(() => new PriorityTaskQueue(options), option, expected);
   });
@@ -155,32 +137,9 @@ describe('PriorityTaskQueue options', () => {
       'options.signal',
       'an AbortSignal',
     ],
-    [
-      'a retry that takes a signal',
-      { retry: { signal: AbortSignal.abort() } as never },
-      'options.retry.signal',
-      'absent: pass the signal to `add`',
-    ],
-    [
-      'an unknown retry option',
-      { retry: { tries: 2 } as never },
-      'options.retry.tries',
-      'absent: it is not an option of a task retry',
-    ],
-    [
-      'a negative retry cap',
-      { retry: { maxDelayMs: -1 } },
-      'options.retry.maxDelayMs',
-      'a finite number >= 0 and <= 2147483647',
-    ],
-    [
-      'an onRetry that is no function',
-      { retry: { onRetry: 'log' } as never },
-      'options.retry.onRetry',
-      'a function',
-    ],
     ['an empty id', { id: '' }, 'options.id', 'a non-empty string'],
     ['a null id', { id: null } as never, 'options.id', 'a non-empty string'],
+    ...retryRows((retry): AddOptions => ({ retry })),
   ])('add rejects %s', async (_name, options, option, expected) => {
     const queue = new PriorityTaskQueue();
     expect(await rejection(queue.add(task, options))).toEqual({ option, expected });

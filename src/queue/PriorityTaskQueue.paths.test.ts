@@ -2,18 +2,11 @@
 // queue), destroy() with work in flight, tasks that add tasks, mass cancellation, cancelling a
 // task held back by load shedding, and the waits at their boundaries.
 import { describe, expect, it } from 'vitest';
+import { gate } from '../../test/helpers/gate.js';
 import { ClosedError, RetriesExhaustedError, TimeoutError } from '../core/errors/index.js';
 import { ManualLoadSignal } from '../core/ManualLoadSignal.js';
 import { PriorityTaskQueue } from './PriorityTaskQueue.js';
 import type { PriorityTaskQueueOptions } from './PriorityTaskQueueOptions.js';
-
-function gate<T = void>() {
-  let open!: (value: T) => void;
-  const promise = new Promise<T>((resolve) => {
-    open = resolve;
-  });
-  return { promise, open };
-}
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 const forever = () => new Promise<never>(() => {});

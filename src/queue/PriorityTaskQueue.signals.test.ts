@@ -3,17 +3,10 @@
 // abort with a reason that is not an Error rejects with.
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { gate } from '../../test/helpers/gate.js';
 import { AbortedError } from '../core/errors/index.js';
 import { PriorityTaskQueue } from './PriorityTaskQueue.js';
 import type { TaskContext } from './PriorityTaskQueueOptions.js';
-
-function gate() {
-  let open!: () => void;
-  const promise = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { promise, open };
-}
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 const listeners = (signal: AbortSignal) => getEventListeners(signal, 'abort').length;

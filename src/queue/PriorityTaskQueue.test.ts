@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { expectInvalidOption } from '../../test/helpers/expectInvalidOption.js';
+import { gate } from '../../test/helpers/gate.js';
 import {
   CapacityExceededError,
   ClosedError,
@@ -12,17 +13,6 @@ import { ManualLoadSignal } from '../core/ManualLoadSignal.js';
 import { FakeClock } from '../testing/FakeClock.js';
 import { PriorityTaskQueue } from './PriorityTaskQueue.js';
 import type { PriorityTaskQueueOptions, TaskContext } from './PriorityTaskQueueOptions.js';
-
-/** A task whose completion the test controls. */
-function gate<T = void>() {
-  let open!: (value: T) => void;
-  let fail!: (error: unknown) => void;
-  const promise = new Promise<T>((resolve, reject) => {
-    open = resolve;
-    fail = reject;
-  });
-  return { promise, open, fail };
-}
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
