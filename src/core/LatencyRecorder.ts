@@ -125,7 +125,7 @@ export class LatencyRecorder {
    */
   percentile(p: number): number {
     numberOption('p', p, 0, 100);
-    // Stryker disable next-line ConditionalExpression: an empty histogram's 0 clamped to (Infinity, 0) is 0 too; said plainly here
+    // Stryker disable next-line ConditionalExpression: without it an empty histogram answers 0 too (its 0 clamped to min Infinity, max 0); the guard says so plainly
     if (this.#count === 0) return 0;
     // hdr answers with the top of the value's bucket (the bottom for p = 0), which can lie
     // outside what was recorded; the exact min and max bound it.

@@ -166,7 +166,6 @@ function validateAddOptions(options: AddOptions): void {
   optionsObject('options', options);
   // The shared check (which builds its error) only on a miss: this loop runs on every add.
   for (const name in options) {
-    // Stryker disable next-line ConditionalExpression: the shared check passes the known names too; skipping it is speed
     if (!ADD_OPTIONS.has(name)) checkOptionKeys(options, ADD_OPTIONS, 'PriorityTaskQueue.add');
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
