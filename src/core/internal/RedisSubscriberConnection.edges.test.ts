@@ -22,6 +22,16 @@ function holdNextSubscribe(connection: FakeConnection) {
   return held;
 }
 
+/** A ready connection, its subscription, and a first SUBSCRIBE `'a'` held on its way. */
+function subscribeHeld() {
+  const connection = new FakeConnection();
+  connection.status = 'ready';
+  const subscription = open(connection);
+  const held = holdNextSubscribe(connection);
+  const first = subscription.subscribe('a');
+  return { connection, subscription, held, first };
+}
+
 describe('RedisSubscriberConnection at its edges', () => {
   it('answers false and sends nothing once closed', async () => {
     const connection = new FakeConnection();
@@ -96,11 +106,7 @@ describe('RedisSubscriberConnection at its edges', () => {
   });
 
   it('does not count a confirmation that arrives after a drop, or for a channel no longer wanted', async () => {
-    const connection = new FakeConnection();
-    connection.status = 'ready';
-    const subscription = open(connection);
-    const held = holdNextSubscribe(connection);
-    const first = subscription.subscribe('a');
+    const { connection, subscription, held, first } = subscribeHeld();
     connection.drop();
     held.confirm();
     await expect(first).resolves.toBe(false);
@@ -117,11 +123,7 @@ describe('RedisSubscriberConnection at its edges', () => {
   });
 
   it('answers false for a refusal caused by a drop, and passes on a refusal on a live connection', async () => {
-    const connection = new FakeConnection();
-    connection.status = 'ready';
-    const subscription = open(connection);
-    const held = holdNextSubscribe(connection);
-    const first = subscription.subscribe('a');
+    const { connection, subscription, held, first } = subscribeHeld();
     connection.drop();
     held.refuse(new Error('Connection is closed.'));
     await expect(first).resolves.toBe(false);
