@@ -21,6 +21,14 @@ if (module === undefined || !modules.includes(module)) {
 // `--mutate <files>` replaces the config's list, exclusions included: keep tests out of it.
 const mutateAt = rest.indexOf('--mutate');
 if (mutateAt >= 0 && rest[mutateAt + 1] !== undefined) rest[mutateAt + 1] += ',!src/**/*.test.ts';
+// `--with <test globs>` (ours, not Stryker's): more tests to run against the mutants, such as the
+// integration suites that test a Redis-backed module against a real redis-server.
+const withAt = rest.indexOf('--with');
+const withTests = withAt >= 0 ? rest.splice(withAt, 2)[1] : undefined;
+if (withAt >= 0 && withTests === undefined) {
+  console.error('mutate: --with needs a comma-separated list of test files or globs');
+  process.exit(2);
+}
 
 const baseline = `stryker-incremental/${module}.json.gz`;
 const working = `reports/mutation/${module}/incremental.json`;
@@ -29,7 +37,7 @@ if (existsSync(baseline)) writeFileSync(working, gunzipSync(readFileSync(baselin
 
 const run = spawnSync('npx', ['stryker', 'run', '--incremental', '--incrementalFile', working, ...rest], {
   stdio: 'inherit',
-  env: { ...process.env, LOADSTONE_MUTATE_MODULE: module },
+  env: { ...process.env, LOADSTONE_MUTATE_MODULE: module, LOADSTONE_MUTATE_WITH: withTests ?? '' },
 });
 // Stryker writes the incremental file once every mutant has a result (a run under the module's
 // `thresholds.break` included): keep it as the new baseline.
