@@ -14,7 +14,7 @@ const BREAK_AT = {
   express: 94,
   fastify: 97,
   otel: 80,
-  queue: 96,
+  queue: 97,
   ws: 82,
 };
 
