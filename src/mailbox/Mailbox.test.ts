@@ -43,7 +43,12 @@ describe('Mailbox options', () => {
     expectInvalidOption(() => mailbox(options as Partial<MailboxOptions>), option, expected);
   });
 
-  it('refuses an unknown option, naming it', () => {
+  it('refuses an unknown option, naming it and the Mailbox', () => {
+    expectInvalidOption(
+      () => mailbox({ maxLength: 5 } as Partial<MailboxOptions>),
+      'options.maxLength',
+      'absent: it is not an option of Mailbox',
+    );
     expect(() => mailbox({ maxLength: 5 } as Partial<MailboxOptions>)).toThrow(InvalidOptionError);
   });
 
@@ -123,6 +128,10 @@ describe('Mailbox calls', () => {
       'JSON-serialisable',
     );
     await rejectsWith(box.post('u', 'x'.repeat(19)), 'message', 'at most 20 bytes');
+    const tooLarge = (await box.post('u', 'x'.repeat(19)).catch((e: unknown) => e)) as InvalidOptionError;
+    expect(tooLarge.message).toBe(
+      'Expected `message` to be at most 20 bytes as JSON, got `"21 bytes"` (string)',
+    );
     await rejectsWith(
       box.postMany('u', [1, undefined as unknown as JsonValue]),
       'messages[1]',
@@ -144,6 +153,15 @@ describe('Mailbox calls', () => {
       await rejectsWith(box.read('u', { after: id }), 'options.after', 'a mailbox id');
     },
   );
+
+  it('refuses read options that are not an object or not read options, naming the call', async () => {
+    await rejectsWith(box.read('u', 5 as unknown as { limit: number }), 'options', 'an object');
+    await rejectsWith(
+      box.read('u', { limt: 5 } as unknown as { limit: number }),
+      'options.limt',
+      'absent: it is not an option of Mailbox.read',
+    );
+  });
 
   it('refuses a read limit out of range', async () => {
     await rejectsWith(box.read('u', { limit: 0 }), 'options.limit', 'an integer');

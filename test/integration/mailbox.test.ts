@@ -88,6 +88,7 @@ describeWithRedis('Mailbox', (getRedis) => {
     // Other recipients are untouched by the flood.
     await box.post('bystander', 1);
     expect((await box.size('bystander')).unacknowledged).toBe(1);
+    expect(await box.size('nobody')).toEqual({ unacknowledged: 0, lost: 0, lastId: undefined });
   });
 
   it("refuses posts to a full mailbox with whenFull: 'reject', storing none of a batch", async () => {
@@ -97,6 +98,7 @@ describeWithRedis('Mailbox', (getRedis) => {
     expect(refused).toBeInstanceOf(CapacityExceededError);
     expect((refused as CapacityExceededError).code).toBe('ERR_LOADSTONE_CAPACITY');
     expect((refused as CapacityExceededError).limit).toBe(3);
+    expect((refused as CapacityExceededError).message).toBe('Mailbox of "r" is full (limit 3)');
     expect((await box.read('r')).messages.map((m) => m.message)).toEqual([1, 2]);
     await box.post('r', 3);
     await box.ack('r', (await box.size('r')).lastId as string);
@@ -151,11 +153,21 @@ describeWithRedis('Mailbox', (getRedis) => {
       const box = new Mailbox({ client, commandTimeoutMs: 300 });
       await freezeProcess(redis.pid);
       try {
-        await expect(box.post('u', 'x')).rejects.toBeInstanceOf(TimeoutError);
+        const calls: [string, Promise<unknown>][] = [
+          ['mailbox post', box.post('u', 'x')],
+          ['mailbox read', box.read('u')],
+          ['mailbox ack', box.ack('u', '1-0')],
+          ['mailbox size', box.size('u')],
+        ];
+        for (const [name, call] of calls) {
+          const error = await call.catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(TimeoutError);
+          expect((error as TimeoutError).message).toBe(`${name} timed out after 300 ms`);
+        }
       } finally {
         await thawProcess(redis.pid);
       }
-      expect(box.stats().failed).toBe(1);
+      expect(box.stats().failed).toBe(4);
     } finally {
       client.disconnect();
       await redis.stop();
