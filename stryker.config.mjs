@@ -13,7 +13,9 @@ const BREAK_AT = {
   core: 82,
   express: 94,
   fastify: 97,
+  mailbox: 96,
   otel: 80,
+  presence: 94,
   queue: 97,
   ws: 82,
 };

@@ -246,8 +246,8 @@ export class Presence
     return this.close();
   }
 
+  /** Runs once: `close()` and `destroy()` share the first call's promise. */
   async #shutdown(sayGoodbye: boolean): Promise<void> {
-    if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
     for (const subscription of this.#subscriptions) subscription[Symbol.dispose]();

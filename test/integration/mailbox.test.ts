@@ -99,11 +99,14 @@ describeWithRedis('Mailbox', (getRedis) => {
     expect((refused as CapacityExceededError).code).toBe('ERR_LOADSTONE_CAPACITY');
     expect((refused as CapacityExceededError).limit).toBe(3);
     expect((refused as CapacityExceededError).message).toBe('Mailbox of "r" is full (limit 3)');
+    const long = 'r'.repeat(100); // named by its first 64 characters
+    await box.postMany(long, [1, 2, 3]);
+    await expect(box.post(long, 4)).rejects.toThrow(`Mailbox of "${'r'.repeat(64)}" is full (limit 3)`);
     expect((await box.read('r')).messages.map((m) => m.message)).toEqual([1, 2]);
     await box.post('r', 3);
     await box.ack('r', (await box.size('r')).lastId as string);
     await box.postMany('r', [4, 5, 6]); // room again once acknowledged
-    expect(box.stats()).toMatchObject({ posted: 6, rejected: 2, lost: 0 });
+    expect(box.stats()).toMatchObject({ posted: 9, rejected: 3, lost: 0 });
   });
 
   it('deletes messages older than ttlMs unread, counts them, and forgets an untouched mailbox', async () => {
