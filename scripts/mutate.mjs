@@ -22,9 +22,9 @@ if (module === undefined || !modules.includes(module)) {
 const mutateAt = rest.indexOf('--mutate');
 if (mutateAt >= 0 && rest[mutateAt + 1] !== undefined) rest[mutateAt + 1] += ',!src/**/*.test.ts';
 // `--with <test globs>` (ours, not Stryker's): more tests to run against the mutants, such as the
-// integration suites that test a Redis-backed module against a real redis-server.
-// Modules whose code is mostly tested against a real Redis bring those suites by default (their
-// `thresholds.break` was measured with them).
+// integration suites that test a Redis-backed module against a real redis-server. A module whose
+// code is mostly tested that way brings its suites by default (its `thresholds.break` was measured
+// with them).
 const DEFAULT_WITH = { mailbox: 'test/integration/mailbox*.test.ts' };
 const withAt = rest.indexOf('--with');
 const withTests = withAt >= 0 ? rest.splice(withAt, 2)[1] : DEFAULT_WITH[module];
