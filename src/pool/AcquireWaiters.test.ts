@@ -1,6 +1,8 @@
 // The pool's waiting acquires on their own: order, the shared deadline timer and per-call timers,
 // aborts, requeues and closing, with fake timers driving a clock that follows them.
+import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AbortedError } from '../core/errors/AbortedError.js';
 import { ClosedError } from '../core/errors/ClosedError.js';
 import { TimeoutError } from '../core/errors/TimeoutError.js';
 import { AcquireWaiters } from './AcquireWaiters.js';
@@ -115,6 +117,28 @@ describe('AcquireWaiters', () => {
     other.abort();
     expect(await served).toEqual({ value: 'r' });
     expect(w.aborted).toBe(1);
+  });
+
+  it('names the acquire in the error of an abort whose reason is not an Error, and leaves no listener', async () => {
+    const { w, enqueue } = waiters(0);
+    const shared = new AbortController(); // one signal for many calls, as a request's would be
+    void enqueue(0, shared.signal);
+    const controller = new AbortController();
+    const aborted = enqueue(0, controller.signal);
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(1);
+    const served = w.take();
+    w.serve(served as NonNullable<typeof served>, 'r', clock.now());
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
+    controller.abort('gone');
+    const { error } = await aborted;
+    expect(error).toBeInstanceOf(AbortedError);
+    expect((error as AbortedError).message).toContain(`acquire from ${WHAT}`);
+    expect((error as AbortedError).cause).toBe('gone');
+  });
+
+  it('counts nothing when there is nothing to take', () => {
+    const { w } = waiters(0);
+    expect([w.take(), w.take(), w.count]).toEqual([undefined, undefined, 0]);
   });
 
   it('times out or aborts a claimed waiter without counting it as queued', async () => {
