@@ -15,7 +15,7 @@ const BREAK_AT = {
   fastify: 97,
   mailbox: 96,
   otel: 80,
-  presence: 94,
+  presence: 97,
   queue: 97,
   ws: 82,
 };
