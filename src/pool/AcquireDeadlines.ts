@@ -2,7 +2,7 @@ import type { Clock } from '../core/Clock.js';
 import { DONE, type Waiter } from './Waiter.js';
 import { WaiterQueue } from './WaiterQueue.js';
 
-/** What the deadlines time out: a no-op for a waiter already done. */
+/** What the deadlines time out: only waiters not yet done. */
 export type DeadlineHost<T> = { timeOut(waiter: Waiter<T>): void };
 
 /**
@@ -37,15 +37,15 @@ export class AcquireDeadlines<T> {
     this.#timed.peek(DONE);
   }
 
-  /** Stops the timer (the waiters stay until {@link AcquireDeadlines.clear}). */
+  /** Stops the timer for good (the pool is closing; its waiters are finished by the caller). */
   stop(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
-  /** Forgets every waiter. */
-  clear(): void {
-    this.#timed.drain();
+  /** Entries held, finished ones not yet dropped included (see {@link WaiterQueue.slots}). */
+  get slots(): number {
+    return this.#timed.slots;
   }
 
   #arm(waiter: Waiter<T>, delayMs: number): void {
@@ -55,22 +55,23 @@ export class AcquireDeadlines<T> {
 
   /**
    * The shared deadline timer fired: the waiter it was armed for has waited `acquireTimeoutMs`.
-   * It and every waiter queued before it time out (deadlines are in enqueue order), plus any
-   * later ones past their deadline by the clock; the timer is re-armed for the next.
-   * Expiring by queue position rather than by clock alone means fake timers that do not move
-   * the clock still time waiters out.
+   * That waiter was the oldest one waiting when the timer was armed, so if it still waits it is
+   * the first in the queue, and it times out whatever the clock says: fake timers that do not
+   * move the clock still time waiters out. Later waiters go by the clock; the timer is re-armed
+   * for the first one still short of its deadline.
    */
   readonly #onDeadline = (): void => {
     this.#timer = undefined;
-    const armedFor = this.#armedFor;
+    // Set with the timer; cleared here so a timed-out waiter is not kept until the next one.
+    const armedFor = this.#armedFor as Waiter<T>;
     this.#armedFor = undefined;
     const now = this.#clock.now();
-    let passedArmed = armedFor === undefined || armedFor.state === DONE;
+    let armedStillWaits = armedFor.state !== DONE;
     for (;;) {
       const waiter = this.#timed.peek(DONE);
       if (waiter === undefined) return;
-      if (!passedArmed || waiter.deadline <= now) {
-        if (waiter === armedFor) passedArmed = true;
+      if (armedStillWaits || waiter.deadline <= now) {
+        armedStillWaits = false;
         this.#timed.shift(DONE);
         this.#host.timeOut(waiter);
         continue;

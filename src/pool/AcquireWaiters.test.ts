@@ -202,7 +202,47 @@ describe('AcquireWaiters', () => {
     const bare = waiters(1_000);
     const last = bare.enqueue();
     bare.w.closeAll(undefined);
-    expect(((await last).error as Error).cause).toBeUndefined();
+    expect(Object.hasOwn((await last).error as Error, 'cause')).toBe(false);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('times out the waiter the shared timer was armed for though the clock stands still, and no later one early', async () => {
+    const still = new AcquireWaiters<string>({ now: () => 0 }, 1_000, WHAT);
+    const enqueue = () => settle(still.enqueue(0, 1_000, undefined, undefined));
+    const [served, second, third] = [enqueue(), enqueue(), enqueue()];
+    const first = still.take();
+    still.serve(first as NonNullable<typeof first>, 'r', 0);
+    await vi.advanceTimersByTimeAsync(1_000); // armed for the one served: the others go by the clock
+    expect([still.count, still.timedOut]).toEqual([2, 0]);
+    await vi.advanceTimersByTimeAsync(1_000); // armed for the second, which still waits
+    expect([still.count, still.timedOut]).toEqual([1, 1]);
+    expect((await second).error).toBeInstanceOf(TimeoutError);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect((await third).error).toBeInstanceOf(TimeoutError);
+    expect(await served).toEqual({ value: 'r' });
+  });
+
+  it('lets go of finished waiters at once, in its queue and its shared deadlines alike', async () => {
+    const { w, enqueue } = waiters(1_000);
+    const controller = new AbortController();
+    void enqueue();
+    void enqueue(1_000, controller.signal);
+    void enqueue();
+    expect(w.slots).toBe(6); // three in the queue, three on the shared timer
+    const first = w.take();
+    w.serve(first as NonNullable<typeof first>, 'r', clock.now());
+    controller.abort(); // the second: left in place, flagged, until the head passes it
+    const third = w.take();
+    w.serve(third as NonNullable<typeof third>, 'r', clock.now());
+    expect(w.slots).toBe(0);
+    const claimed = enqueue();
+    void enqueue();
+    const validating = w.take() as NonNullable<ReturnType<typeof w.take>>;
+    validating.state = CLAIMED;
+    w.closeAll(undefined);
+    expect(w.slots).toBe(2); // the deadlines keep the closed one behind the one being validated
+    w.fail(validating, new Error('closed during validation'));
+    expect(w.slots).toBe(0);
+    expect((await claimed).error).toEqual(new Error('closed during validation'));
   });
 });

@@ -104,4 +104,39 @@ describe('WaiterQueue (the pool’s waiting acquires)', () => {
     for (let i = queue.shift(DEAD); i !== undefined; i = queue.shift(DEAD)) rest.push(i.id);
     expect(rest).toEqual([-1, ...Array.from({ length: 1_000 }, (_, k) => 2_000 + k)]);
   });
+
+  it('holds no slot once every entry is gone, and puts an entry back in front without a hole', () => {
+    const queue = new WaiterQueue<Item>();
+    queue.push(item(1));
+    queue.unshift(item(0));
+    expect(queue.slots).toBe(2);
+    queue.shift(DEAD);
+    queue.push(item(2, DEAD));
+    expect(queue.slots).toBe(3);
+    expect(queue.shift(DEAD)?.id).toBe(1);
+    expect(queue.slots).toBe(3); // the dead entry is not passed yet
+    expect(queue.peek(DEAD)).toBeUndefined();
+    expect(queue.slots).toBe(0);
+  });
+
+  it('cuts off the taken prefix once it is 1,024 slots long and half the array, not before', () => {
+    const filled = (n: number) => {
+      const queue = new WaiterQueue<Item>();
+      for (let id = 0; id < n; id++) queue.push(item(id));
+      return queue;
+    };
+    const half = filled(2_048);
+    for (let k = 0; k < 1_023; k++) half.shift(DEAD);
+    expect(half.slots).toBe(2_048); // 1,023 taken: under 1,024
+    half.shift(DEAD);
+    expect(half.slots).toBe(1_024); // 1,024 taken, exactly half: cut
+    const under = filled(2_049);
+    for (let k = 0; k < 1_024; k++) under.shift(DEAD);
+    expect(under.slots).toBe(2_049); // 1,024 taken, under half
+    under.shift(DEAD);
+    expect(under.slots).toBe(1_024); // 1,025 of 2,049: cut
+    const small = filled(10);
+    for (let k = 0; k < 9; k++) small.shift(DEAD);
+    expect(small.slots).toBe(10); // most of the array taken, but under 1,024 slots
+  });
 });

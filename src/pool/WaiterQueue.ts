@@ -9,6 +9,14 @@ export class WaiterQueue<W extends { state: number }> {
   #items: (W | undefined)[] = [];
   #head = 0;
 
+  /**
+   * The array's length: entries waiting, plus those taken or cancelled that it still holds until the
+   * next compaction. What the memory bound is stated in (see `#compact`).
+   */
+  get slots(): number {
+    return this.#items.length;
+  }
+
   /** Appends `w`. */
   push(w: W): void {
     this.#items.push(w);
@@ -55,6 +63,11 @@ export class WaiterQueue<W extends { state: number }> {
     return rest;
   }
 
+  /**
+   * Empties the array once every entry is gone; otherwise cuts off the taken prefix once it is
+   * 1,024 slots long and at least half the array. After a take the prefix is thus under 1,024
+   * slots or under half the array, and each entry is moved O(1) times on average.
+   */
   #compact(): void {
     const items = this.#items;
     if (this.#head === items.length) {
