@@ -124,7 +124,7 @@ export class AcquireWaiters<T> {
       // Stryker disable next-line ConditionalExpression: equivalent, as said above
       if (waiter.state !== QUEUED) continue;
       this.#finish(waiter);
-      waiter.reject(new ClosedError(this.#what, reason === undefined ? undefined : { cause: reason }));
+      waiter.reject(new ClosedError(this.#what, { cause: reason })); // no `cause` when `reason` is undefined
     }
     this.count = 0;
   }
