@@ -226,6 +226,15 @@ describe('CircuitBreaker full path: signal and time limit', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
+  it('leaves no listener on the signal after it aborts a call that never ends', async () => {
+    const b = new CircuitBreaker({ name: 'd', consecutiveFailures: 100, clock: new FakeClock() });
+    const controller = new AbortController();
+    const call = b.execute((_signal) => new Promise(() => {}), controller.signal).catch((e: unknown) => e);
+    controller.abort();
+    expect(await call).toMatchObject({ name: 'AbortError' });
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
   it('leaves no listener on a shared signal once calls are over', async () => {
     const b = new CircuitBreaker({ name: 'd', consecutiveFailures: 100, clock: new FakeClock() });
     const controller = new AbortController();

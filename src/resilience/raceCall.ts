@@ -31,7 +31,7 @@ export function raceCall<T>(
       reject(error);
     };
     const cleanup = (): void => {
-      if (timer !== undefined) clearTimeout(timer);
+      clearTimeout(timer);
       signal?.removeEventListener('abort', abort);
     };
     if (timeoutMs !== 0) {
@@ -45,7 +45,7 @@ export function raceCall<T>(
       // An in-flight call keeps the process alive through its own I/O, not through this timer.
       timer.unref();
     }
-    signal?.addEventListener('abort', abort, { once: true });
+    signal?.addEventListener('abort', abort); // `cleanup` removes it, whatever ends the call
     let result: T | PromiseLike<T>;
     try {
       result = fn(controller === undefined ? NEVER_ABORTED : controller.signal);

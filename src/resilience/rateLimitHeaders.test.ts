@@ -82,6 +82,11 @@ describe('rateLimitHeaders', () => {
       expectInvalidOption(() => rateLimitHeaders({ policy } as never), 'options.policy', '1 to 64');
     }
     expectInvalidOption(() => rateLimitHeaders({ headers: 'draft-7' } as never), 'options.headers', 'one of');
-    expectInvalidOption(() => rateLimitHeaders({ format: 'draft-8' } as never), 'options.format', 'absent');
+    expectInvalidOption(
+      () => rateLimitHeaders({ format: 'draft-8' } as never),
+      'options.format',
+      'absent: it is not an option of rateLimitHeaders',
+    );
+    expectInvalidOption(() => rateLimitHeaders('draft-8' as never), 'options', 'an object');
   });
 });

@@ -61,14 +61,21 @@ describe('retry defaults', () => {
     expect((await delaysOf({ attempts: 1 })).attempts).toBe(1);
     expect((await delaysOf({ attempts: 1000, baseDelayMs: 0 })).attempts).toBe(1000);
     await expect(retry(() => 1, { attempts: 1001 })).rejects.toMatchObject({ option: 'options.attempts' });
-    const caught = await retry(() => 1, { retries: 3 } as never).catch((e: unknown) => e);
-    expectInvalidOption(
-      () => {
-        throw caught;
-      },
-      'options.retries',
-      'absent: use `options.attempts`',
-    );
+    const rejectionOf = (options: unknown) => {
+      const caught = retry(() => 1, options as never).catch((e: unknown) => e);
+      return async (option: string, expected: string) => {
+        const error = await caught;
+        expectInvalidOption(
+          () => {
+            throw error;
+          },
+          option,
+          expected,
+        );
+      };
+    };
+    await rejectionOf({ retries: 3 })('options.retries', 'absent: use `options.attempts`');
+    await rejectionOf({ tries: 3 })('options.tries', 'absent: it is not an option of retry');
   });
 
   it('resolves with what the first successful attempt returns, synchronously or not', async () => {
@@ -130,6 +137,41 @@ describe('retry and aborts', () => {
       cause: 'bye',
       message: 'retry was aborted',
     });
+  });
+
+  it('names retry in the error of an abort whose reason is not an Error, before any attempt or during a wait', async () => {
+    const before = retry(() => 1, { signal: AbortSignal.abort('bye') });
+    await expect(before).rejects.toMatchObject({ cause: 'bye', message: 'retry was aborted' });
+    const controller = new AbortController();
+    const waiting = retry(
+      () => {
+        throw new Error('down');
+      },
+      { baseDelayMs: 1_000, signal: controller.signal },
+    );
+    const settled = waiting.catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(1);
+    controller.abort('bye');
+    expect(await settled).toMatchObject({ cause: 'bye', message: 'retry was aborted' });
+  });
+
+  it('leaves no listener on the signal after an abort, during an attempt that never ends or during a wait', async () => {
+    const duringAttempt = new AbortController();
+    const p = retry(() => new Promise(() => {}), { signal: duringAttempt.signal }).catch(() => undefined);
+    duringAttempt.abort();
+    await p;
+    expect(getEventListeners(duringAttempt.signal, 'abort')).toHaveLength(0);
+    const duringWait = new AbortController();
+    const q = retry(
+      () => {
+        throw new Error('down');
+      },
+      { baseDelayMs: 1_000, jitter: 'none', signal: duringWait.signal },
+    ).catch(() => undefined);
+    await vi.advanceTimersByTimeAsync(1);
+    duringWait.abort();
+    await q;
+    expect(getEventListeners(duringWait.signal, 'abort')).toHaveLength(0);
   });
 
   it('rejects with an attempt error, unchanged, when a signal is given', async () => {

@@ -103,7 +103,8 @@ function runAttempt<T>(
     }
   }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortReason(signal, 'retry'));
+    // `retry` turns whatever an aborted attempt rejects with into the abort's own error.
+    const onAbort = (): void => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     const settle = (): void => signal.removeEventListener('abort', onAbort);
     let result: T | PromiseLike<T>;
