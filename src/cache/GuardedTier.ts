@@ -7,7 +7,6 @@ import type { TierFailedEvent, TierStats } from './TieredCacheOptions.js';
 
 /** Where a {@link GuardedTier} reports its failures: the cache's `tier:failed` event. */
 export type TierFailureHost = {
-  listenerCount(eventName: 'tier:failed'): number;
   emit(eventName: 'tier:failed', event: TierFailedEvent): boolean;
 };
 
@@ -120,13 +119,11 @@ export class GuardedTier {
       return undefined;
     }
     this.#errors++;
-    if (this.#host.listenerCount('tier:failed') > 0) {
-      this.#host.emit('tier:failed', {
-        tier: this.name,
-        operation,
-        error: new TierError(this.name, operation, { cause: error }),
-      });
-    }
+    this.#host.emit('tier:failed', {
+      tier: this.name,
+      operation,
+      error: new TierError(this.name, operation, { cause: error }),
+    });
     return undefined;
   }
 }

@@ -144,7 +144,7 @@ export class MemoryTier implements CacheTier<true>, Closeable {
           }),
     } as LRUCache.Options<string, CacheEntry, unknown>);
     this.#subscription = opts.loadSignal?.subscribe((change: LoadChange) => {
-      if (change.status === 'critical' && change.previous !== 'critical') this.shrink();
+      if (change.status === 'critical') this.shrink(); // a change's `previous` is never its `status`
     });
     if (opts.loadSignal?.status === 'critical') this.shrink();
   }

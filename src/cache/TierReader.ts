@@ -87,7 +87,7 @@ export class TierReader {
       }
       if (entry.freshUntil > now) {
         slot.hits++;
-        if (i > 0) this.#backfill(key, entry, i);
+        this.#backfill(key, entry, i);
         return { entry, fresh: true };
       }
       slot.misses++;
@@ -133,7 +133,7 @@ export class TierReader {
       }
       pending = next;
     }
-    for (const [i, { entry, slot }] of foundAt) if (slot > 0) this.#backfill(keys[i] as string, entry, slot);
+    for (const [i, { entry, slot }] of foundAt) this.#backfill(keys[i] as string, entry, slot);
     this.#hits += keys.length - pending.length;
     this.#misses += pending.length;
     return results;
@@ -149,7 +149,7 @@ export class TierReader {
         const slot = this.#tiers[i] as GuardedTier;
         const marker = await slot.read(key);
         if (marker === undefined || marker.staleUntil <= this.#clock.now()) continue;
-        if (i > 0) this.#backfill(key, marker, i);
+        this.#backfill(key, marker, i);
         if (typeof marker.value === 'number' && marker.value >= entry.createdAt) return true;
         break;
       }
@@ -157,6 +157,7 @@ export class TierReader {
     return false;
   }
 
+  /** Copies `entry`, found in tier `below`, into the tiers above it (none when `below` is 0). */
   #backfill(key: string, entry: CacheEntry, below: number): void {
     const ttlMs = entry.staleUntil - this.#clock.now();
     if (ttlMs < 1) return;
