@@ -261,4 +261,20 @@ describe('TieredCache across tiers', () => {
     ]);
     expect(cache.stats().invalidationsSent).toBe(1);
   });
+
+  it('reads a tag marker only until its stale end, and copies a marker found lower down into the tiers above', async () => {
+    const [l1, l2] = [new RecordingTier('l1', false), new RecordingTier('l2', true)];
+    const { cache, clock } = cacheOver([l1, l2], { tagTtlMs: 100 });
+    await cache.set('k', 'v', { tags: ['t'], ttlMs: 10_000 });
+    clock.advance(1);
+    await cache.invalidateTags(['t']);
+    const marker = '__loadstone:tag:t';
+    l1.map.delete(marker); // only the remote tier has the marker now
+    l1.sets.length = 0;
+    expect(await cache.get('k')).toBeUndefined();
+    expect(l1.sets.map((s) => s.key)).toEqual([marker]);
+    expect(l1.map.has('k')).toBe(false); // dropped from the local tier as invalidated
+    clock.advance(100); // the marker's stale end: it no longer counts
+    expect(await cache.get('k')).toBe('v');
+  });
 });
