@@ -19,7 +19,7 @@ describe('the cache’s argument checks', () => {
   it('refuses a call after close, and lets one through before', () => {
     expect(() => checkOpen({ closed: false })).not.toThrow();
     expect(() => checkOpen({ closed: true })).toThrow(
-      expect.objectContaining({ code: 'ERR_LOADSTONE_CLOSED' }),
+      expect.objectContaining({ code: 'ERR_LOADSTONE_CLOSED', message: 'TieredCache is closed' }),
     );
   });
 
@@ -88,6 +88,14 @@ describe('the cache’s argument checks', () => {
   it('getOrSet: a signal that has aborted throws its reason', () => {
     const reason = new Error('gone');
     expect(() => checkGetOrSet('k', loader, { signal: AbortSignal.abort(reason) })).toThrow(reason);
+    expect(() => checkGetOrSet('k', loader, { signal: AbortSignal.abort('gone') })).toThrow(
+      expect.objectContaining({ cause: 'gone', message: 'TieredCache getOrSet was aborted' }),
+    );
+  });
+
+  it('getOrSet and set: refuse options that are not an object, by the name `options`', () => {
+    expectInvalidOption(() => checkGetOrSet('k', loader, 5 as never), 'options', 'an object');
+    expectInvalidOption(() => checkSet('k', 1, 'long' as never), 'options', 'an object');
   });
 
   it('set: refuses an undefined value, another option, and bad values', () => {
