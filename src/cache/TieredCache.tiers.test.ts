@@ -127,6 +127,20 @@ describe('TieredCache across tiers', () => {
     expect(cache.stats()).toMatchObject({ hits: 1, misses: 1 });
   });
 
+  it('reports a failed drop of an expired entry as a failed delete', async () => {
+    const local = new RecordingTier('local', false);
+    const { cache, clock } = cacheOver([local]);
+    const events: TierFailedEvent[] = [];
+    cache.on('tier:failed', (event) => events.push(event));
+    local.map.set('k', entry('old', clock.now(), 100));
+    local.delete = () => {
+      throw new Error('read-only');
+    };
+    clock.advance(100);
+    expect(await cache.get('k')).toBeUndefined();
+    expect(events.map((e) => [e.tier, e.operation])).toEqual([['local', 'delete']]);
+  });
+
   it('takes a stale entry from a tier only when no tier below has a fresh one, counting it a miss', async () => {
     const [l1, l2] = [new RecordingTier('l1', false), new RecordingTier('l2', false)];
     const { cache, clock } = cacheOver([l1, l2]);
@@ -201,6 +215,8 @@ describe('TieredCache across tiers', () => {
     expect(l2.sets).toEqual(l1.sets);
     await cache.set('t', 'v', { tags: [] }); // no tags: an entry without a tag list
     expect(Object.hasOwn(l1.map.get('t') as CacheEntry, 'tags')).toBe(false);
+    await cache.set('tagged', 'v', { ttlMs: 1_000, graceMs: 300, tags: ['x'] });
+    expect(l1.map.get('tagged')).toEqual({ ...written, tags: ['x'] });
   });
 
   it('stores no "not found" at all when its TTL is 0', async () => {
@@ -239,6 +255,7 @@ describe('TieredCache across tiers', () => {
       expect(error).toBeInstanceOf(TierError);
       expect((error.cause as Error).message).toBe('broken down');
       expect(cache.stats().tiers[0]).toMatchObject({ errors: 7, skipped: 0 });
+      expect(broken.calls).toEqual(['get k', 'set k', 'getMany k', 'set k', 'set s', 'delete s', 'clear']);
     }
   });
 
