@@ -133,9 +133,7 @@ export class TierWriter {
       const result = slot.run('set', () => slot.tier.set(key, entry, ttlMs));
       if (result instanceof Promise) writes.push(result);
     }
-    // Local tiers answer synchronously: no await (a tick) when no tier returned a promise.
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: timing only, as said above
-    if (writes.length > 0) await Promise.all(writes);
+    await Promise.all(writes);
   }
 
   async #deleteEverywhere(keys: string[]): Promise<void> {
@@ -144,9 +142,7 @@ export class TierWriter {
       const result = slot.run('delete', () => slot.tier.delete(keys));
       if (result instanceof Promise) writes.push(result);
     }
-    // Local tiers answer synchronously: no await (a tick) when no tier returned a promise.
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: timing only, as said above
-    if (writes.length > 0) await Promise.all(writes);
+    await Promise.all(writes);
   }
 
   #policy(key: string): ResolvedPolicy {

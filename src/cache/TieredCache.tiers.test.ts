@@ -294,4 +294,27 @@ describe('TieredCache across tiers', () => {
     clock.advance(100); // the marker's stale end: it no longer counts
     expect(await cache.get('k')).toBe('v');
   });
+
+  it('resolves a set or a delete only once every tier has written it', async () => {
+    const remote = new RecordingTier('remote', true);
+    const { cache } = cacheOver([new RecordingTier('local', false), remote]);
+    let finish = () => {};
+    const slowly = () =>
+      new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+    remote.set = slowly;
+    remote.delete = slowly;
+    for (const write of [() => cache.set('k', 1), () => cache.delete('k')]) {
+      let done = false;
+      const call = write().then(() => {
+        done = true;
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(done).toBe(false);
+      finish();
+      await call;
+      expect(done).toBe(true);
+    }
+  });
 });
