@@ -31,9 +31,13 @@ describe('RedisRateLimitStore', () => {
   });
 
   it('rejects anything that is not a script-capable client', () => {
-    for (const client of [undefined, null, {}, { evalsha: () => {} }]) {
+    for (const client of [undefined, null, {}, 'redis', { evalsha: () => {} }, { eval: () => {} }]) {
       expect(() => new RedisRateLimitStore({ client } as never)).toThrow(InvalidOptionError);
     }
+    expect(() => new RedisRateLimitStore([] as never)).toThrow('Expected `options` to be an object');
+    expect(() => new RedisRateLimitStore({ client: {}, prefix: 'x' } as never)).toThrow(
+      /`options.prefix`.*not an option of RedisRateLimitStore/,
+    );
     expect(() => new RedisRateLimitStore({ client: {} } as never)).toThrow(
       'Expected `options.client` to be a Redis client with `evalsha` and `eval`, got `{}` (object)',
     );

@@ -9,6 +9,7 @@ import { MemoryRateLimitStore } from '../../src/resilience/MemoryRateLimitStore.
 import { RateLimiter } from '../../src/resilience/RateLimiter.js';
 import type { RateLimiterOptions } from '../../src/resilience/RateLimiterOptions.js';
 import { RedisRateLimitStore } from '../../src/resilience/RedisRateLimitStore.js';
+import { decideScript } from '../../src/resilience/RedisRateLimitStoreScripts.js';
 import { SlowDown } from '../../src/resilience/SlowDown.js';
 import { FakeClock } from '../../src/testing/FakeClock.js';
 import { partsClient } from '../helpers/partsClient.js';
@@ -167,6 +168,121 @@ describeWithRedis('RedisRateLimitStore', (getRedis) => {
       ...[0, 0, 0].map((remaining) => [false, remaining]),
     ]);
     expect(await redis.info('commandstats')).toMatch(/cmdstat_evalsha:calls=8,/);
+  });
+
+  /**
+   * The test's Redis behind a client that records each script call (its key count and arguments)
+   * and can answer `EVALSHA` itself: `isCluster: false` as an ioredis `Redis` reports it.
+   */
+  function recordingClient(evalsha?: (...args: unknown[]) => Promise<unknown>) {
+    const calls: { command: 'evalsha' | 'eval'; numKeys: number; args: (string | number)[] }[] = [];
+    const client = {
+      isCluster: false,
+      evalsha: (sha: string, numKeys: number, ...args: (string | number)[]) => {
+        calls.push({ command: 'evalsha', numKeys, args });
+        return evalsha ? evalsha(sha, numKeys, ...args) : redis.evalsha(sha, numKeys, ...args);
+      },
+      eval: (script: string, numKeys: number, ...args: (string | number)[]) => {
+        calls.push({ command: 'eval', numKeys, args });
+        return redis.eval(script, numKeys, ...args);
+      },
+    };
+    return { client, calls };
+  }
+
+  it('sends an ioredis Redis client one script call per tick: its keys, index and cost each, every rule once', async () => {
+    const store = new RedisRateLimitStore({ client: redis });
+    await redis.config('RESETSTAT');
+    const limiter = new RateLimiter({ limit: 5, periodMs: 60_000, store });
+    await Promise.all(Array.from({ length: 8 }, () => limiter.limit('k')));
+    expect(await redis.info('commandstats')).toMatch(/cmdstat_evalsha:calls=1,/);
+
+    const { client, calls } = recordingClient();
+    const recorded = new RedisRateLimitStore({ client });
+    const gcra = new RateLimiter({ limit: 5, periodMs: 60_000, burst: 7, keyPrefix: 'g:', store: recorded });
+    const window = new RateLimiter({
+      algorithm: 'sliding-window',
+      limit: 8,
+      periodMs: 3_600_000,
+      keyPrefix: 's:',
+      store: recorded,
+    });
+    await Promise.all([gcra.limit('a', { cost: 2 }), window.limit('b'), gcra.limit('c', { cost: 0 })]);
+    expect(calls).toEqual([
+      {
+        command: 'evalsha',
+        numKeys: 3,
+        args: [
+          ...['{g:a}:gcra:f64', '{s:b}:sw:f64', '{g:c}:gcra:f64'],
+          ...[1, 2, 2, 1, 1, 0],
+          ...['g', '12000', '84000', expect.any(String)],
+          ...['s', '8', '3600000', ''],
+        ],
+      },
+    ]);
+  });
+
+  it('splits a tick of more than 512 decisions into script calls of 512, deciding each once', async () => {
+    const { client, calls } = recordingClient();
+    const limiter = new RateLimiter({
+      limit: 10_000,
+      periodMs: 3_600_000,
+      algorithm: 'sliding-window',
+      store: new RedisRateLimitStore({ client }),
+    });
+    // EVAL follows EVALSHA only when the script is not cached yet (NOSCRIPT).
+    const sent = () => calls.filter((call) => call.command === 'evalsha').map((call) => call.numKeys);
+    await redis.script('LOAD', decideScript.source);
+    const exactly512 = await Promise.all(Array.from({ length: 512 }, () => limiter.limit('k')));
+    expect(sent()).toEqual([512]);
+    expect(exactly512.at(-1)).toMatchObject({ allowed: true, remaining: 10_000 - 512 });
+    calls.length = 0;
+    const results = await Promise.all(
+      Array.from({ length: 1_100 }, (_, i) => limiter.limit(i % 2 === 0 ? 'k' : 'j')),
+    );
+    expect(sent()).toEqual([512, 512, 76]);
+    expect(calls.map((call) => call.command)).not.toContain('eval');
+    // Each decision made once, in the order asked: key k ends 512 + 550 down, j 550 down.
+    expect(results.at(-2)).toMatchObject({ allowed: true, remaining: 10_000 - 512 - 550 });
+    expect(results.at(-1)).toMatchObject({ allowed: true, remaining: 10_000 - 550 });
+    expect(calls[2]?.args.slice(0, 2)).toEqual(['{loadstone:rl:k}:sw:f64', '{loadstone:rl:j}:sw:f64']);
+  });
+
+  it('rejects with the error EVALSHA failed with, falling back to EVAL only on NOSCRIPT', async () => {
+    const busy = new Error('BUSY Redis is busy running a script');
+    const { client, calls } = recordingClient(() => Promise.reject(busy));
+    const errors: unknown[] = [];
+    const limiter = new RateLimiter({
+      limit: 5,
+      periodMs: 60_000,
+      store: new RedisRateLimitStore({ client }),
+      onStoreError: 'fail-closed',
+      onDegraded: (error) => errors.push(error),
+    });
+    const [a, b] = await Promise.all([limiter.limit('a'), limiter.limit('b')]);
+    expect([a.allowed, a.degraded, b.allowed, b.degraded]).toEqual([false, true, false, true]);
+    expect(errors).toEqual([busy, busy]);
+    expect(calls.map((call) => call.command)).toEqual(['evalsha']);
+  });
+
+  it('rejects every decision of a call whose reply is not one the script gives', async () => {
+    for (const reply of ['OK', [1, 4, 0, 0]]) {
+      const { client } = recordingClient(() => Promise.resolve(reply));
+      const errors: unknown[] = [];
+      const limiter = new RateLimiter({
+        limit: 5,
+        periodMs: 60_000,
+        store: new RedisRateLimitStore({ client }),
+        onStoreError: 'fail-closed',
+        onDegraded: (error) => errors.push(error),
+      });
+      const results = await Promise.all([limiter.limit('a'), limiter.limit('b')]);
+      expect(results.map((r) => r.degraded)).toEqual([true, true]);
+      expect(errors).toHaveLength(2);
+      expect(String(errors[0])).toBe(
+        `TypeError: unexpected rate-limit script reply: ${JSON.stringify(reply)}`,
+      );
+    }
   });
 
   it('slow-down: processes sharing a Redis share one count, and delays grow across them', async () => {
