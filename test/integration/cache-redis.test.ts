@@ -1,7 +1,13 @@
 // TieredCache over a real redis-server: two tiers, the Redis lock, and Redis dying mid-run.
 import type { Redis, RedisOptions } from 'ioredis';
 import { afterAll, expect, it, vi } from 'vitest';
-import { MemoryTier, RedisLock, RedisTier, TieredCache } from '../../src/cache/index.js';
+import {
+  MemoryTier,
+  type RedisCacheClient,
+  RedisLock,
+  RedisTier,
+  TieredCache,
+} from '../../src/cache/index.js';
 import { PARTS_CONNECTION_NAME, partsClient, partsClientKind } from '../helpers/partsClient.js';
 import { describeWithRedis, startRedis } from '../helpers/redis.js';
 
@@ -60,6 +66,51 @@ describeWithRedis('TieredCache with Redis', (getRedis) => {
     const named = connections.filter((line) => line.includes(` name=${PARTS_CONNECTION_NAME} `));
     // CLIENT LIST's `cmd` is each connection's last command: the tier's GET came through node-redis.
     expect(named.some((line) => line.includes(' cmd=get '))).toBe(partsClientKind === 'node-redis');
+  });
+
+  /** The Redis client behind a RedisCacheClient that records each command the tier sends. */
+  function recorded(redis: Redis): RedisCacheClient & { commands: string[] } {
+    const commands: string[] = [];
+    const sent = <T>(command: string, reply: Promise<T>): Promise<T> => {
+      commands.push(command);
+      return reply;
+    };
+    return {
+      commands,
+      isCluster: false,
+      get: (key) => sent(`GET ${key}`, redis.get(key)),
+      set: (key, value, px, ms) => sent(`SET ${key} PX ${ms}`, redis.set(key, value, px, ms)),
+      mget: (keys) => sent(`MGET ${keys.join(' ')}`, redis.mget(keys)),
+      del: (...keys) => sent(`DEL ${keys.join(' ')}`, redis.del(...keys)),
+      scan: (cursor, match, pattern, count, n) =>
+        sent(`SCAN ${cursor} ${match} ${pattern}`, redis.scan(cursor, match, pattern, count, n)),
+      eval: (script, numKeys, ...args) => sent('EVAL', redis.eval(script, numKeys, ...args)),
+    };
+  }
+
+  it('stores entries under its prefix with PX in whole ms (at least 1), one command per call, MGET for many keys', async () => {
+    const client = recorded(connect());
+    const tier = new RedisTier({ client, prefix: 'px:' });
+    const times = { createdAt: 1, freshUntil: 2, staleUntil: 3 };
+    await tier.set('a', { value: { at: new Date(5) }, tags: ['t'], ...times }, 1234.5);
+    await tier.set('missing', { value: undefined, ...times }, 60_000);
+    await tier.set('zero', { value: 0, ...times }, 0); // below the contract's 1 ms: stored for 1 ms, not refused by Redis
+    expect(client.commands).toEqual(['SET px:a PX 1235', 'SET px:missing PX 60000', 'SET px:zero PX 1']);
+    const a = await tier.get('a');
+    expect(a).toEqual({ value: { at: new Date(5) }, tags: ['t'], ...times });
+    expect(await tier.get('missing')).toEqual({ value: undefined, ...times });
+    expect(await tier.get('never')).toBeUndefined();
+    client.commands.length = 0;
+    expect(await tier.getMany([])).toEqual([]);
+    const many = await tier.getMany(['a', 'zz', 'missing']);
+    expect(many.map((e) => e?.value)).toEqual([{ at: new Date(5) }, undefined, undefined]);
+    expect(many[2]).toEqual({ value: undefined, ...times });
+    expect(client.commands).toEqual(['MGET px:a px:zz px:missing']);
+    await tier.delete([]);
+    await tier.delete(['a', 'zz']);
+    await tier.delete(['missing']);
+    expect(client.commands.slice(1)).toEqual(['DEL px:a px:zz', 'DEL px:missing']);
+    expect(await connect().exists('px:a', 'px:missing')).toBe(0);
   });
 
   it('clears only keys under a prefix full of glob characters, matching it literally', async () => {
