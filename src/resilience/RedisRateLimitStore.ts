@@ -65,7 +65,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     const queue = this.#queue;
     this.#queue = [];
     for (let i = 0; i < queue.length; i += MAX_BATCH) {
-      this.#decide(queue.length <= MAX_BATCH ? queue : queue.slice(i, i + MAX_BATCH));
+      this.#decide(queue.slice(i, i + MAX_BATCH));
     }
   };
   // The last rule seen and its script arguments as strings (ioredis would stringify the numbers
