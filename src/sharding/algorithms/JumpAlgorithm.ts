@@ -48,7 +48,7 @@ export class JumpAlgorithm implements ShardAlgorithm {
     // Replicas follow the same probe sequence as the owner's own re-hashing, skipping nodes
     // already chosen; a bounded number of probes, then the bucket order, guarantees an answer.
     const found = [this.locate(key)];
-    murmur3Pair(`${typeof key === 'string' ? key : String(key)}`, keyWords);
+    murmur3Pair(String(key), keyWords);
     let hi = keyWords[0] as number;
     let lo = keyWords[1] as number;
     const limit = 32 * this.buckets.length;
@@ -82,12 +82,12 @@ export class JumpAlgorithm implements ShardAlgorithm {
   /** Gives `node` one bucket per unit of weight: empty buckets first, then new ones at the end. */
   private claimBuckets(node: ShardNode): void {
     let needed = node.weight;
-    for (let bucket = 0; bucket < this.buckets.length && needed > 0; bucket++) {
-      if (this.buckets[bucket] === undefined) {
+    this.buckets.forEach((owner, bucket) => {
+      if (owner === undefined && needed > 0) {
         this.buckets[bucket] = node.id;
         needed--;
       }
-    }
+    });
     for (; needed > 0; needed--) this.buckets.push(node.id);
   }
 }

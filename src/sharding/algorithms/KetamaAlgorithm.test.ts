@@ -81,6 +81,7 @@ describe('ketama placement', () => {
       ['10.0.0.2:11212', '10.0.0.2:11212'],
       ['cache-3', 'cache-3'],
       ['::1:11211', '::1'],
+      ['11211', '11211'], // no host: a name without a colon is kept whole
     ] as const;
     expectContinuum(ketama(elided.map(([id]) => id)), elided);
     expectContinuum(

@@ -82,15 +82,11 @@ export class KetamaAlgorithm implements ShardAlgorithm {
       return Math.floor(f32(share * 40 * servers));
     }
     // libmemcached, twemproxy and spymemcached: floor((float)(pct * 160 / 4 * (float)servers + 1e-10)).
-    const product = f32(f32(f32(share * 160) / 4) * f32(servers));
-    return Math.floor(f32(product + 0.0000000001));
+    // The 1e-10 is left out: added to a float it can only round a value below 1 up, still floored to 0.
+    return Math.floor(f32(f32(f32(share * 160) / 4) * f32(servers)));
   }
 
   private rebuild(nodes: readonly ShardNode[]): void {
-    if (nodes.length === 0) {
-      this.continuum = emptyContinuum();
-      return;
-    }
     let totalWeight = 0;
     for (const node of nodes) totalWeight += node.weight;
     // Equal points go to the server listed first, as hashring's stable sort does (libmemcached's
@@ -115,9 +111,7 @@ export class KetamaAlgorithm implements ShardAlgorithm {
     switch (this.format) {
       case 'libmemcached': {
         const colon = id.lastIndexOf(':');
-        const host = colon === -1 ? id : id.slice(0, colon);
-        const port = colon === -1 ? this.defaultPort : Number(id.slice(colon + 1));
-        return port === this.defaultPort ? host : id;
+        return colon !== -1 && Number(id.slice(colon + 1)) === this.defaultPort ? id.slice(0, colon) : id;
       }
       case 'spymemcached':
         return `/${id}`;

@@ -100,6 +100,19 @@ describe('maglev placement', () => {
     expectTable(sharder, [{ id: 'c', weight: 2 }], 97);
   });
 
+  it('gives every node a slot, however light, so n replicas are always n nodes', () => {
+    const nodes = [
+      { id: 'feather', weight: 0.000001 },
+      { id: 'anvil', weight: 1_000_000 },
+      { id: 'brick', weight: 1_000 },
+    ];
+    const sharder = maglev(nodes, 13);
+    expectTable(sharder, nodes, 13);
+    for (const key of ['a', 'b', 'c', 'd', 'e']) {
+      expect(sharder.getNodes(key, 3).sort()).toEqual(['anvil', 'brick', 'feather']);
+    }
+  });
+
   it('fills a table with as many nodes as it allows (tableSize − 1)', () => {
     const nodes = Array.from({ length: 12 }, (_, i) => ({ id: `node-${i}` }));
     expectTable(maglev(nodes, 13), nodes, 13);

@@ -15,50 +15,51 @@ import type { Partition, ShardAlgorithm } from './ShardAlgorithm.js';
  */
 export class MaglevAlgorithm implements ShardAlgorithm {
   readonly name = 'maglev';
-  private ids: string[] = [];
-  private table: Int32Array;
+  /** Replaced on every change, never mutated, so clones can share it. */
+  private layout: Layout;
 
   constructor(
     private readonly tableSize: number,
     nodes: readonly ShardNode[],
   ) {
-    this.table = new Int32Array(tableSize);
-    this.update(nodes);
+    this.layout = layOut(nodes, tableSize);
   }
 
   locate(key: ShardKey): string {
-    return this.ids[this.table[this.position(key)] as number] as string;
+    const { ids, table } = this.layout;
+    return ids[table[this.position(key)] as number] as string;
   }
 
   locateMany(key: ShardKey, n: number): string[] {
+    const { ids, table } = this.layout;
     const found: string[] = [];
     const start = this.position(key);
-    for (let step = 0; step < this.tableSize && found.length < n; step++) {
-      const id = this.ids[this.table[(start + step) % this.tableSize] as number] as string;
+    // Ends within one lap of the table: every node owns a slot (see populate) and n <= nodes.
+    for (let step = 0; found.length < n; step++) {
+      const id = ids[table[(start + step) % this.tableSize] as number] as string;
       if (!found.includes(id)) found.push(id);
     }
     return found;
   }
 
   update(nodes: readonly ShardNode[]): void {
-    const sorted = [...nodes].sort((a, b) => compareIds(a.id, b.id));
-    this.ids = sorted.map((node) => node.id);
-    this.table = populate(sorted, this.tableSize);
+    this.layout = layOut(nodes, this.tableSize);
   }
 
   clone(): MaglevAlgorithm {
     const copy = Object.create(MaglevAlgorithm.prototype) as MaglevAlgorithm;
     Object.assign(copy, this);
-    return copy; // the table is replaced on update, never mutated
+    return copy;
   }
 
   partition(): Partition {
+    const { ids, table } = this.layout;
     const ends = Uint32Array.from({ length: this.tableSize }, (_, i) => i);
     return {
       space: 'maglev-table',
       size: this.tableSize,
       ends,
-      owners: Array.from(this.table, (i) => this.ids[i] as string),
+      owners: Array.from(table, (i) => ids[i] as string),
     };
   }
 
@@ -68,6 +69,18 @@ export class MaglevAlgorithm implements ShardAlgorithm {
   }
 }
 
+/** The nodes in id order and the lookup table of indexes into them. */
+type Layout = { readonly ids: readonly string[]; readonly table: Int32Array };
+
+function layOut(nodes: readonly ShardNode[], size: number): Layout {
+  const sorted = [...nodes].sort((a, b) => compareIds(a.id, b.id));
+  return { ids: sorted.map((node) => node.id), table: populate(sorted, size) };
+}
+
+/**
+ * Fills the table. Every node takes a turn in the first round (its target starts at 0), and the
+ * sharder allows at most size − 1 nodes, so every node owns at least one slot.
+ */
 function populate(nodes: readonly ShardNode[], size: number): Int32Array {
   const table = new Int32Array(size).fill(-1);
   if (nodes.length === 0) return table;

@@ -79,7 +79,7 @@ describe('rendezvous placement', () => {
     // murmur3('r52837', seed) === murmur3('r139225', seed) for the node seed (a birthday search):
     // the two score every key alike, so 'r139225' always ranks just above 'r52837'.
     expect(murmur3('r52837', 0x5bd1e995)).toBe(murmur3('r139225', 0x5bd1e995));
-    for (const nodes of [
+    const sets = [
       [{ id: 'r52837' }, { id: 'r139225' }],
       [{ id: 'r52837' }, { id: 'r139225' }, { id: 'z' }],
       [{ id: 'r52837', weight: 2 }, { id: 'r139225', weight: 2 }, { id: 'z' }],
@@ -88,7 +88,9 @@ describe('rendezvous placement', () => {
         { id: 'r52837', weight: 2 },
         { id: 'r139225', weight: 2 },
       ],
-    ]) {
+    ];
+    // In either order: the smaller id wins ties whether it is scored first or last.
+    for (const nodes of [...sets, ...sets.map((set) => [...set].reverse())]) {
       const s = sharder(nodes);
       for (const key of keys) {
         const ranking = s.getNodes(key, nodes.length);

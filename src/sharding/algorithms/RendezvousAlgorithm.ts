@@ -11,20 +11,19 @@ import type { ShardAlgorithm } from './ShardAlgorithm.js';
  */
 export class RendezvousAlgorithm implements ShardAlgorithm {
   readonly name = 'rendezvous';
-  private ids: string[] = [];
-  private seeds = new Uint32Array(0);
-  private weights = new Float64Array(0);
-  private weighted = false;
+  /** Replaced on every change, never mutated, so clones can share it. */
+  private table: ScoreTable;
 
   constructor(nodes: readonly ShardNode[]) {
-    this.update(nodes);
+    this.table = scoreTable(nodes);
   }
 
   locate(key: ShardKey): string {
     const hash = murmur3(typeof key === 'string' ? key : String(key));
-    const { seeds, ids } = this;
+    const { seeds, ids } = this.table;
     let best = 0;
-    if (!this.weighted) {
+    // Stryker disable next-line ConditionalExpression: a fast path; the weighted score ranks equal weights alike
+    if (!this.table.weighted) {
       let bestScore = -1;
       for (let i = 0; i < seeds.length; i++) {
         const score = fmix32(hash ^ (seeds[i] as number));
@@ -36,7 +35,7 @@ export class RendezvousAlgorithm implements ShardAlgorithm {
     } else {
       let bestScore = Number.NEGATIVE_INFINITY;
       for (let i = 0; i < seeds.length; i++) {
-        const score = this.weightedScore(hash, i);
+        const score = weightedScore(this.table, hash, i);
         if (score > bestScore || (score === bestScore && (ids[i] as string) < (ids[best] as string))) {
           bestScore = score;
           best = i;
@@ -48,27 +47,43 @@ export class RendezvousAlgorithm implements ShardAlgorithm {
 
   locateMany(key: ShardKey, n: number): string[] {
     const hash = murmur3(typeof key === 'string' ? key : String(key));
-    const scored = this.ids.map((id, i) => ({ id, score: this.weightedScore(hash, i) }));
+    const scored = this.table.ids.map((id, i) => ({ id, score: weightedScore(this.table, hash, i) }));
     scored.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
     return scored.slice(0, n).map((entry) => entry.id);
   }
 
   update(nodes: readonly ShardNode[]): void {
-    this.ids = nodes.map((node) => node.id);
-    this.seeds = Uint32Array.from(nodes, (node) => murmur3(node.id, 0x5bd1e995));
-    this.weights = Float64Array.from(nodes, (node) => node.weight);
-    this.weighted = nodes.some((node) => node.weight !== nodes[0]?.weight);
+    this.table = scoreTable(nodes);
   }
 
   clone(): RendezvousAlgorithm {
     const copy = Object.create(RendezvousAlgorithm.prototype) as RendezvousAlgorithm;
     Object.assign(copy, this);
-    return copy; // arrays are replaced on update, never mutated
+    return copy;
   }
+}
 
-  private weightedScore(hash: number, i: number): number {
-    // u in (0, 1); -w / ln(u) is the weighted HRW score (Schindelhauer & Schomaker).
-    const u = (fmix32(hash ^ (this.seeds[i] as number)) + 0.5) / 4294967296;
-    return -(this.weights[i] as number) / Math.log(u);
-  }
+/** What scoring needs of each node, in the order given. */
+type ScoreTable = {
+  readonly ids: readonly string[];
+  readonly seeds: Uint32Array;
+  readonly weights: Float64Array;
+  /** Whether weights differ; with equal weights the mixed hash alone ranks nodes. */
+  readonly weighted: boolean;
+};
+
+function scoreTable(nodes: readonly ShardNode[]): ScoreTable {
+  return {
+    ids: nodes.map((node) => node.id),
+    seeds: Uint32Array.from(nodes, (node) => murmur3(node.id, 0x5bd1e995)),
+    weights: Float64Array.from(nodes, (node) => node.weight),
+    // Stryker disable next-line ConditionalExpression: `true` only turns the fast path off (see locate)
+    weighted: nodes.some((node) => node.weight !== nodes[0]?.weight),
+  };
+}
+
+/** -w / ln(u), u in (0, 1) from the mixed hash: the weighted HRW score (Schindelhauer & Schomaker). */
+function weightedScore({ seeds, weights }: ScoreTable, hash: number, i: number): number {
+  const u = (fmix32(hash ^ (seeds[i] as number)) + 0.5) / 4294967296;
+  return -(weights[i] as number) / Math.log(u);
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildContinuum, continuumIndex, mergeNode, removeNode } from './continuum.js';
+import { buildContinuum, continuumIndex, continuumPartition, mergeNode, removeNode } from './continuum.js';
 
 const uint32 = fc.integer({ min: 0, max: 0xffffffff });
 const nodePoints = fc.array(fc.array(uint32, { minLength: 1, maxLength: 300 }), {
@@ -30,6 +30,20 @@ describe('continuum', () => {
         }
       }),
     );
+  });
+
+  it('partitions the 32-bit space at its points, the tail past the last point to the first', () => {
+    const points = (...values: number[]) => Uint32Array.from(values);
+    const open = continuumPartition(buildContinuum(['a', 'b'], (i) => (i === 0 ? points(5) : points(9))));
+    expect(Array.from(open.ends)).toEqual([5, 9, 0xffffffff]);
+    expect(open.owners).toEqual(['a', 'b', 'a']);
+    // A point at the very top closes the space itself: no empty segment after it.
+    const closed = continuumPartition(
+      buildContinuum(['a', 'b'], (i) => (i === 0 ? points(5) : points(0xffffffff))),
+    );
+    expect(Array.from(closed.ends)).toEqual([5, 0xffffffff]);
+    expect(closed.owners).toEqual(['a', 'b']);
+    expect(closed).toMatchObject({ space: 'ring32', size: 2 ** 32 });
   });
 
   it('merging a node in and removing one out equal building from scratch', () => {

@@ -130,7 +130,8 @@ export function continuumPartition({ points, owners, ids }: Continuum): Partitio
   return { space: 'ring32', size: 2 ** 32, ends, owners: ownerIds };
 }
 
-export const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** Orders node ids, which are distinct (so never equal). */
+export const compareIds = (a: string, b: string): number => (a < b ? -1 : 1);
 
 /**
  * Adds one node's points by merging (O(points), no re-sort). Ties with existing points go to the
