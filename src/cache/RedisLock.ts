@@ -43,10 +43,9 @@ export class RedisLock implements CacheLock {
   constructor(options: RedisLockOptions) {
     const opts = optionsObject('options', options) as Partial<RedisLockOptions>;
     checkOptionKeys(opts, OPTIONS, 'RedisLock');
-    const client = opts.client;
+    const client = opts.client; // never null: the option check refuses null values
     if (
       typeof client !== 'object' ||
-      client === null ||
       typeof client.set !== 'function' ||
       typeof client.eval !== 'function'
     ) {

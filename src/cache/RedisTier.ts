@@ -67,10 +67,9 @@ export class RedisTier implements CacheTier<false> {
   constructor(options: RedisTierOptions) {
     const opts = optionsObject('options', options) as Partial<RedisTierOptions>;
     checkOptionKeys(opts, OPTIONS, 'RedisTier');
-    const client = opts.client;
+    const client = opts.client; // never null: the option check refuses null values
     if (
       typeof client !== 'object' ||
-      client === null ||
       typeof client.get !== 'function' ||
       typeof client.set !== 'function' ||
       typeof client.del !== 'function'
@@ -83,7 +82,6 @@ export class RedisTier implements CacheTier<false> {
     const serializer = opts.serializer ?? jsonSerializer;
     if (
       typeof serializer !== 'object' ||
-      serializer === null ||
       typeof serializer.serialize !== 'function' ||
       typeof serializer.deserialize !== 'function'
     ) {

@@ -113,6 +113,52 @@ describeWithRedis('TieredCache with Redis', (getRedis) => {
     expect(await connect().exists('px:a', 'px:missing')).toBe(0);
   });
 
+  it('keeps a negative entry and tags through a serializer that writes undefined as null', async () => {
+    // msgpack and others have no undefined: the tier marks a negative entry rather than trusting
+    // the serializer to keep `value: undefined` apart from `value: null`.
+    const nulling = {
+      serialize: (value: unknown) => JSON.stringify(value, (_key, v) => (v === undefined ? null : v)),
+      deserialize: (text: string) => JSON.parse(text) as unknown,
+    };
+    const tier = new RedisTier({ client: connect(), prefix: 'nulling:', serializer: nulling });
+    const times = { createdAt: 1, freshUntil: 2, staleUntil: 3 };
+    await tier.set('negative', { value: undefined, ...times }, 60_000);
+    await tier.set('null', { value: null, ...times }, 60_000);
+    await tier.set('untagged', { value: 1, tags: undefined, ...times }, 60_000);
+    expect(await tier.get('negative')).toStrictEqual({ value: undefined, ...times });
+    expect(await tier.get('null')).toStrictEqual({ value: null, ...times });
+    expect(await tier.get('untagged')).toStrictEqual({ value: 1, ...times });
+  });
+
+  it('clears a prefix with nothing under it', async () => {
+    const tier = new RedisTier({ client: connect(), prefix: 'nothing-here:' });
+    await expect(tier.clear()).resolves.toBeUndefined();
+  });
+
+  it('RedisLock: one holder at a time, released only by its own token, under its prefix with a TTL', async () => {
+    const redis = connect();
+    const lock = new RedisLock({ client: redis });
+    const token = await lock.acquire('k', 5_000);
+    expect(token).toEqual(expect.any(String));
+    expect(await redis.get('loadstone:cache:lock:k')).toBe(token);
+    const ttl = await redis.pttl('loadstone:cache:lock:k');
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(5_000);
+    expect(await lock.acquire('k', 5_000)).toBeUndefined();
+    await lock.release('k', 'not-the-token');
+    expect(await redis.get('loadstone:cache:lock:k')).toBe(token);
+    await lock.release('k', token as string);
+    expect(await redis.exists('loadstone:cache:lock:k')).toBe(0);
+    const next = await lock.acquire('k', 0.5); // under 1 ms: held for 1 ms, not refused by Redis
+    expect(next).toEqual(expect.any(String));
+    expect(next).not.toBe(token);
+
+    const own = new RedisLock({ client: redis, prefix: 'mine:' });
+    const mine = await own.acquire('k', 5_000);
+    expect(await redis.get('mine:k')).toBe(mine);
+    await own.release('k', mine as string);
+  });
+
   it('clears only keys under a prefix full of glob characters, matching it literally', async () => {
     const redis = connect();
     const prefix = 'glob*?[ab]\\:'; // every Redis glob metacharacter: * ? [ ] and \
