@@ -44,11 +44,7 @@ export class RedisLock implements CacheLock {
     const opts = optionsObject('options', options) as Partial<RedisLockOptions>;
     checkOptionKeys(opts, OPTIONS, 'RedisLock');
     const client = opts.client; // never null: the option check refuses null values
-    if (
-      typeof client !== 'object' ||
-      typeof client.set !== 'function' ||
-      typeof client.eval !== 'function'
-    ) {
+    if (typeof client !== 'object' || typeof client.set !== 'function' || typeof client.eval !== 'function') {
       throw new InvalidOptionError('options.client', 'an ioredis Redis or Cluster client', client);
     }
     this.#client = client;
