@@ -55,6 +55,16 @@ describeCluster('TieredCache on a 3-master Redis Cluster', () => {
     memory.clear();
     expect(await cache.get('key-1')).toBe(undefined);
     expect((await cache.get('key-2'))?.n).toBe(2);
+    // Several keys at once: spread over slots, so one DEL per key (a multi-key DEL is CROSSSLOT).
+    const tier = new RedisTier({ client, prefix: 'cl:' });
+    await tier.delete(['key-2', 'key-3', 'key-4', 'key-5']);
+    expect(await tier.getMany(['key-2', 'key-3', 'key-4', 'key-5', 'key-6'])).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      expect.objectContaining({ value: expect.objectContaining({ n: 6 }) }),
+    ]);
 
     await client.set('outside', 'keep');
     await cache.clear();
