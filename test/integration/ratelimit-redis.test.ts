@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { MemoryRateLimitStore } from '../../src/resilience/MemoryRateLimitStore.js';
 import { RateLimiter } from '../../src/resilience/RateLimiter.js';
 import type { RateLimiterOptions } from '../../src/resilience/RateLimiterOptions.js';
-import { RedisRateLimitStore } from '../../src/resilience/RedisRateLimitStore.js';
+import { RedisRateLimitStore, type RedisScriptClient } from '../../src/resilience/RedisRateLimitStore.js';
 import { decideScript } from '../../src/resilience/RedisRateLimitStoreScripts.js';
 import { SlowDown } from '../../src/resilience/SlowDown.js';
 import { FakeClock } from '../../src/testing/FakeClock.js';
@@ -248,9 +248,8 @@ describeWithRedis('RedisRateLimitStore', (getRedis) => {
     expect(calls[2]?.args.slice(0, 2)).toEqual(['{loadstone:rl:k}:sw:f64', '{loadstone:rl:j}:sw:f64']);
   });
 
-  it('rejects with the error EVALSHA failed with, falling back to EVAL only on NOSCRIPT', async () => {
-    const busy = new Error('BUSY Redis is busy running a script');
-    const { client, calls } = recordingClient(() => Promise.reject(busy));
+  /** A fail-closed limiter of 5 a minute on `client`, collecting the store errors it degrades on. */
+  function failClosed(client: RedisScriptClient) {
     const errors: unknown[] = [];
     const limiter = new RateLimiter({
       limit: 5,
@@ -259,6 +258,13 @@ describeWithRedis('RedisRateLimitStore', (getRedis) => {
       onStoreError: 'fail-closed',
       onDegraded: (error) => errors.push(error),
     });
+    return { limiter, errors };
+  }
+
+  it('rejects with the error EVALSHA failed with, falling back to EVAL only on NOSCRIPT', async () => {
+    const busy = new Error('BUSY Redis is busy running a script');
+    const { client, calls } = recordingClient(() => Promise.reject(busy));
+    const { limiter, errors } = failClosed(client);
     const [a, b] = await Promise.all([limiter.limit('a'), limiter.limit('b')]);
     expect([a.allowed, a.degraded, b.allowed, b.degraded]).toEqual([false, true, false, true]);
     expect(errors).toEqual([busy, busy]);
@@ -267,15 +273,7 @@ describeWithRedis('RedisRateLimitStore', (getRedis) => {
 
   it('rejects every decision of a call whose reply is not one the script gives', async () => {
     for (const reply of ['OK', [1, 4, 0, 0]]) {
-      const { client } = recordingClient(() => Promise.resolve(reply));
-      const errors: unknown[] = [];
-      const limiter = new RateLimiter({
-        limit: 5,
-        periodMs: 60_000,
-        store: new RedisRateLimitStore({ client }),
-        onStoreError: 'fail-closed',
-        onDegraded: (error) => errors.push(error),
-      });
+      const { limiter, errors } = failClosed(recordingClient(() => Promise.resolve(reply)).client);
       const results = await Promise.all([limiter.limit('a'), limiter.limit('b')]);
       expect(results.map((r) => r.degraded)).toEqual([true, true]);
       expect(errors).toHaveLength(2);
